@@ -1,0 +1,216 @@
+//! The command line: raw flags are lowered once into settings, then the pipeline runs.
+//!
+//! Exit codes: 0 success, 1 findings (from `check`), 2 usage, configuration or I/O error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Settings};
+use crate::graph::{Graph, Resolution};
+use crate::{python, walk};
+
+#[derive(Debug, Parser)]
+#[command(name = "ssot-gardener", version, about = "Find every copy of a concept that should exist once, and rewrite imports to the single source of truth")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Use this ssot.toml instead of discovering one upward from PATH (or the working directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Worker threads; 0 means one per core.
+    #[arg(long, global = true, default_value_t = 0, value_name = "N")]
+    threads: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the import graph: every module, its definitions, and where each import resolves.
+    Graph {
+        /// The repository, or a directory inside it to limit the output to.
+        path: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// Print the JSON schema of ssot.toml.
+    Schema,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormat {
+    /// One line per imported name with its verdict.
+    Text,
+    /// The whole graph as versioned JSON (see docs/graph-format.md).
+    Json,
+    /// Counts only.
+    Summary,
+}
+
+/// An error for the user: printed as is, exit code 2.
+struct Failure(String);
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            let _ = writeln!(anstream::stderr(), "{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", config::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { path, format } => {
+            let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
+            let graph = build_graph(&settings, cli.threads);
+            report_skipped(&graph);
+            let mut out = anstream::stdout().lock();
+            let written = match format {
+                GraphFormat::Json => serde_json::to_writer_pretty(&mut out, &graph.to_json(&prefix))
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| writeln!(out)),
+                GraphFormat::Summary => write_summary(&mut out, &graph, &prefix),
+                GraphFormat::Text => write_text(&mut out, &graph, &prefix),
+            };
+            match written {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                // `ssot-gardener graph | head` is not an error.
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+                Err(error) => Err(Failure(format!("error: cannot write output: {error}"))),
+            }
+        }
+    }
+}
+
+/// The walk, the collection and the resolution: the whole core pipeline.
+pub fn build_graph(settings: &Settings, threads: usize) -> Graph {
+    let walk = walk::walk(settings, threads);
+    python::resolve::resolve(walk, &settings.python_roots)
+}
+
+/// Loads the settings and returns them with the output prefix: the `/`-separated path of
+/// `path` relative to the repository root (empty for the whole repository).
+fn settings(config_path: Option<&Path>, path: Option<&Path>) -> Result<(Settings, String), Failure> {
+    let cwd = std::env::current_dir().map_err(|error| Failure(format!("error: no working directory: {error}")))?;
+    let target = path.map_or_else(|| cwd.clone(), |path| cwd.join(path));
+    if !target.exists() {
+        return Err(Failure(format!("error: `{}` does not exist", path.unwrap_or(&target).display())));
+    }
+    let config_file = match config_path {
+        Some(file) => {
+            if !file.is_file() {
+                return Err(Failure(format!("error: config file `{}` does not exist", file.display())));
+            }
+            Some(cwd.join(file))
+        }
+        None => config::find_config(&target),
+    };
+    let mut settings = match &config_file {
+        Some(file) => config::load(file).map_err(|error| Failure(error.to_string()))?,
+        None => Settings::defaults(if target.is_dir() {
+            target.clone()
+        } else {
+            target.parent().map_or_else(|| cwd.clone(), Path::to_path_buf)
+        }),
+    };
+    if settings.root.as_os_str().is_empty() {
+        settings.root = PathBuf::from(".");
+    }
+    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let root = canonical(&settings.root);
+    let target = canonical(&target);
+    let Ok(inside) = target.strip_prefix(&root) else {
+        return Err(Failure(format!(
+            "error: `{}` is outside the repository root `{}`",
+            target.display(),
+            root.display()
+        )));
+    };
+    let prefix = walk::relative_path(Path::new(""), inside);
+    Ok((settings, prefix))
+}
+
+fn report_skipped(graph: &Graph) {
+    let mut err = anstream::stderr().lock();
+    for skipped in &graph.skipped {
+        let _ = writeln!(err, "warning: skipped `{}`: {}", skipped.path, skipped.reason);
+    }
+}
+
+fn write_summary(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Result<()> {
+    let summary = graph.summary(prefix);
+    writeln!(out, "files:            {}", summary.files)?;
+    writeln!(out, "bytes:            {}", summary.bytes)?;
+    writeln!(out, "modules:          {}", summary.modules)?;
+    writeln!(out, "definitions:      {}", summary.definitions)?;
+    writeln!(out, "imported names:   {}", summary.imported_names)?;
+    writeln!(out, "  resolved:       {}", summary.resolved)?;
+    writeln!(out, "  external:       {}", summary.external)?;
+    writeln!(out, "  missing name:   {}", summary.missing_name)?;
+    writeln!(out, "  missing module: {}", summary.missing_module)?;
+    writeln!(out, "  dynamic:        {}", summary.dynamic)?;
+    writeln!(out, "files with syntax errors: {}", summary.files_with_errors)?;
+    writeln!(out, "skipped files:    {}", summary.skipped)
+}
+
+/// `path:line:col: from .x import Y -> pkg.impl:Y (class)`, one line per imported name.
+fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Result<()> {
+    for module in &graph.modules {
+        let file = &graph.files[module.file];
+        if !crate::graph::under(&file.path, prefix) {
+            continue;
+        }
+        let lines = crate::facts::LineIndex::new(&file.text);
+        for error in &file.facts.errors {
+            let (line, column) = lines.line_column(&file.text, error.span.start);
+            writeln!(out, "{}:{line}:{column}: syntax error: {}", file.path, error.message)?;
+        }
+        for (index, import) in file.facts.imports.iter().enumerate() {
+            for (name_index, name) in import.names.iter().enumerate() {
+                let (line, column) = lines.line_column(&file.text, name.span.start);
+                let written = match import.kind {
+                    crate::facts::ImportKind::Module => format!("import {}", name.name),
+                    crate::facts::ImportKind::From => format!(
+                        "from {}{} import {}",
+                        ".".repeat(import.level as usize),
+                        import.module,
+                        name.name
+                    ),
+                };
+                let alias = name.alias.as_ref().map(|alias| format!(" as {alias}")).unwrap_or_default();
+                let verdict = module.resolutions.get(index).and_then(|r| r.get(name_index));
+                writeln!(out, "{}:{line}:{column}: {written}{alias} -> {}", file.path, describe(verdict))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(resolution: Option<&Resolution>) -> String {
+    match resolution {
+        None => "unresolved".to_string(),
+        Some(Resolution::Resolved { origins }) => origins
+            .iter()
+            .map(|origin| {
+                let kind = format!("{:?}", origin.kind).to_lowercase();
+                match &origin.symbol {
+                    Some(symbol) => format!("{}:{symbol} ({kind})", origin.module),
+                    None => format!("{} ({kind})", origin.module),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Some(Resolution::MissingName { module }) => format!("missing name in {module}"),
+        Some(Resolution::MissingModule { module }) => format!("missing module {module}"),
+        Some(Resolution::External { module }) => format!("external ({module})"),
+        Some(Resolution::Dynamic { module }) => format!("dynamic ({module} defines __getattr__)"),
+    }
+}

@@ -1,0 +1,271 @@
+//! The language-neutral fact model: what a collector reads out of one source file.
+//!
+//! Invariant: nothing here knows about Python or Rust syntax, and nothing here knows about
+//! other files. A collector (`python::collect`, later `rust::collect`) fills a [`FileFacts`];
+//! the resolver joins the facts of all files into a graph.
+//!
+//! Module paths are stored as written in the source language (`a.b.c` for Python); spans are
+//! byte ranges into the file's bytes, and lines are computed only when printing ([`LineIndex`]).
+
+use serde::Serialize;
+
+/// A byte range `start..end` in one file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Everything a collector read from one file. Collecting never fails: a broken file yields
+/// the facts read so far plus its `errors`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FileFacts {
+    pub imports: Vec<Import>,
+    pub definitions: Vec<Definition>,
+    /// `__all__` (Python) when the module declares one.
+    pub exports: Option<Exports>,
+    pub string_refs: Vec<StringRef>,
+    pub suppressions: Vec<Suppression>,
+    pub errors: Vec<SyntaxError>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKind {
+    /// `import a.b` / `import a.b as c` (Rust: `use a::b;` of a module).
+    Module,
+    /// `from a import b` (Rust: `use a::b;` of an item).
+    From,
+}
+
+/// One import statement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Import {
+    pub kind: ImportKind,
+    /// The whole statement (Python: from `import`/`from` to the end of the last name or `)`).
+    pub span: Span,
+    /// `from` imports: the written module without leading dots (`""` for `from . import x`).
+    /// `import` statements: empty (the modules are in `names`).
+    pub module: String,
+    /// Span of the written module path including leading dots (`from` imports only).
+    pub module_span: Span,
+    /// Number of leading dots of a relative import.
+    pub level: u32,
+    /// `import a.b as c, d` gives two names (`a.b` as `c`, `d`); `from m import *` gives `*`.
+    pub names: Vec<ImportedName>,
+    pub context: Context,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImportedName {
+    /// The imported name as written (dotted for `import a.b`).
+    pub name: String,
+    /// The local name given with `as`.
+    pub alias: Option<String>,
+    /// From the name to the end of its alias.
+    pub span: Span,
+}
+
+impl ImportedName {
+    /// The name this import binds in the importing namespace.
+    pub fn bound_name(&self, kind: ImportKind) -> &str {
+        match (&self.alias, kind) {
+            (Some(alias), _) => alias,
+            (None, ImportKind::From) => &self.name,
+            // `import a.b` binds `a`.
+            (None, ImportKind::Module) => self.name.split('.').next().unwrap_or(&self.name),
+        }
+    }
+}
+
+/// Where a statement sits: which scope, which `try` branch, whether under `TYPE_CHECKING`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Context {
+    pub scope: Scope,
+    /// The innermost `try` statement branch enclosing the statement.
+    pub guard: Guard,
+    /// Inside the body of `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`).
+    pub type_checking: bool,
+    /// Inside any compound statement other than `def`/`class` (if, for, while, with, try,
+    /// match) of the innermost scope: the binding may or may not happen.
+    pub conditional: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    #[default]
+    Module,
+    Class,
+    Function,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    #[default]
+    None,
+    /// The body of a `try` statement.
+    Try,
+    /// An `except` handler that catches `ImportError` or `ModuleNotFoundError` (alone or in a tuple).
+    ExceptImportError,
+    /// Any other `except` handler (including a bare `except:`).
+    Except,
+    /// The `else` branch of a `try`.
+    Else,
+    Finally,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Definition {
+    pub name: String,
+    /// The defined name's span.
+    pub name_span: Span,
+    /// The header (`class X(Base):`) or the assignment statement.
+    pub span: Span,
+    pub kind: DefKind,
+    pub context: Context,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DefKind {
+    Class {
+        /// Positional bases as written, whitespace and comments removed (`pkg.Base`,
+        /// `Generic[T]`); keyword arguments such as `metaclass=` are not bases.
+        bases: Vec<String>,
+        /// Names of the functions defined directly in the class body.
+        methods: Vec<String>,
+    },
+    Function {
+        is_async: bool,
+    },
+    /// A module-level `Name = other.name` whose right-hand side is a bare dotted name.
+    Alias {
+        target: String,
+    },
+    /// Any other module-level binding: assignment, `for` target, `with ... as`, `global`.
+    Variable,
+}
+
+/// `__all__` of a module.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Exports {
+    pub names: Vec<String>,
+    /// Some part of `__all__` is not a literal list of strings: the list may be incomplete.
+    pub dynamic: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StringRefKind {
+    /// `importlib.import_module("a.b")`
+    ImportModule,
+    /// `__import__("a")`
+    DunderImport,
+    /// `mock.patch("a.b.C")`, `patch.multiple("a.b", ...)`
+    Patch,
+    /// `patch.object(a.b.C, "attr")`: the first argument, a dotted expression, not a string.
+    PatchObject,
+    /// `sys.modules["a.b"]`
+    SysModules,
+    /// Any other string literal that is a dotted path (`"a.b"`); the resolver keeps those that
+    /// name a module of the graph.
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StringRef {
+    pub kind: StringRefKind,
+    /// The dotted path (string contents, or the expression text for `PatchObject`).
+    pub value: String,
+    /// The string literal including its quotes (or the expression for `PatchObject`).
+    pub span: Span,
+    pub context: Context,
+}
+
+/// `# ssot: ignore[SSOT001, SSOT002] reason` (codes empty for a bare `# ssot: ignore`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Suppression {
+    pub span: Span,
+    pub codes: Vec<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Byte offset to (line, column) conversion; lines and columns are 1-based, columns count
+/// characters. `\n`, `\r\n` and a lone `\r` each end a line, as in CPython.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    line_starts: Vec<u32>,
+}
+
+impl LineIndex {
+    pub fn new(text: &[u8]) -> LineIndex {
+        let mut line_starts = vec![0u32];
+        let mut i = 0;
+        while let Some(offset) = memchr::memchr2(b'\n', b'\r', &text[i..]) {
+            let at = i + offset;
+            let next = if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            line_starts.push(next as u32);
+            i = next;
+        }
+        LineIndex { line_starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: u32) -> u32 {
+        self.line_starts.partition_point(|&start| start <= offset) as u32
+    }
+
+    /// 1-based (line, column); the column counts UTF-8 characters from the line start.
+    pub fn line_column(&self, text: &[u8], offset: u32) -> (u32, u32) {
+        let line = self.line(offset);
+        let start = self.line_starts[line as usize - 1] as usize;
+        let end = (offset as usize).min(text.len());
+        let column = text[start..end]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count();
+        (line, column as u32 + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_lf_crlf_and_cr() {
+        let text = b"a\nb\r\nc\rd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line(0), 1);
+        assert_eq!(index.line(2), 2);
+        assert_eq!(index.line(5), 3);
+        assert_eq!(index.line_column(text, 7), (4, 1));
+        let text = "é = 1".as_bytes();
+        assert_eq!(LineIndex::new(text).line_column(text, 3), (1, 3));
+    }
+}

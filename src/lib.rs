@@ -1,0 +1,12 @@
+//! ssot-gardener: a single-source-of-truth linter and import codemod.
+//!
+//! See ARCHITECTURE.md for the bird's-eye view. The pipeline: [`walk`] reads the repository,
+//! [`python::collect`] turns each file into [`facts::FileFacts`], [`python::resolve`] joins
+//! them into a [`graph::Graph`]. Only the walker and the renderers touch disk or terminal.
+
+pub mod cli;
+pub mod config;
+pub mod facts;
+pub mod graph;
+pub mod python;
+pub mod walk;

@@ -1,0 +1,965 @@
+//! The Python fact collector: a statement scanner over the lexer's logical lines.
+//!
+//! It reads imports, class and function headers, module-level bindings, `__all__`, dotted
+//! string references and suppression comments, and tracks the block structure from
+//! indentation so every fact knows its context (scope, `try` branch, `TYPE_CHECKING`).
+//! Expressions are never parsed: a statement is classified by its first tokens, and only
+//! the statements that bind or import are read further.
+//!
+//! Collecting never fails: unreadable statements become syntax errors and the scan goes on
+//! with the next logical line.
+
+use super::lexer::{Kind, Lexer, LineStart, Token};
+use crate::facts::{
+    Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName, Scope, Span,
+    StringRef, StringRefKind, Suppression, SyntaxError,
+};
+
+/// Collects the facts of one Python file.
+///
+/// ```
+/// let facts = ssot_gardener::python::collect(b"from .a import (B as C,\n D)\n");
+/// assert_eq!(facts.imports[0].level, 1);
+/// assert_eq!(facts.imports[0].names[0].alias.as_deref(), Some("C"));
+/// ```
+pub fn collect(src: &[u8]) -> FileFacts {
+    let mut collector = Collector {
+        src,
+        facts: FileFacts::default(),
+        blocks: Vec::new(),
+        pending: None,
+        headers: Vec::new(),
+    };
+    collector.check_encoding();
+    let mut lexer = Lexer::new(src);
+    let mut tokens = Vec::with_capacity(64);
+    while let Some(line) = lexer.next_line(&mut tokens) {
+        collector.line(line, &tokens);
+    }
+    if let Some(pending) = collector.pending.take() {
+        collector.error(pending.span, "expected an indented block");
+    }
+    collector.facts.suppressions = suppressions(src, &lexer.comments);
+    let mut errors = std::mem::take(&mut lexer.errors);
+    errors.append(&mut collector.facts.errors);
+    errors.sort_by_key(|error| error.span);
+    collector.facts.errors = errors;
+    collector.facts
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BlockKind {
+    Def,
+    /// A class, with the index of its definition.
+    Class(usize),
+    If { type_checking: bool },
+    Try,
+    Except { import_error: bool },
+    TryElse,
+    Finally,
+    /// for, while, with, match, case and `else` of a loop.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    header_indent: u32,
+    /// The indentation of the block's first statement; `None` for a body on the header line.
+    body_indent: Option<u32>,
+    kind: BlockKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    indent: u32,
+    kind: BlockKind,
+    span: Span,
+}
+
+struct Collector<'a> {
+    src: &'a [u8],
+    facts: FileFacts,
+    blocks: Vec<Block>,
+    /// A compound header whose body starts on the next line.
+    pending: Option<Pending>,
+    /// The last compound header seen at each open indentation, to pair `else`/`except` with
+    /// their `if`/`try`/`for`.
+    headers: Vec<(u32, BlockKind)>,
+}
+
+fn is_name(src: &[u8], token: &Token, word: &[u8]) -> bool {
+    token.kind == Kind::Name && token.text(src) == word
+}
+
+const KEYWORDS: &[&[u8]] = &[
+    b"False", b"None", b"True", b"and", b"as", b"assert", b"async", b"await", b"break", b"class", b"continue",
+    b"def", b"del", b"elif", b"else", b"except", b"finally", b"for", b"from", b"global", b"if", b"import", b"in",
+    b"is", b"lambda", b"nonlocal", b"not", b"or", b"pass", b"raise", b"return", b"try", b"while", b"with",
+    b"yield",
+];
+
+fn is_keyword(text: &[u8]) -> bool {
+    KEYWORDS.contains(&text)
+}
+
+/// Splits `tokens` at depth-0 tokens of `kind`.
+fn split_top_level(tokens: &[Token], kind: Kind) -> impl Iterator<Item = &[Token]> {
+    let mut depth = 0i32;
+    tokens.split(move |token| {
+        match token.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => depth -= 1,
+            _ => {}
+        }
+        token.kind == kind && depth <= 0
+    })
+}
+
+impl<'a> Collector<'a> {
+    fn text(&self, token: &Token) -> &'a [u8] {
+        token.text(self.src)
+    }
+
+    fn string(&self, token: &Token) -> String {
+        String::from_utf8_lossy(self.text(token)).into_owned()
+    }
+
+    fn error(&mut self, span: Span, message: &str) {
+        self.facts.errors.push(SyntaxError {
+            span,
+            message: message.to_string(),
+        });
+    }
+
+    /// A file without a coding declaration (or declaring UTF-8) must be UTF-8.
+    fn check_encoding(&mut self) {
+        let src = self.src;
+        if let Err(error) = std::str::from_utf8(src) {
+            if declares_non_utf8_encoding(src) {
+                return;
+            }
+            let at = error.valid_up_to();
+            self.error(
+                Span::new(at, at + 1),
+                &format!("invalid UTF-8: byte 0x{:02x} at offset {at} (the file declares no other encoding)", src[at]),
+            );
+        }
+    }
+
+    fn line(&mut self, line: LineStart, tokens: &[Token]) {
+        let Some(first) = tokens.first() else { return };
+        let indent = line.indent;
+        self.indentation(indent, first);
+        while self.headers.last().is_some_and(|&(at, _)| at > indent) {
+            self.headers.pop();
+        }
+        if self.is_compound(tokens) {
+            self.compound(indent, tokens);
+        } else {
+            if self.headers.last().is_some_and(|&(at, _)| at == indent) {
+                self.headers.pop();
+            }
+            for statement in split_top_level(tokens, Kind::Semi) {
+                self.simple(statement);
+            }
+        }
+    }
+
+    /// Opens the pending block or closes finished blocks for a line at `indent`.
+    fn indentation(&mut self, indent: u32, first: &Token) {
+        let here = Span::new(first.start as usize, first.start as usize);
+        if let Some(pending) = self.pending.take() {
+            if indent > pending.indent {
+                self.blocks.push(Block {
+                    header_indent: pending.indent,
+                    body_indent: Some(indent),
+                    kind: pending.kind,
+                });
+                return;
+            }
+            self.error(pending.span, "expected an indented block");
+        }
+        while self.blocks.last().is_some_and(|block| block.header_indent >= indent) {
+            self.blocks.pop();
+        }
+        let expected = self.blocks.last().and_then(|block| block.body_indent).unwrap_or(0);
+        if indent > expected {
+            self.error(here, "unexpected indent");
+        } else if indent < expected {
+            self.error(here, "unindent does not match any outer indentation level");
+        }
+    }
+
+    fn is_compound(&self, tokens: &[Token]) -> bool {
+        let first = &tokens[0];
+        if first.kind != Kind::Name {
+            return false;
+        }
+        match self.text(first) {
+            b"if" | b"elif" | b"else" | b"while" | b"for" | b"try" | b"except" | b"finally" | b"with" | b"def"
+            | b"class" => true,
+            b"async" => tokens
+                .get(1)
+                .is_some_and(|t| matches!(self.text(t), b"def" | b"for" | b"with")),
+            // Soft keywords: `match x:` but not `match = 1`, `match.group()` or `match(x)`.
+            b"match" | b"case" => {
+                tokens.len() > 2
+                    && !matches!(
+                        tokens[1].kind,
+                        Kind::Equal | Kind::Colon | Kind::Dot | Kind::AugAssign | Kind::Walrus | Kind::Comma | Kind::Semi
+                    )
+                    && self.header_colon(tokens).is_some()
+                    && !(tokens[1].kind == Kind::Open && self.header_colon(tokens) == Some(tokens.len()))
+            }
+            _ => false,
+        }
+    }
+
+    /// The index of the `:` ending a compound statement header: the first one at depth 0
+    /// that does not belong to a `lambda`.
+    fn header_colon(&self, tokens: &[Token]) -> Option<usize> {
+        let mut depth = 0i32;
+        let mut lambdas = 0;
+        for (i, token) in tokens.iter().enumerate() {
+            match token.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                Kind::Name if depth == 0 && self.text(token) == b"lambda" => lambdas += 1,
+                Kind::Colon if depth == 0 => {
+                    if lambdas == 0 {
+                        return Some(i);
+                    }
+                    lambdas -= 1;
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn compound(&mut self, indent: u32, tokens: &[Token]) {
+        let colon = self.header_colon(tokens);
+        let header = &tokens[..colon.unwrap_or(tokens.len())];
+        let span = Span::new(tokens[0].start as usize, header.last().map_or(tokens[0].end, |t| t.end) as usize);
+        if colon.is_none() {
+            self.error(span, "expected ':'");
+        }
+        let keyword_at = usize::from(self.text(&tokens[0]) == b"async");
+        let keyword = self.text(&tokens[keyword_at]);
+        let previous = self.headers.last().filter(|&&(at, _)| at == indent).map(|&(_, kind)| kind);
+        let kind = match keyword {
+            b"def" => {
+                self.function(header, keyword_at);
+                BlockKind::Def
+            }
+            b"class" => BlockKind::Class(self.class(header)),
+            b"if" | b"elif" => BlockKind::If {
+                type_checking: self.is_type_checking(&header[1..]),
+            },
+            b"else" => match previous {
+                Some(BlockKind::Try | BlockKind::Except { .. }) => BlockKind::TryElse,
+                Some(BlockKind::If { .. }) => BlockKind::If { type_checking: false },
+                _ => BlockKind::Other,
+            },
+            b"try" => BlockKind::Try,
+            b"except" => BlockKind::Except {
+                import_error: self.catches_import_error(&header[1..]),
+            },
+            b"finally" => BlockKind::Finally,
+            b"for" => {
+                if self.module_scope() {
+                    self.for_targets(&header[keyword_at + 1..]);
+                }
+                BlockKind::Other
+            }
+            b"with" => {
+                if self.module_scope() {
+                    self.with_targets(&header[keyword_at + 1..]);
+                }
+                BlockKind::Other
+            }
+            _ => BlockKind::Other,
+        };
+        self.string_refs(header);
+        match self.headers.last_mut() {
+            Some(last) if last.0 == indent => last.1 = kind,
+            _ => self.headers.push((indent, kind)),
+        }
+        let body = colon.map_or(&[][..], |at| &tokens[at + 1..]);
+        if body.is_empty() {
+            self.pending = Some(Pending { indent, kind, span });
+        } else {
+            // `if TYPE_CHECKING: import x`: the body shares the header's line.
+            self.blocks.push(Block {
+                header_indent: indent,
+                body_indent: None,
+                kind,
+            });
+            for statement in split_top_level(body, Kind::Semi) {
+                self.simple(statement);
+            }
+            self.blocks.pop();
+        }
+    }
+
+    fn context(&self) -> Context {
+        let mut context = Context::default();
+        let mut scope_found = false;
+        for block in self.blocks.iter().rev() {
+            match block.kind {
+                BlockKind::Def | BlockKind::Class(_) if !scope_found => {
+                    scope_found = true;
+                    context.scope = if block.kind == BlockKind::Def {
+                        Scope::Function
+                    } else {
+                        Scope::Class
+                    };
+                }
+                BlockKind::Def | BlockKind::Class(_) => {}
+                kind => {
+                    if let BlockKind::If { type_checking: true } = kind {
+                        context.type_checking = true;
+                    }
+                    if scope_found {
+                        continue;
+                    }
+                    context.conditional = true;
+                    if context.guard == Guard::None {
+                        context.guard = match kind {
+                            BlockKind::Try => Guard::Try,
+                            BlockKind::Except { import_error: true } => Guard::ExceptImportError,
+                            BlockKind::Except { import_error: false } => Guard::Except,
+                            BlockKind::TryElse => Guard::Else,
+                            BlockKind::Finally => Guard::Finally,
+                            _ => Guard::None,
+                        };
+                    }
+                }
+            }
+        }
+        context
+    }
+
+    fn module_scope(&self) -> bool {
+        !self
+            .blocks
+            .iter()
+            .any(|block| matches!(block.kind, BlockKind::Def | BlockKind::Class(_)))
+    }
+
+    fn simple(&mut self, tokens: &[Token]) {
+        let Some(first) = tokens.first() else { return };
+        if first.kind == Kind::Name {
+            match self.text(first) {
+                b"import" => return self.import(tokens),
+                b"from" => return self.from_import(tokens),
+                b"global" => return self.global(tokens),
+                _ => {}
+            }
+        }
+        if self.module_scope() {
+            self.bindings(tokens);
+        }
+        self.string_refs(tokens);
+    }
+
+    fn dotted_name(&self, tokens: &[Token], mut i: usize) -> Option<(String, usize)> {
+        let mut name = String::new();
+        loop {
+            let token = tokens.get(i)?;
+            if token.kind != Kind::Name {
+                return None;
+            }
+            name.push_str(&String::from_utf8_lossy(self.text(token)));
+            i += 1;
+            if tokens.get(i).is_some_and(|t| t.kind == Kind::Dot) {
+                name.push('.');
+                i += 1;
+            } else {
+                return Some((name, i));
+            }
+        }
+    }
+
+    /// `name [as alias]` starting at `i`, where `name` is dotted when `dotted`.
+    fn imported_name(&self, tokens: &[Token], i: usize, dotted: bool) -> Option<(ImportedName, usize)> {
+        let start = tokens.get(i)?.start;
+        let (name, mut next) = if dotted {
+            self.dotted_name(tokens, i)?
+        } else {
+            let token = tokens.get(i).filter(|t| t.kind == Kind::Name)?;
+            (self.string(token), i + 1)
+        };
+        let mut alias = None;
+        if tokens.get(next).is_some_and(|t| is_name(self.src, t, b"as")) {
+            let token = tokens.get(next + 1).filter(|t| t.kind == Kind::Name)?;
+            alias = Some(self.string(token));
+            next += 2;
+        }
+        let end = tokens[next - 1].end;
+        Some((
+            ImportedName {
+                name,
+                alias,
+                span: Span::new(start as usize, end as usize),
+            },
+            next,
+        ))
+    }
+
+    /// `import a.b as c, d`
+    fn import(&mut self, tokens: &[Token]) {
+        let mut names = Vec::new();
+        let mut i = 1;
+        let complete = loop {
+            let Some((name, next)) = self.imported_name(tokens, i, true) else {
+                break false;
+            };
+            names.push(name);
+            i = next;
+            match tokens.get(i) {
+                Some(t) if t.kind == Kind::Comma => i += 1,
+                None => break true,
+                Some(_) => break false,
+            }
+        };
+        let end = tokens[i.min(tokens.len()) - 1].end;
+        let span = Span::new(tokens[0].start as usize, end as usize);
+        if !complete {
+            self.error(span, "invalid syntax in import statement");
+        }
+        if !names.is_empty() {
+            let context = self.context();
+            self.facts.imports.push(Import {
+                kind: ImportKind::Module,
+                span,
+                module: String::new(),
+                module_span: Span::default(),
+                level: 0,
+                names,
+                context,
+            });
+        }
+    }
+
+    /// `from ..a.b import (c as d, e)` and `from a import *`
+    fn from_import(&mut self, tokens: &[Token]) {
+        let statement = Span::new(tokens[0].start as usize, tokens[tokens.len() - 1].end as usize);
+        let mut i = 1;
+        let mut level = 0;
+        while let Some(token) = tokens.get(i) {
+            match token.kind {
+                Kind::Dot => level += 1,
+                Kind::Ellipsis => level += 3,
+                _ => break,
+            }
+            i += 1;
+        }
+        let module_start = tokens.get(1).map_or(0, |t| t.start);
+        let mut module = String::new();
+        if tokens.get(i).is_some_and(|t| t.kind == Kind::Name && self.text(t) != b"import") {
+            match self.dotted_name(tokens, i) {
+                Some((name, next)) => {
+                    module = name;
+                    i = next;
+                }
+                None => return self.error(statement, "invalid syntax in import statement"),
+            }
+        }
+        let module_span = Span::new(module_start as usize, tokens[i - 1].end as usize);
+        if i == 1 || !tokens.get(i).is_some_and(|t| is_name(self.src, t, b"import")) {
+            return self.error(statement, "invalid syntax in import statement");
+        }
+        i += 1;
+        let mut names = Vec::new();
+        let mut valid = true;
+        match tokens.get(i) {
+            Some(t) if t.kind == Kind::Star => {
+                names.push(ImportedName {
+                    name: "*".to_string(),
+                    alias: None,
+                    span: Span::new(t.start as usize, t.end as usize),
+                });
+                i += 1;
+            }
+            Some(t) if t.kind == Kind::Open && self.text(t) == b"(" => {
+                i += 1;
+                loop {
+                    let Some((name, next)) = self.imported_name(tokens, i, false) else {
+                        valid = false;
+                        break;
+                    };
+                    names.push(name);
+                    i = next;
+                    if tokens.get(i).is_some_and(|t| t.kind == Kind::Comma) {
+                        i += 1;
+                    }
+                    if tokens.get(i).is_some_and(|t| t.kind == Kind::Close) {
+                        i += 1;
+                        break;
+                    }
+                }
+            }
+            _ => loop {
+                let Some((name, next)) = self.imported_name(tokens, i, false) else {
+                    valid = false;
+                    break;
+                };
+                names.push(name);
+                i = next;
+                if tokens.get(i).is_some_and(|t| t.kind == Kind::Comma) {
+                    i += 1;
+                } else {
+                    break;
+                }
+            },
+        }
+        if i != tokens.len() || names.is_empty() {
+            valid = false;
+        }
+        if !valid {
+            self.error(statement, "invalid syntax in import statement");
+        }
+        if names.is_empty() {
+            return;
+        }
+        let end = tokens[(i.min(tokens.len())).max(1) - 1].end;
+        let context = self.context();
+        self.facts.imports.push(Import {
+            kind: ImportKind::From,
+            span: Span::new(tokens[0].start as usize, end as usize),
+            module,
+            module_span,
+            level,
+            names,
+            context,
+        });
+    }
+
+    /// `def name(...)` or `async def name(...)`: `keyword_at` is the index of `def`.
+    fn function(&mut self, header: &[Token], keyword_at: usize) {
+        let Some(name) = header.get(keyword_at + 1).filter(|t| t.kind == Kind::Name) else {
+            return self.error(self.header_span(header), "invalid syntax: expected a function name");
+        };
+        let context = self.context();
+        if context.scope == Scope::Class {
+            if let Some(BlockKind::Class(index)) = self.blocks.last().map(|block| block.kind) {
+                if let Some(DefKind::Class { methods, .. }) =
+                    self.facts.definitions.get_mut(index).map(|definition| &mut definition.kind)
+                {
+                    methods.push(String::from_utf8_lossy(name.text(self.src)).into_owned());
+                }
+            }
+        }
+        self.facts.definitions.push(Definition {
+            name: self.string(name),
+            name_span: Span::new(name.start as usize, name.end as usize),
+            span: self.header_span(header),
+            kind: DefKind::Function {
+                is_async: keyword_at == 1,
+            },
+            context,
+        });
+    }
+
+    fn header_span(&self, header: &[Token]) -> Span {
+        Span::new(header[0].start as usize, header[header.len() - 1].end as usize)
+    }
+
+    /// `class Name[T](Base, metaclass=M)`: returns the index of the new definition.
+    fn class(&mut self, header: &[Token]) -> usize {
+        let index = self.facts.definitions.len();
+        let Some(name) = header.get(1).filter(|t| t.kind == Kind::Name) else {
+            self.error(self.header_span(header), "invalid syntax: expected a class name");
+            return usize::MAX;
+        };
+        let mut i = 2;
+        // PEP 695 type parameters.
+        if header.get(i).is_some_and(|t| self.text(t) == b"[") {
+            i = skip_group(header, i);
+        }
+        let mut bases = Vec::new();
+        if header.get(i).is_some_and(|t| self.text(t) == b"(") {
+            let end = skip_group(header, i);
+            let inner = &header[i + 1..end.saturating_sub(1).max(i + 1)];
+            for argument in split_top_level(inner, Kind::Comma) {
+                let keyword = argument.len() > 1 && argument[0].kind == Kind::Name && argument[1].kind == Kind::Equal;
+                if argument.is_empty() || keyword || argument[0].kind == Kind::DoubleStar {
+                    continue;
+                }
+                let mut text = String::new();
+                for token in argument {
+                    text.push_str(&String::from_utf8_lossy(self.text(token)));
+                }
+                bases.push(text);
+            }
+        }
+        let context = self.context();
+        self.facts.definitions.push(Definition {
+            name: self.string(name),
+            name_span: Span::new(name.start as usize, name.end as usize),
+            span: self.header_span(header),
+            kind: DefKind::Class {
+                bases,
+                methods: Vec::new(),
+            },
+            context,
+        });
+        index
+    }
+
+    fn is_type_checking(&self, condition: &[Token]) -> bool {
+        condition.last().is_some_and(|t| is_name(self.src, t, b"TYPE_CHECKING"))
+            && condition.iter().all(|t| matches!(t.kind, Kind::Name | Kind::Dot))
+    }
+
+    fn catches_import_error(&self, clause: &[Token]) -> bool {
+        clause
+            .iter()
+            .take_while(|t| !is_name(self.src, t, b"as"))
+            .any(|t| t.kind == Kind::Name && matches!(self.text(t), b"ImportError" | b"ModuleNotFoundError"))
+    }
+
+    fn global(&mut self, tokens: &[Token]) {
+        // `global X` in a function binds X at module level when the function runs.
+        for token in tokens[1..].iter().filter(|t| t.kind == Kind::Name) {
+            let context = Context {
+                scope: Scope::Module,
+                conditional: true,
+                ..Context::default()
+            };
+            self.variable(token, tokens, context);
+        }
+    }
+
+    fn variable(&mut self, name: &Token, statement: &[Token], context: Context) {
+        self.facts.definitions.push(Definition {
+            name: self.string(name),
+            name_span: Span::new(name.start as usize, name.end as usize),
+            span: self.header_span(statement),
+            kind: DefKind::Variable,
+            context,
+        });
+    }
+
+    /// The names bound by an assignment target: `a`, `a, b`, `(a, [b, *c])`; nothing for
+    /// attribute or subscript targets.
+    fn target_names<'t>(&self, target: &'t [Token]) -> Vec<&'t Token> {
+        let mut names = Vec::new();
+        let mut previous: Option<Kind> = None;
+        for token in target {
+            match token.kind {
+                Kind::Name if !is_keyword(self.text(token)) => {
+                    if matches!(previous, Some(Kind::Name | Kind::Close)) {
+                        return Vec::new();
+                    }
+                    names.push(token);
+                }
+                Kind::Comma | Kind::Star => {}
+                Kind::Open if matches!(previous, Some(Kind::Name | Kind::Close)) => return Vec::new(),
+                Kind::Open | Kind::Close if token.text(self.src) != b"{" && token.text(self.src) != b"}" => {}
+                _ => return Vec::new(),
+            }
+            previous = Some(token.kind);
+        }
+        names
+    }
+
+    /// Module-level assignments, annotated assignments, `__all__` updates and `type X = ...`.
+    fn bindings(&mut self, tokens: &[Token]) {
+        let first = &tokens[0];
+        if first.kind != Kind::Name {
+            return;
+        }
+        if self.text(first) == b"__all__" {
+            self.dunder_all(tokens);
+        }
+        // PEP 695 `type X = int`.
+        if self.text(first) == b"type" && tokens.get(1).is_some_and(|t| t.kind == Kind::Name) {
+            if tokens.get(2).is_some_and(|t| matches!(t.kind, Kind::Equal | Kind::Open)) {
+                let context = self.context();
+                self.variable(&tokens[1], tokens, context);
+                return;
+            }
+        }
+        let mut segments: Vec<&[Token]> = Vec::new();
+        let mut depth = 0i32;
+        let mut start = 0;
+        for (i, token) in tokens.iter().enumerate() {
+            match token.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                Kind::Name if depth == 0 && self.text(token) == b"lambda" => break,
+                Kind::Equal if depth == 0 => {
+                    segments.push(&tokens[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        if segments.is_empty() {
+            return;
+        }
+        let value = &tokens[start..];
+        let target = self.dotted_value(value);
+        let context = self.context();
+        for (index, segment) in segments.iter().enumerate() {
+            // `x: Final = y`: the annotation is not part of the target.
+            let segment = match segment.iter().position(|t| t.kind == Kind::Colon) {
+                Some(colon) if index == 0 => &segment[..colon],
+                Some(_) => continue,
+                None => segment,
+            };
+            let names = self.target_names(segment);
+            let single = names.len() == 1 && segment.len() == 1;
+            for name in names {
+                let kind = match &target {
+                    Some(target) if single => DefKind::Alias { target: target.clone() },
+                    _ => DefKind::Variable,
+                };
+                self.facts.definitions.push(Definition {
+                    name: self.string(name),
+                    name_span: Span::new(name.start as usize, name.end as usize),
+                    span: self.header_span(tokens),
+                    kind,
+                    context,
+                });
+            }
+        }
+    }
+
+    /// `a.b.C` as a whole expression.
+    fn dotted_value(&self, value: &[Token]) -> Option<String> {
+        let (name, end) = self.dotted_name(value, 0)?;
+        (end == value.len() && !is_keyword(name.split('.').next().unwrap_or("").as_bytes())).then_some(name)
+    }
+
+    fn for_targets(&mut self, header: &[Token]) {
+        let end = header
+            .iter()
+            .position(|t| is_name(self.src, t, b"in"))
+            .unwrap_or(header.len());
+        let context = self.context();
+        for name in self.target_names(&header[..end]) {
+            self.variable(name, header, context);
+        }
+    }
+
+    fn with_targets(&mut self, header: &[Token]) {
+        let context = self.context();
+        let mut depth = 0;
+        for (i, token) in header.iter().enumerate() {
+            match token.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                Kind::Name if self.text(token) == b"as" && depth <= 1 => {
+                    if let Some(name) = header.get(i + 1).filter(|t| t.kind == Kind::Name) {
+                        self.variable(name, header, context);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `__all__ = [...]`, `__all__ += [...]`, `__all__.extend([...])`, `__all__.append("x")`.
+    fn dunder_all(&mut self, tokens: &[Token]) {
+        let rest = match tokens.get(1).map(|t| t.kind) {
+            Some(Kind::Equal) => &tokens[2..],
+            Some(Kind::AugAssign) if self.text(&tokens[1]) == b"+=" => &tokens[2..],
+            Some(Kind::Colon) => match tokens.iter().position(|t| t.kind == Kind::Equal) {
+                Some(at) => &tokens[at + 1..],
+                None => return,
+            },
+            Some(Kind::Dot)
+                if tokens
+                    .get(2)
+                    .is_some_and(|t| matches!(self.text(t), b"extend" | b"append")) =>
+            {
+                &tokens[3..]
+            }
+            _ => return,
+        };
+        let replace = tokens[1].kind == Kind::Equal || tokens[1].kind == Kind::Colon;
+        let mut names = Vec::new();
+        let mut dynamic = false;
+        for token in rest {
+            match token.kind {
+                Kind::String if !token.str_flags.formatted && !token.str_flags.bytes => {
+                    names.push(String::from_utf8_lossy(token.string_contents(self.src)).into_owned());
+                }
+                Kind::Open | Kind::Close | Kind::Comma => {}
+                _ => dynamic = true,
+            }
+        }
+        let exports = self.facts.exports.get_or_insert_with(Exports::default);
+        if replace {
+            exports.names.clear();
+            exports.dynamic = false;
+        }
+        exports.names.extend(names);
+        exports.dynamic |= dynamic;
+    }
+
+    /// Dotted strings: `import_module("a.b")`, `__import__("a")`, `patch("a.b.C")`,
+    /// `patch.object(a.b.C, "x")`, `sys.modules["a"]`, and any other `"a.b"` literal.
+    fn string_refs(&mut self, tokens: &[Token]) {
+        for (i, token) in tokens.iter().enumerate() {
+            let kind = match token.kind {
+                Kind::String => {
+                    let flags = token.str_flags;
+                    if flags.formatted || flags.bytes || flags.unterminated {
+                        continue;
+                    }
+                    let call = |back: usize| i.checked_sub(back).map(|at| &tokens[at]);
+                    let called = call(1).is_some_and(|t| self.text(t) == b"(");
+                    let callee = call(2).filter(|t| t.kind == Kind::Name).map(|t| self.text(t));
+                    let method_of = call(4).filter(|_| call(3).is_some_and(|t| t.kind == Kind::Dot));
+                    let kind = match callee {
+                        Some(b"import_module") if called => StringRefKind::ImportModule,
+                        Some(b"__import__") if called => StringRefKind::DunderImport,
+                        Some(b"patch") if called => StringRefKind::Patch,
+                        Some(b"multiple" | b"dict") if called && method_of.is_some_and(|t| is_name(self.src, t, b"patch")) => {
+                            StringRefKind::Patch
+                        }
+                        Some(b"modules")
+                            if call(1).is_some_and(|t| self.text(t) == b"[")
+                                && method_of.is_some_and(|t| is_name(self.src, t, b"sys")) =>
+                        {
+                            StringRefKind::SysModules
+                        }
+                        _ => StringRefKind::Other,
+                    };
+                    let contents = token.string_contents(self.src);
+                    let needs_dot = kind == StringRefKind::Other;
+                    if !is_dotted_path(contents, needs_dot) {
+                        continue;
+                    }
+                    (kind, String::from_utf8_lossy(contents).into_owned(), *token)
+                }
+                // `patch.object(a.b.C, "attr")`
+                Kind::Name
+                    if self.text(token) == b"object"
+                        && i >= 2
+                        && tokens[i - 1].kind == Kind::Dot
+                        && is_name(self.src, &tokens[i - 2], b"patch")
+                        && tokens.get(i + 1).is_some_and(|t| self.text(t) == b"(") =>
+                {
+                    let Some((value, end)) = self.dotted_name(tokens, i + 2) else { continue };
+                    if !tokens.get(end).is_some_and(|t| t.kind == Kind::Comma) {
+                        continue;
+                    }
+                    let span = Token {
+                        start: tokens[i + 2].start,
+                        end: tokens[end - 1].end,
+                        ..*token
+                    };
+                    (StringRefKind::PatchObject, value, span)
+                }
+                _ => continue,
+            };
+            let (kind, value, token) = kind;
+            let context = self.context();
+            self.facts.string_refs.push(StringRef {
+                kind,
+                value,
+                span: Span::new(token.start as usize, token.end as usize),
+                context,
+            });
+        }
+    }
+}
+
+/// The index after the bracket group opening at `open`.
+fn skip_group(tokens: &[Token], open: usize) -> usize {
+    let mut depth = 0;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        match token.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
+}
+
+/// `a.b.C` (identifiers joined by dots, no spaces); with `needs_dot`, at least two parts.
+fn is_dotted_path(text: &[u8], needs_dot: bool) -> bool {
+    if text.is_empty() || text.len() > 512 {
+        return false;
+    }
+    let mut parts = 0;
+    for part in text.split(|&b| b == b'.') {
+        let Some(&first) = part.first() else { return false };
+        if first.is_ascii_digit()
+            || !part
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+        {
+            return false;
+        }
+        parts += 1;
+    }
+    parts > 1 || !needs_dot
+}
+
+/// PEP 263: a `coding[:=]` comment on line 1 or 2 naming something other than UTF-8.
+fn declares_non_utf8_encoding(src: &[u8]) -> bool {
+    for line in src.split(|&b| b == b'\n').take(2) {
+        let trimmed = line.trim_ascii_start();
+        if !trimmed.starts_with(b"#") {
+            continue;
+        }
+        let Some(at) = memchr::memmem::find(trimmed, b"coding") else { continue };
+        let rest = &trimmed[at + 6..];
+        if !matches!(rest.first(), Some(b':' | b'=')) {
+            continue;
+        }
+        let name: Vec<u8> = rest[1..]
+            .trim_ascii_start()
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        return !matches!(name.as_slice(), b"utf-8" | b"utf8" | b"utf_8") && !name.starts_with(b"utf-8-");
+    }
+    false
+}
+
+/// `# ssot: ignore[SSOT001, SSOT002] reason` anywhere in a comment.
+fn suppressions(src: &[u8], comments: &[Span]) -> Vec<Suppression> {
+    let finder = memchr::memmem::Finder::new(b"ssot:");
+    let mut out = Vec::new();
+    for &span in comments {
+        let text = &src[span.range()];
+        let Some(at) = finder.find(text) else { continue };
+        let rest = text[at + 5..].trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"ignore") else { continue };
+        let (codes, reason) = match rest.strip_prefix(b"[") {
+            Some(inner) => match memchr::memchr(b']', inner) {
+                Some(close) => {
+                    let codes = inner[..close]
+                        .split(|&b| b == b',' || b.is_ascii_whitespace())
+                        .filter(|code| !code.is_empty())
+                        .map(|code| String::from_utf8_lossy(code).into_owned())
+                        .collect();
+                    (codes, &inner[close + 1..])
+                }
+                None => (Vec::new(), inner),
+            },
+            None => (Vec::new(), rest),
+        };
+        let reason = String::from_utf8_lossy(reason.trim_ascii()).into_owned();
+        out.push(Suppression {
+            span: Span::new(span.start as usize + at, span.end as usize),
+            codes,
+            reason: (!reason.is_empty()).then_some(reason),
+        });
+    }
+    out
+}

@@ -1,0 +1,572 @@
+//! Python resolution: file paths to module names, imports to the definitions they reach.
+//!
+//! A module's namespace is the set of its module-level bindings (definitions, assignments,
+//! imports, star imports). A binding inside a conditional block (`try`, `except ImportError`,
+//! `if`) adds a possibility; an unconditional one replaces what came before. So
+//! `try: from fast import X` / `except ImportError: from slow import X` resolves `X` to both
+//! origins, while `X = 1` then `from a import X` resolves to `a`'s `X` only.
+//!
+//! Invariant: every lookup terminates: cycles and chains deeper than [`MAX_DEPTH`] resolve to
+//! nothing, which the importer sees as a missing name.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::rc::Rc;
+
+use crate::facts::{DefKind, FileFacts, ImportKind, Scope};
+use crate::graph::{Graph, Module, Origin, OriginKind, Resolution};
+use crate::walk::{Language, SourceFile, Walk};
+
+/// Longer re-export chains than this are treated as unresolvable (real code needs < 10).
+const MAX_DEPTH: u32 = 64;
+
+/// Builds the graph of the walked files, with module names from `python_roots` (relative to
+/// the repository root).
+pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
+    let roots: Vec<String> = python_roots
+        .iter()
+        .map(|root| crate::walk::relative_path(Path::new(""), root.as_ref()))
+        .map(|root| if root == "." { String::new() } else { root })
+        .collect();
+    let mut modules = Vec::with_capacity(walk.files.len());
+    // name -> (priority, module index); the lowest priority wins.
+    let mut claims: HashMap<String, ((usize, bool), usize)> = HashMap::new();
+    for (index, file) in walk.files.iter().enumerate() {
+        let found = match file.language {
+            Language::Python => module_name(&file.path, &roots),
+        };
+        if let Some((name, is_package, root_index)) = &found {
+            let priority = (*root_index, !is_package);
+            let claim = claims.entry(name.clone()).or_insert((priority, index));
+            if priority < claim.0 {
+                *claim = (priority, index);
+            }
+        }
+        modules.push(Module {
+            name: found.as_ref().map(|(name, _, _)| name.clone()),
+            file: index,
+            is_package: found.as_ref().is_some_and(|(_, is_package, _)| *is_package),
+            resolutions: Vec::new(),
+            alias_origins: HashMap::new(),
+        });
+    }
+    let by_name: HashMap<String, usize> = claims.into_iter().map(|(name, (_, index))| (name, index)).collect();
+    let mut namespaces = HashSet::new();
+    let mut top_level = HashSet::new();
+    for name in by_name.keys() {
+        let mut prefix = name.as_str();
+        while let Some(dot) = prefix.rfind('.') {
+            prefix = &prefix[..dot];
+            if !by_name.contains_key(prefix) {
+                namespaces.insert(prefix.to_string());
+            }
+        }
+        top_level.insert(name.split('.').next().unwrap_or(name).to_string());
+    }
+
+    let scopes: Vec<Namespace> = walk.files.iter().map(|file| Namespace::of(&file.facts)).collect();
+    let mut resolver = Resolver {
+        files: &walk.files,
+        modules: &modules,
+        by_name: &by_name,
+        namespaces: &namespaces,
+        top_level: &top_level,
+        scopes: &scopes,
+        memo: HashMap::new(),
+        exports: HashMap::new(),
+        active: HashSet::new(),
+    };
+    let mut resolutions = Vec::with_capacity(modules.len());
+    let mut alias_origins = Vec::with_capacity(modules.len());
+    for index in 0..modules.len() {
+        resolutions.push(resolver.module_imports(index));
+        alias_origins.push(resolver.module_aliases(index));
+    }
+    for ((module, resolutions), aliases) in modules.iter_mut().zip(resolutions).zip(alias_origins) {
+        module.resolutions = resolutions;
+        module.alias_origins = aliases;
+    }
+    Graph {
+        files: walk.files,
+        modules,
+        by_name,
+        skipped: walk.skipped,
+        other_files: walk.other_files,
+    }
+}
+
+/// `pkg/sub/mod.py` under root `""` is `pkg.sub.mod`; `pkg/__init__.py` is the package `pkg`.
+/// Returns the name, whether it is a package, and the index of the root used (the longest
+/// root containing the file).
+fn module_name(path: &str, roots: &[String]) -> Option<(String, bool, usize)> {
+    let (root_index, rest) = roots
+        .iter()
+        .enumerate()
+        .filter_map(|(index, root)| {
+            if root.is_empty() {
+                Some((index, path))
+            } else {
+                path.strip_prefix(root.as_str())?.strip_prefix('/').map(|rest| (index, rest))
+            }
+        })
+        .max_by_key(|(index, _)| (roots[*index].len(), std::cmp::Reverse(*index)))?;
+    let stem = rest.strip_suffix(".py")?;
+    let mut parts: Vec<&str> = stem.split('/').collect();
+    let is_package = parts.last() == Some(&"__init__");
+    if is_package {
+        parts.pop();
+    }
+    if parts.is_empty() || !parts.iter().all(|part| is_identifier(part)) {
+        return None;
+    }
+    Some((parts.join("."), is_package, root_index))
+}
+
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+        && !matches!(
+            text,
+            "False" | "None" | "True" | "and" | "as" | "assert" | "async" | "await" | "break" | "class" | "continue"
+                | "def" | "del" | "elif" | "else" | "except" | "finally" | "for" | "from" | "global" | "if"
+                | "import" | "in" | "is" | "lambda" | "nonlocal" | "not" | "or" | "pass" | "raise" | "return"
+                | "try" | "while" | "with" | "yield"
+        )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Binding {
+    /// Index into `facts.definitions`.
+    Definition(usize),
+    /// `facts.imports[i].names[j]`.
+    Import(usize, usize),
+}
+
+/// The module-level bindings of one module.
+#[derive(Default)]
+struct Namespace {
+    names: HashMap<String, Vec<Binding>>,
+    /// Star imports (indices into `facts.imports`), in source order.
+    stars: Vec<usize>,
+    has_getattr: bool,
+}
+
+impl Namespace {
+    fn of(facts: &FileFacts) -> Namespace {
+        // Bindings in source order: definitions and imports interleaved by position.
+        let mut events: Vec<(u32, Binding, bool, &str)> = Vec::new();
+        for (index, definition) in facts.definitions.iter().enumerate() {
+            if definition.context.scope == Scope::Module {
+                events.push((
+                    definition.name_span.start,
+                    Binding::Definition(index),
+                    definition.context.conditional,
+                    &definition.name,
+                ));
+            }
+        }
+        let mut namespace = Namespace::default();
+        for (index, import) in facts.imports.iter().enumerate() {
+            if import.context.scope != Scope::Module {
+                continue;
+            }
+            for (name_index, name) in import.names.iter().enumerate() {
+                if name.name == "*" {
+                    namespace.stars.push(index);
+                    continue;
+                }
+                events.push((
+                    name.span.start,
+                    Binding::Import(index, name_index),
+                    import.context.conditional,
+                    name.bound_name(import.kind),
+                ));
+            }
+        }
+        events.sort_by_key(|event| event.0);
+        for (_, binding, conditional, name) in events {
+            let bindings = namespace.names.entry(name.to_string()).or_default();
+            if !conditional {
+                bindings.clear();
+            }
+            bindings.push(binding);
+        }
+        namespace.has_getattr = facts.definitions.iter().any(|definition| {
+            definition.name == "__getattr__"
+                && definition.context.scope == Scope::Module
+                && matches!(definition.kind, DefKind::Function { .. })
+        });
+        namespace
+    }
+}
+
+/// Where a dotted module name leads.
+#[derive(Clone, Copy, Debug)]
+enum ModuleRef {
+    File(usize),
+    /// A namespace package: a directory without `__init__.py`.
+    Namespace,
+    External,
+    Missing,
+}
+
+#[derive(Clone, Debug)]
+enum Lookup {
+    Found(Vec<Origin>),
+    Missing,
+    Dynamic,
+}
+
+struct Resolver<'a> {
+    files: &'a [SourceFile],
+    modules: &'a [Module],
+    by_name: &'a HashMap<String, usize>,
+    namespaces: &'a HashSet<String>,
+    top_level: &'a HashSet<String>,
+    scopes: &'a [Namespace],
+    memo: HashMap<(usize, String), Lookup>,
+    exports: HashMap<usize, Rc<BTreeSet<String>>>,
+    /// Lookups in progress, to cut cycles.
+    active: HashSet<(usize, String)>,
+}
+
+impl<'a> Resolver<'a> {
+    fn facts(&self, module: usize) -> &'a FileFacts {
+        &self.files[self.modules[module].file].facts
+    }
+
+    fn find_module(&self, name: &str) -> ModuleRef {
+        let top = name.split('.').next().unwrap_or(name);
+        if !self.top_level.contains(top) {
+            ModuleRef::External
+        } else if let Some(&index) = self.by_name.get(name) {
+            ModuleRef::File(index)
+        } else if self.namespaces.contains(name) {
+            ModuleRef::Namespace
+        } else {
+            ModuleRef::Missing
+        }
+    }
+
+    /// The absolute module name of `from <dots><module> import ...` written in `importer`.
+    fn absolute(&self, importer: usize, level: u32, module: &str) -> Option<String> {
+        if level == 0 {
+            return Some(module.to_string());
+        }
+        let this = &self.modules[importer];
+        let name = this.name.as_deref()?;
+        let mut package: Vec<&str> = name.split('.').collect();
+        if !this.is_package {
+            package.pop();
+        }
+        for _ in 1..level {
+            package.pop()?;
+        }
+        if package.is_empty() {
+            // `from . import x` in a top-level module: no parent package.
+            return None;
+        }
+        let mut absolute = package.join(".");
+        if !module.is_empty() {
+            absolute.push('.');
+            absolute.push_str(module);
+        }
+        Some(absolute)
+    }
+
+    fn module_imports(&mut self, index: usize) -> Vec<Vec<Resolution>> {
+        let facts = self.facts(index);
+        facts
+            .imports
+            .iter()
+            .map(|import| {
+                let target = match import.kind {
+                    ImportKind::From => self.absolute(index, import.level, &import.module),
+                    ImportKind::Module => None,
+                };
+                import
+                    .names
+                    .iter()
+                    .map(|name| match import.kind {
+                        ImportKind::Module => self.module_verdict(&name.name),
+                        ImportKind::From => {
+                            let Some(target) = &target else {
+                                let written = format!("{}{}", ".".repeat(import.level as usize), import.module);
+                                return Resolution::MissingModule { module: written };
+                            };
+                            if name.name == "*" {
+                                self.module_verdict(target)
+                            } else {
+                                self.from_verdict(target, &name.name)
+                            }
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn module_aliases(&mut self, index: usize) -> HashMap<usize, Vec<Origin>> {
+        let facts = self.facts(index);
+        let mut out = HashMap::new();
+        for (definition_index, definition) in facts.definitions.iter().enumerate() {
+            if definition.context.scope == Scope::Module && matches!(definition.kind, DefKind::Alias { .. }) {
+                out.insert(definition_index, self.binding(index, Binding::Definition(definition_index), 0));
+            }
+        }
+        out
+    }
+
+    fn module_verdict(&self, name: &str) -> Resolution {
+        match self.find_module(name) {
+            ModuleRef::File(_) | ModuleRef::Namespace => Resolution::Resolved {
+                origins: vec![module_origin(name)],
+            },
+            ModuleRef::External => Resolution::External { module: name.to_string() },
+            ModuleRef::Missing => Resolution::MissingModule { module: name.to_string() },
+        }
+    }
+
+    fn from_verdict(&mut self, module: &str, name: &str) -> Resolution {
+        match self.find_module(module) {
+            ModuleRef::External => Resolution::External {
+                module: module.to_string(),
+            },
+            ModuleRef::Missing => Resolution::MissingModule {
+                module: module.to_string(),
+            },
+            ModuleRef::Namespace | ModuleRef::File(_) => match self.attribute(module, name, 0) {
+                Lookup::Found(origins) => Resolution::Resolved { origins },
+                Lookup::Missing => Resolution::MissingName {
+                    module: module.to_string(),
+                },
+                Lookup::Dynamic => Resolution::Dynamic {
+                    module: module.to_string(),
+                },
+            },
+        }
+    }
+
+    /// `module.name` where `module` is a module name: a binding of the module, else a submodule.
+    fn attribute(&mut self, module: &str, name: &str, depth: u32) -> Lookup {
+        let found = match self.find_module(module) {
+            ModuleRef::File(index) => self.lookup(index, name, depth),
+            ModuleRef::External => {
+                return Lookup::Found(vec![Origin {
+                    module: module.to_string(),
+                    symbol: Some(name.to_string()),
+                    kind: OriginKind::External,
+                }]);
+            }
+            ModuleRef::Namespace | ModuleRef::Missing => Lookup::Missing,
+        };
+        if let Lookup::Found(_) = found {
+            return found;
+        }
+        let submodule = format!("{module}.{name}");
+        match self.find_module(&submodule) {
+            ModuleRef::File(_) | ModuleRef::Namespace => Lookup::Found(vec![module_origin(&submodule)]),
+            _ => found,
+        }
+    }
+
+    /// A name in the namespace of the module at `index`, through star imports.
+    fn lookup(&mut self, index: usize, name: &str, depth: u32) -> Lookup {
+        let key = (index, name.to_string());
+        if let Some(found) = self.memo.get(&key) {
+            return found.clone();
+        }
+        if depth > MAX_DEPTH || !self.active.insert(key.clone()) {
+            return Lookup::Missing;
+        }
+        let found = self.lookup_uncached(index, name, depth);
+        self.active.remove(&key);
+        self.memo.insert(key, found.clone());
+        found
+    }
+
+    fn lookup_uncached(&mut self, index: usize, name: &str, depth: u32) -> Lookup {
+        let scope = &self.scopes[self.modules[index].file];
+        if let Some(bindings) = scope.names.get(name) {
+            let mut origins = BTreeSet::new();
+            for &binding in bindings {
+                origins.extend(self.binding(index, binding, depth + 1));
+            }
+            return if origins.is_empty() {
+                Lookup::Missing
+            } else {
+                Lookup::Found(origins.into_iter().collect())
+            };
+        }
+        // The latest star import that exports the name wins.
+        for &star in scope.stars.iter().rev() {
+            let import = &self.facts(index).imports[star];
+            let Some(target) = self.absolute(index, import.level, &import.module) else {
+                continue;
+            };
+            match self.find_module(&target) {
+                ModuleRef::File(target_index) => {
+                    if self.exports(target_index, &mut HashSet::new()).contains(name) {
+                        return self.lookup(target_index, name, depth + 1);
+                    }
+                }
+                // `from os.path import *`: the name may come from outside.
+                ModuleRef::External => return self.attribute(&target, name, depth + 1),
+                _ => {}
+            }
+        }
+        if scope.has_getattr {
+            Lookup::Dynamic
+        } else {
+            Lookup::Missing
+        }
+    }
+
+    /// What `from module import *` binds: `__all__`, else every public module-level name.
+    fn exports(&mut self, index: usize, visiting: &mut HashSet<usize>) -> Rc<BTreeSet<String>> {
+        if let Some(names) = self.exports.get(&index) {
+            return Rc::clone(names);
+        }
+        if !visiting.insert(index) {
+            return Rc::default();
+        }
+        let facts = self.facts(index);
+        let names: BTreeSet<String> = match &facts.exports {
+            Some(exports) => exports.names.iter().cloned().collect(),
+            None => {
+                let scope = &self.scopes[self.modules[index].file];
+                let mut names: BTreeSet<String> =
+                    scope.names.keys().filter(|name| !name.starts_with('_')).cloned().collect();
+                for &star in &scope.stars {
+                    let import = &facts.imports[star];
+                    let target = self.absolute(index, import.level, &import.module);
+                    if let Some(ModuleRef::File(target)) = target.map(|target| self.find_module(&target)) {
+                        names.extend(self.exports(target, visiting).iter().cloned());
+                    }
+                }
+                names
+            }
+        };
+        let names = Rc::new(names);
+        self.exports.insert(index, Rc::clone(&names));
+        names
+    }
+
+    fn binding(&mut self, index: usize, binding: Binding, depth: u32) -> Vec<Origin> {
+        let module_name = self.modules[index].name.clone().unwrap_or_default();
+        let facts = self.facts(index);
+        match binding {
+            Binding::Definition(definition) => {
+                let definition = &facts.definitions[definition];
+                let kind = match &definition.kind {
+                    DefKind::Class { .. } => OriginKind::Class,
+                    DefKind::Function { .. } => OriginKind::Function,
+                    DefKind::Variable => OriginKind::Variable,
+                    DefKind::Alias { target } => {
+                        let origins = self.dotted(index, target, depth);
+                        if !origins.is_empty() {
+                            return origins;
+                        }
+                        // An alias of a builtin or of something unknown is its own origin.
+                        OriginKind::Variable
+                    }
+                };
+                vec![Origin {
+                    module: module_name,
+                    symbol: Some(definition.name.clone()),
+                    kind,
+                }]
+            }
+            Binding::Import(import, name) => {
+                let import = &facts.imports[import];
+                let imported = &import.names[name];
+                match import.kind {
+                    ImportKind::Module => {
+                        // `import a.b` binds `a`; `import a.b as m` binds `a.b`.
+                        let bound = match imported.alias {
+                            Some(_) => imported.name.clone(),
+                            None => imported.name.split('.').next().unwrap_or_default().to_string(),
+                        };
+                        match self.find_module(&bound) {
+                            ModuleRef::File(_) | ModuleRef::Namespace => vec![module_origin(&bound)],
+                            ModuleRef::External => vec![Origin {
+                                module: bound,
+                                symbol: None,
+                                kind: OriginKind::External,
+                            }],
+                            ModuleRef::Missing => Vec::new(),
+                        }
+                    }
+                    ImportKind::From => {
+                        let Some(target) = self.absolute(index, import.level, &import.module) else {
+                            return Vec::new();
+                        };
+                        match self.attribute(&target, &imported.name, depth + 1) {
+                            Lookup::Found(origins) => origins,
+                            Lookup::Missing | Lookup::Dynamic => Vec::new(),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The origins of a dotted expression `a.b.C` evaluated in the module at `index`.
+    fn dotted(&mut self, index: usize, dotted: &str, depth: u32) -> Vec<Origin> {
+        let mut parts = dotted.split('.');
+        let first = parts.next().unwrap_or_default();
+        let mut origins = match self.lookup(index, first, depth + 1) {
+            Lookup::Found(origins) => origins,
+            _ => return Vec::new(),
+        };
+        for part in parts {
+            let mut next = Vec::new();
+            for origin in origins {
+                match origin.kind {
+                    OriginKind::Module => {
+                        if let Lookup::Found(found) = self.attribute(&origin.module, part, depth + 1) {
+                            next.extend(found);
+                        }
+                    }
+                    OriginKind::External => next.push(Origin {
+                        module: match origin.symbol {
+                            Some(symbol) => format!("{}.{symbol}", origin.module),
+                            None => origin.module,
+                        },
+                        symbol: Some(part.to_string()),
+                        kind: OriginKind::External,
+                    }),
+                    // An attribute of a class or a value: not followed.
+                    _ => {}
+                }
+            }
+            origins = next;
+        }
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+}
+
+fn module_origin(name: &str) -> Origin {
+    Origin {
+        module: name.to_string(),
+        symbol: None,
+        kind: OriginKind::Module,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_from_roots() {
+        let roots = vec![String::new(), "src".to_string()];
+        assert_eq!(module_name("src/pkg/a.py", &roots), Some(("pkg.a".into(), false, 1)));
+        assert_eq!(module_name("pkg/__init__.py", &roots), Some(("pkg".into(), true, 0)));
+        assert_eq!(module_name("my-scripts/x.py", &roots), None);
+        assert_eq!(module_name("__init__.py", &roots), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! The repository walk: parallel, `.gitignore`-aware, deterministic.
+//!
+//! Files are read and their facts collected on the walker's threads, then everything is
+//! sorted by path, so the result is the same with one thread or many. A file that cannot be
+//! read is skipped with a reason; symlinks are followed only when they stay inside the root,
+//! and loops are reported, never followed round.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::Settings;
+use crate::facts::FileFacts;
+use crate::python;
+
+/// Files larger than this are skipped: spans are 32-bit, and no real source file comes close.
+pub const MAX_FILE_SIZE: u64 = 1 << 30;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    Python,
+}
+
+impl Language {
+    fn of(path: &Path) -> Option<Language> {
+        match path.extension()?.to_str()? {
+            "py" => Some(Language::Python),
+            _ => None,
+        }
+    }
+}
+
+/// A source file with its facts.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    pub language: Language,
+    pub text: Vec<u8>,
+    /// xxh3 of `text`.
+    pub hash: u64,
+    pub facts: FileFacts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Skipped {
+    /// Relative to the repository root, `/`-separated.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Everything the walk found, sorted by path.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<SourceFile>,
+    /// Every other (non-source) file, for rules that look at names only (stale backups).
+    pub other_files: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Default)]
+struct Found {
+    files: Vec<SourceFile>,
+    other_files: Vec<String>,
+    skipped: Vec<Skipped>,
+}
+
+/// Walks `settings.root` with `threads` threads (0: one per core).
+pub fn walk(settings: &Settings, threads: usize) -> Walk {
+    let root = settings.root.clone();
+    let canonical_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+    let found = Arc::new(Mutex::new(Found::default()));
+
+    let mut builder = WalkBuilder::new(&root);
+    builder
+        .hidden(false)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(true)
+        .threads(threads);
+    {
+        let found = Arc::clone(&found);
+        let root = root.clone();
+        let exclude = settings.exclude_set.clone();
+        builder.filter_entry(move |entry| {
+            if entry.depth() == 0 {
+                return true;
+            }
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && entry.file_name() == ".git" {
+                return false;
+            }
+            let relative = relative_path(&root, entry.path());
+            if exclude.is_match(&relative) || (is_dir && exclude.is_match(format!("{relative}/_"))) {
+                return false;
+            }
+            if entry.path_is_symlink() {
+                let inside = std::fs::canonicalize(entry.path()).is_ok_and(|target| target.starts_with(&canonical_root));
+                if !inside {
+                    let reason = match std::fs::canonicalize(entry.path()) {
+                        Ok(_) => "symlink points outside the repository".to_string(),
+                        Err(error) => format!("cannot follow symlink: {error}"),
+                    };
+                    lock(&found).skipped.push(Skipped { path: relative, reason });
+                    return false;
+                }
+            }
+            true
+        });
+    }
+
+    builder.build_parallel().run(|| {
+        let found = Arc::clone(&found);
+        let root = root.clone();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file {
+                        visit_file(&root, entry.path(), &found);
+                    }
+                }
+                Err(error) => {
+                    let path = error_path(&error).map(|path| relative_path(&root, &path)).unwrap_or_default();
+                    lock(&found).skipped.push(Skipped {
+                        path,
+                        reason: error_reason(&error),
+                    });
+                }
+            }
+            WalkState::Continue
+        })
+    });
+
+    let found = std::mem::take(&mut *lock(&found));
+    let mut walk = Walk {
+        files: found.files,
+        other_files: found.other_files,
+        skipped: found.skipped,
+    };
+    walk.files.sort_by(|a, b| a.path.cmp(&b.path));
+    walk.other_files.sort();
+    walk.skipped.sort();
+    walk.skipped.dedup();
+    walk
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic on another walker thread must not hide what was found.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>) {
+    let relative = relative_path(root, path);
+    let Some(language) = Language::of(path) else {
+        lock(found).other_files.push(relative);
+        return;
+    };
+    match read_source(path) {
+        Ok(text) => {
+            let facts = match language {
+                Language::Python => python::collect(&text),
+            };
+            let hash = xxhash_rust::xxh3::xxh3_64(&text);
+            let file = SourceFile {
+                path: relative,
+                language,
+                text,
+                hash,
+                facts,
+            };
+            lock(found).files.push(file);
+        }
+        Err(reason) => lock(found).skipped.push(Skipped { path: relative, reason }),
+    }
+}
+
+fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read: {error}"))?;
+    if !metadata.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    if metadata.len() > MAX_FILE_SIZE {
+        return Err(format!("file is too large ({} bytes; the limit is {MAX_FILE_SIZE})", metadata.len()));
+    }
+    std::fs::read(path).map_err(|error| format!("cannot read: {error}"))
+}
+
+/// `path` relative to `root`, with `/` separators.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mut out = String::new();
+    for component in relative.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&component.as_os_str().to_string_lossy());
+    }
+    out
+}
+
+fn error_path(error: &ignore::Error) -> Option<PathBuf> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::Partial(errors) => errors.first().and_then(error_path),
+        _ => None,
+    }
+}
+
+fn error_reason(error: &ignore::Error) -> String {
+    match error {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_reason(err),
+        ignore::Error::Loop { .. } => "symlink loop: not followed".to_string(),
+        other => other.to_string(),
+    }
+}

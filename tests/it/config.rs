@@ -1,0 +1,396 @@
+//! `ssot.toml` loading: the bad-config fixtures and their rendered errors, a full valid
+//! configuration, defaults, `find_config`, and the committed JSON schema.
+//!
+//! Regenerate the snapshots (`fixtures/config/*/expected.txt`) and `ssot.schema.json` with
+//! `SSOT_BLESS=1 cargo test --test it config`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ssot_gardener::config::{
+    self, CONFIG_FILE_NAME, ConfigError, Settings, TestsPolicy, find_config, json_schema, load,
+    parse,
+};
+
+/// Whether tests should rewrite their snapshots instead of comparing against them.
+fn bless() -> bool {
+    std::env::var_os("SSOT_BLESS").is_some_and(|value| value == "1")
+}
+
+fn parse_ok(path: &Path, text: &str) -> Settings {
+    parse(path, text).unwrap_or_else(|error| panic!("expected valid config, got:\n{error}"))
+}
+
+/// Each directory under `fixtures/config` holds a bad `ssot.toml` and, in `expected.txt`, the
+/// error it must produce. Paths are relative to the package root (cargo's working directory for
+/// tests), so the snapshots name `fixtures/config/<case>/ssot.toml` on every machine.
+#[test]
+fn bad_configs_render_expected_errors() {
+    let mut cases: Vec<String> = fs::read_dir("fixtures/config")
+        .expect("fixtures/config exists")
+        .map(|entry| entry.expect("readable fixture entry"))
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "fixtures/config lost cases: {cases:?}");
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        // Built with '/' so the snapshot reads the same on every platform.
+        let config_path = PathBuf::from(format!("fixtures/config/{case}/{CONFIG_FILE_NAME}"));
+        let expected_path = PathBuf::from(format!("fixtures/config/{case}/expected.txt"));
+        let text = fs::read_to_string(&config_path).expect("fixture has ssot.toml");
+        let error = match parse(&config_path, &text) {
+            Ok(settings) => {
+                failures.push(format!("{case}: parsed without error into {settings:?}"));
+                continue;
+            }
+            Err(error) => error,
+        };
+        assert!(
+            error.diagnostics().iter().all(|d| d.span.is_some()),
+            "{case}: every error about the file's content points into it"
+        );
+        let actual = format!("{error}\n");
+        if bless() {
+            fs::write(&expected_path, &actual).expect("write snapshot");
+            continue;
+        }
+        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual != expected {
+            failures.push(format!(
+                "{case}: error differs from {}\n--- expected\n{expected}--- actual\n{actual}",
+                expected_path.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n\nif the new output is right, run `SSOT_BLESS=1 cargo test --test it config`",
+        failures.join("\n\n")
+    );
+}
+
+const FULL_CONFIG: &str = r#"
+[project]
+python-roots = ["./src/", "."]
+rust-roots = ["crates"]
+exclude = ["**/node_modules/**", "build/*.py"]
+baseline = "ssot-baseline.json"
+
+[project.per-path-ignores]
+"tests/**" = ["SSOT001", "SSOT002"]
+"scripts/*.py" = ["SSOT003"]
+
+[[concept]]
+name = "websocket-manager"
+canonical = "pkg.websocket_core.websocket_manager.WebSocketManager"
+implementations = ["*WebSocketManager", "*WebSocket*Manager"]
+factories = ["create_*websocket_manager*", "*WebSocketManagerFactory"]
+allowed-factories = ["pkg.websocket_core.websocket_manager.get_websocket_manager"]
+similarity = 0.75
+tests = "allow"
+
+[[concept]]
+name = "config-loader"
+canonical = "crate::config::Loader"
+"#;
+
+#[test]
+fn full_config_parses_into_settings() {
+    let repository = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(repository.path().join("src")).expect("mkdir src");
+    fs::create_dir(repository.path().join("crates")).expect("mkdir crates");
+    let config_path = repository.path().join(CONFIG_FILE_NAME);
+    fs::write(&config_path, FULL_CONFIG).expect("write ssot.toml");
+
+    let settings = load(&config_path).unwrap_or_else(|error| panic!("{error}"));
+
+    assert_eq!(settings.root, repository.path());
+    assert_eq!(settings.config_path.as_deref(), Some(config_path.as_path()));
+    assert_eq!(
+        settings.python_roots,
+        [PathBuf::from("src"), PathBuf::new()]
+    );
+    assert_eq!(settings.rust_roots, [PathBuf::from("crates")]);
+    assert_eq!(settings.exclude, ["**/node_modules/**", "build/*.py"]);
+    assert!(settings.is_excluded(Path::new("web/node_modules/x/index.py")));
+    assert!(settings.is_excluded(Path::new("build/gen.py")));
+    assert!(
+        !settings.is_excluded(Path::new("build/deep/gen.py")),
+        "`*` stays within one directory"
+    );
+    assert!(!settings.is_excluded(Path::new("src/pkg/mod.py")));
+    assert_eq!(settings.baseline, Some(PathBuf::from("ssot-baseline.json")));
+
+    let ignores: Vec<(&str, Vec<&str>)> = settings
+        .per_path_ignores
+        .iter()
+        .map(|(glob, _, codes)| (glob.as_str(), codes.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        ignores,
+        [
+            ("tests/**", vec!["SSOT001", "SSOT002"]),
+            ("scripts/*.py", vec!["SSOT003"])
+        ],
+        "file order, not alphabetical"
+    );
+    assert!(settings.is_ignored(Path::new("tests/unit/test_ws.py"), "SSOT002"));
+    assert!(!settings.is_ignored(Path::new("tests/unit/test_ws.py"), "SSOT003"));
+    assert!(!settings.is_ignored(Path::new("src/pkg/ws.py"), "SSOT001"));
+
+    let [websocket, loader] = settings.concepts.as_slice() else {
+        panic!("expected two concepts, got {:?}", settings.concepts);
+    };
+    assert_eq!(websocket.name, "websocket-manager");
+    assert_eq!(
+        websocket.canonical,
+        "pkg.websocket_core.websocket_manager.WebSocketManager"
+    );
+    assert_eq!(
+        websocket.implementations,
+        ["*WebSocketManager", "*WebSocket*Manager"]
+    );
+    assert!(
+        websocket
+            .implementations_set
+            .is_match("LegacyWebSocketManager")
+    );
+    assert!(
+        websocket
+            .implementations_set
+            .is_match("WebSocketConnectionManager")
+    );
+    assert!(!websocket.implementations_set.is_match("SessionManager"));
+    assert_eq!(
+        websocket.factories,
+        ["create_*websocket_manager*", "*WebSocketManagerFactory"]
+    );
+    assert!(websocket.factories_set.is_match("create_websocket_manager"));
+    assert_eq!(
+        websocket.allowed_factories,
+        ["pkg.websocket_core.websocket_manager.get_websocket_manager"]
+    );
+    assert_eq!(websocket.similarity, 0.75);
+    assert_eq!(websocket.tests, TestsPolicy::Allow);
+
+    assert_eq!(loader.name, "config-loader");
+    assert_eq!(loader.canonical, "crate::config::Loader");
+    assert!(loader.implementations.is_empty());
+    assert!(!loader.implementations_set.is_match("Loader"));
+    assert!(loader.factories.is_empty() && loader.allowed_factories.is_empty());
+    assert_eq!(loader.similarity, 0.6, "default similarity");
+    assert_eq!(loader.tests, TestsPolicy::Report, "default tests policy");
+}
+
+#[test]
+fn implementation_globs_match_names_not_paths() {
+    let settings = parse_ok(
+        Path::new(CONFIG_FILE_NAME),
+        "[[concept]]\nname = \"x\"\ncanonical = \"a.B\"\nimplementations = [\"*B\"]\n",
+    );
+    // `*` crosses anything in a name glob, even characters that separate paths elsewhere.
+    assert!(settings.concepts[0].implementations_set.is_match("a/B"));
+}
+
+#[test]
+fn empty_file_gives_defaults() {
+    let settings = parse_ok(Path::new("repo/ssot.toml"), "");
+    assert_eq!(settings.root, Path::new("repo"));
+    assert_eq!(
+        settings.config_path.as_deref(),
+        Some(Path::new("repo/ssot.toml"))
+    );
+    assert_eq!(settings.python_roots, [PathBuf::new()]);
+    assert!(settings.rust_roots.is_empty());
+    assert!(settings.exclude.is_empty());
+    assert!(!settings.is_excluded(Path::new("anything.py")));
+    assert_eq!(settings.baseline, None);
+    assert!(settings.per_path_ignores.is_empty());
+    assert!(settings.concepts.is_empty());
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let settings = Settings::defaults(PathBuf::from("/repo"));
+    assert_eq!(settings.root, Path::new("/repo"));
+    assert_eq!(settings.config_path, None);
+    assert_eq!(settings.python_roots, [PathBuf::new()]);
+    assert!(settings.rust_roots.is_empty() && settings.concepts.is_empty());
+    assert!(!settings.is_excluded(Path::new("a.py")));
+}
+
+#[test]
+fn python_root_dot_is_the_root() {
+    // A bare `ssot.toml` has an empty parent, which stands for the working directory.
+    let settings = parse_ok(
+        Path::new(CONFIG_FILE_NAME),
+        "[project]\npython-roots = [\".\", \"./\"]\n",
+    );
+    assert_eq!(settings.python_roots, [PathBuf::new(), PathBuf::new()]);
+}
+
+#[test]
+fn find_config_walks_up_from_a_nested_directory() {
+    let repository = tempfile::tempdir().expect("tempdir");
+    let nested = repository.path().join("src/pkg/sub");
+    fs::create_dir_all(&nested).expect("mkdir");
+    let file_in_nested = nested.join("module.py");
+    fs::write(&file_in_nested, "").expect("write module");
+    let config_path = repository.path().join(CONFIG_FILE_NAME);
+    fs::write(&config_path, "").expect("write ssot.toml");
+
+    assert_eq!(find_config(&nested), Some(config_path.clone()));
+    assert_eq!(find_config(&file_in_nested), Some(config_path.clone()));
+    assert_eq!(find_config(repository.path()), Some(config_path));
+
+    // The nearest file wins.
+    let inner_config = repository.path().join("src").join(CONFIG_FILE_NAME);
+    fs::write(&inner_config, "").expect("write inner ssot.toml");
+    assert_eq!(find_config(&nested), Some(inner_config));
+}
+
+#[test]
+fn load_reports_an_unreadable_file() {
+    let repository = tempfile::tempdir().expect("tempdir");
+    let missing = repository.path().join(CONFIG_FILE_NAME);
+    let error: ConfigError = load(&missing).expect_err("no such file");
+    assert_eq!(error.path(), missing);
+    let rendered = error.to_string();
+    assert!(
+        rendered.starts_with(&format!("error: cannot read {}", missing.display())),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn later_checks_can_point_at_a_concept_value() {
+    let text = "[[concept]]\nname = \"a\"\ncanonical = \"pkg.Missing\"\n";
+    let span = config::concept_value_span(text, 0, "canonical").expect("span of canonical");
+    assert_eq!(&text[span.clone()], "\"pkg.Missing\"");
+    let error = ConfigError::at(
+        Path::new(CONFIG_FILE_NAME),
+        text,
+        span,
+        "canonical `pkg.Missing` names no definition",
+        "nearest definitions: `pkg.Manager`",
+    );
+    let rendered = error.to_string();
+    assert!(rendered.contains("--> ssot.toml:3:13"), "{rendered}");
+    assert!(
+        rendered.contains("^^^^^^^^^^^^^ nearest definitions"),
+        "{rendered}"
+    );
+    assert_eq!(config::concept_value_span(text, 1, "canonical"), None);
+}
+
+#[test]
+fn schema_is_current() {
+    let path = Path::new("ssot.schema.json");
+    let schema = json_schema();
+    if bless() {
+        fs::write(path, &schema).expect("write ssot.schema.json");
+        return;
+    }
+    let committed = fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == schema,
+        "ssot.schema.json is out of date with the option types in src/config.rs; regenerate it \
+         with `SSOT_BLESS=1 cargo test --test it config`"
+    );
+}
+
+/// Every key and every table of `ssot.toml` is documented: the doc comments on the option types
+/// are the user documentation, and they reach users as schema descriptions.
+#[test]
+fn schema_documents_every_key() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&json_schema()).expect("schema is valid JSON");
+    let mut undocumented = Vec::new();
+    let mut keys = 0;
+    check_descriptions(&schema, "", &mut undocumented, &mut keys);
+    assert!(keys >= 13, "expected every key of ssot.toml, found {keys}");
+    assert!(
+        undocumented.is_empty(),
+        "undocumented keys: {undocumented:?}"
+    );
+
+    // The keys of the contract, so that renaming one is a deliberate change to this test too.
+    let mut names = Vec::new();
+    collect_property_names(&schema, &mut names);
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "allowed-factories",
+            "baseline",
+            "canonical",
+            "concept",
+            "exclude",
+            "factories",
+            "implementations",
+            "name",
+            "per-path-ignores",
+            "project",
+            "python-roots",
+            "rust-roots",
+            "similarity",
+            "tests",
+        ]
+    );
+}
+
+fn check_descriptions(
+    value: &serde_json::Value,
+    at: &str,
+    undocumented: &mut Vec<String>,
+    keys: &mut usize,
+) {
+    match value {
+        serde_json::Value::Object(object) => {
+            if let Some(serde_json::Value::Object(properties)) = object.get("properties") {
+                for (name, property) in properties {
+                    *keys += 1;
+                    let described = property
+                        .get("description")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|text| !text.trim().is_empty());
+                    if !described {
+                        undocumented.push(format!("{at}/{name}"));
+                    }
+                }
+            }
+            for (name, child) in object {
+                check_descriptions(child, &format!("{at}/{name}"), undocumented, keys);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                check_descriptions(item, at, undocumented, keys);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn collect_property_names(value: &serde_json::Value, names: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(object) => {
+            if let Some(serde_json::Value::Object(properties)) = object.get("properties") {
+                names.extend(properties.keys().cloned());
+            }
+            object
+                .values()
+                .for_each(|child| collect_property_names(child, names));
+        }
+        serde_json::Value::Array(items) => {
+            items
+                .iter()
+                .for_each(|item| collect_property_names(item, names));
+        }
+        _ => {}
+    }
+}

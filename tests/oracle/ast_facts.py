@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""The reference for ssot-gardener's Python fact collector: CPython's own `ast` module.
+
+Usage:
+    ast_facts.py [--jobs N] < paths.txt      one file path per line on stdin
+    ast_facts.py [--jobs N] DIR [DIR ...]    every *.py under each DIR (sorted)
+
+For each file, prints one JSON line, in input order:
+    {"path": ..., "ok": true, "imports": [...], "classes": [...], "functions": [...]}
+    {"path": ..., "ok": false, "error": "..."}          when `ast.parse` rejects the file
+
+Normalized facts, taken from `ast.walk` over the whole tree (every scope), each list sorted:
+    imports:   [kind, module, level, [[name, alias_or_null], ...], line]
+               kind "import" (module "" and level 0) or "from" (module "" when None)
+    classes:   [name, line, bases, methods]
+               line of the `class` keyword (not the decorator); each base is its dotted name
+               when it is a Name/Attribute chain (`a.b.C`), else "*"; methods are the
+               (async) functions directly in the class body, in order
+    functions: [name, line] for every (async) function, methods included; line of `def`
+               (of `async` for `async def`, the same line)
+
+The file is read as bytes and given to `ast.parse` as bytes so that a coding cookie or a BOM
+is honoured exactly as the interpreter does.
+"""
+
+import ast
+import json
+import os
+import sys
+import warnings
+
+
+def dotted(node):
+    """`a.b.C` for a Name/Attribute chain of Names, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def facts(tree):
+    imports, classes, functions = [], [], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [[alias.name, alias.asname] for alias in node.names]
+            imports.append(["import", "", 0, names, node.lineno])
+        elif isinstance(node, ast.ImportFrom):
+            names = [[alias.name, alias.asname] for alias in node.names]
+            imports.append(["from", node.module or "", node.level or 0, names, node.lineno])
+        elif isinstance(node, ast.ClassDef):
+            bases = [dotted(base) or "*" for base in node.bases]
+            methods = [item.name for item in node.body if isinstance(item, FUNCTIONS)]
+            classes.append([node.name, node.lineno, bases, methods])
+        elif isinstance(node, FUNCTIONS):
+            functions.append([node.name, node.lineno])
+    # `None` aliases do not compare with strings: sort by the JSON text instead.
+    for items in (imports, classes, functions):
+        items.sort(key=json.dumps)
+    return imports, classes, functions
+
+
+def record(path):
+    """One JSON line for one file; never raises."""
+    try:
+        with open(path, "rb") as file:
+            source = file.read()
+        with warnings.catch_warnings():
+            # Invalid escape sequences and the like warn at parse time; they are not errors.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=path)
+        imports, classes, functions = facts(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OSError) as error:
+        # SyntaxError includes IndentationError and TabError; ValueError: a NUL byte
+        # (before 3.12) or an undecodable source; RecursionError/MemoryError: deep nesting.
+        message = f"{type(error).__name__}: {error}"
+        return json.dumps({"path": path, "ok": False, "error": message})
+    return json.dumps(
+        {
+            "path": path,
+            "ok": True,
+            "imports": imports,
+            "classes": classes,
+            "functions": functions,
+        }
+    )
+
+
+def walk(directory):
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(".py"))
+    return found
+
+
+def main(argv):
+    jobs = os.cpu_count() or 1
+    args = list(argv)
+    if len(args) >= 2 and args[0] == "--jobs":
+        jobs = max(1, int(args[1]))
+        args = args[2:]
+    if args:
+        paths = [path for directory in args for path in walk(directory)]
+    else:
+        paths = [line.rstrip("\r\n") for line in sys.stdin if line.rstrip("\r\n")]
+
+    out = sys.stdout
+    if jobs == 1 or len(paths) < 64:
+        for path in paths:
+            out.write(record(path) + "\n")
+    else:
+        import multiprocessing
+
+        with multiprocessing.Pool(jobs) as pool:
+            # `imap` keeps the input order.
+            for line in pool.imap(record, paths, chunksize=8):
+                out.write(line + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    # Deeply nested sources need a deeper stack than the default for `ast.walk` users; the
+    # parser itself has its own limit and raises RecursionError/SyntaxError past it.
+    sys.setrecursionlimit(10_000)
+    main(sys.argv[1:])
