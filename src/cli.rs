@@ -13,7 +13,11 @@ use crate::graph::{Graph, Resolution};
 use crate::{python, walk};
 
 #[derive(Debug, Parser)]
-#[command(name = "ssot-gardener", version, about = "Find every copy of a concept that should exist once, and rewrite imports to the single source of truth")]
+#[command(
+    name = "ssot-gardener",
+    version,
+    about = "Find every copy of a concept that should exist once, and rewrite imports to the single source of truth"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,16 +78,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             report_skipped(&graph);
             let mut out = anstream::stdout().lock();
             let written = match format {
-                GraphFormat::Json => serde_json::to_writer_pretty(&mut out, &graph.to_json(&prefix))
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| writeln!(out)),
+                GraphFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &graph.to_json(&prefix))
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writeln!(out))
+                }
                 GraphFormat::Summary => write_summary(&mut out, &graph, &prefix),
                 GraphFormat::Text => write_text(&mut out, &graph, &prefix),
             };
             match written {
                 Ok(()) => Ok(ExitCode::SUCCESS),
                 // `ssot-gardener graph | head` is not an error.
-                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                    Ok(ExitCode::SUCCESS)
+                }
                 Err(error) => Err(Failure(format!("error: cannot write output: {error}"))),
             }
         }
@@ -98,16 +106,26 @@ pub fn build_graph(settings: &Settings, threads: usize) -> Graph {
 
 /// Loads the settings and returns them with the output prefix: the `/`-separated path of
 /// `path` relative to the repository root (empty for the whole repository).
-fn settings(config_path: Option<&Path>, path: Option<&Path>) -> Result<(Settings, String), Failure> {
-    let cwd = std::env::current_dir().map_err(|error| Failure(format!("error: no working directory: {error}")))?;
+fn settings(
+    config_path: Option<&Path>,
+    path: Option<&Path>,
+) -> Result<(Settings, String), Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| Failure(format!("error: no working directory: {error}")))?;
     let target = path.map_or_else(|| cwd.clone(), |path| cwd.join(path));
     if !target.exists() {
-        return Err(Failure(format!("error: `{}` does not exist", path.unwrap_or(&target).display())));
+        return Err(Failure(format!(
+            "error: `{}` does not exist",
+            path.unwrap_or(&target).display()
+        )));
     }
     let config_file = match config_path {
         Some(file) => {
             if !file.is_file() {
-                return Err(Failure(format!("error: config file `{}` does not exist", file.display())));
+                return Err(Failure(format!(
+                    "error: config file `{}` does not exist",
+                    file.display()
+                )));
             }
             Some(cwd.join(file))
         }
@@ -118,13 +136,16 @@ fn settings(config_path: Option<&Path>, path: Option<&Path>) -> Result<(Settings
         None => Settings::defaults(if target.is_dir() {
             target.clone()
         } else {
-            target.parent().map_or_else(|| cwd.clone(), Path::to_path_buf)
+            target
+                .parent()
+                .map_or_else(|| cwd.clone(), Path::to_path_buf)
         }),
     };
     if settings.root.as_os_str().is_empty() {
         settings.root = PathBuf::from(".");
     }
-    let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let canonical =
+        |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let root = canonical(&settings.root);
     let target = canonical(&target);
     let Ok(inside) = target.strip_prefix(&root) else {
@@ -141,7 +162,11 @@ fn settings(config_path: Option<&Path>, path: Option<&Path>) -> Result<(Settings
 fn report_skipped(graph: &Graph) {
     let mut err = anstream::stderr().lock();
     for skipped in &graph.skipped {
-        let _ = writeln!(err, "warning: skipped `{}`: {}", skipped.path, skipped.reason);
+        let _ = writeln!(
+            err,
+            "warning: skipped `{}`: {}",
+            skipped.path, skipped.reason
+        );
     }
 }
 
@@ -157,7 +182,11 @@ fn write_summary(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::
     writeln!(out, "  missing name:   {}", summary.missing_name)?;
     writeln!(out, "  missing module: {}", summary.missing_module)?;
     writeln!(out, "  dynamic:        {}", summary.dynamic)?;
-    writeln!(out, "files with syntax errors: {}", summary.files_with_errors)?;
+    writeln!(
+        out,
+        "files with syntax errors: {}",
+        summary.files_with_errors
+    )?;
     writeln!(out, "skipped files:    {}", summary.skipped)
 }
 
@@ -171,7 +200,11 @@ fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Res
         let lines = crate::facts::LineIndex::new(&file.text);
         for error in &file.facts.errors {
             let (line, column) = lines.line_column(&file.text, error.span.start);
-            writeln!(out, "{}:{line}:{column}: syntax error: {}", file.path, error.message)?;
+            writeln!(
+                out,
+                "{}:{line}:{column}: syntax error: {}",
+                file.path, error.message
+            )?;
         }
         for (index, import) in file.facts.imports.iter().enumerate() {
             for (name_index, name) in import.names.iter().enumerate() {
@@ -185,9 +218,21 @@ fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Res
                         name.name
                     ),
                 };
-                let alias = name.alias.as_ref().map(|alias| format!(" as {alias}")).unwrap_or_default();
-                let verdict = module.resolutions.get(index).and_then(|r| r.get(name_index));
-                writeln!(out, "{}:{line}:{column}: {written}{alias} -> {}", file.path, describe(verdict))?;
+                let alias = name
+                    .alias
+                    .as_ref()
+                    .map(|alias| format!(" as {alias}"))
+                    .unwrap_or_default();
+                let verdict = module
+                    .resolutions
+                    .get(index)
+                    .and_then(|r| r.get(name_index));
+                writeln!(
+                    out,
+                    "{}:{line}:{column}: {written}{alias} -> {}",
+                    file.path,
+                    describe(verdict)
+                )?;
             }
         }
     }

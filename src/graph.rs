@@ -97,7 +97,11 @@ impl Graph {
             .filter(|module| under(&self.files[module.file].path, prefix))
             .map(|module| self.module_json(module))
             .collect();
-        let skipped: Vec<_> = self.skipped.iter().filter(|s| under(&s.path, prefix)).collect();
+        let skipped: Vec<_> = self
+            .skipped
+            .iter()
+            .filter(|s| under(&s.path, prefix))
+            .collect();
         serde_json::json!({
             "version": 1,
             "modules": modules,
@@ -132,7 +136,11 @@ impl Graph {
                 DefKind::Alias { target } => {
                     map.insert("kind".into(), "alias".into());
                     map.insert("target".into(), target.clone().into());
-                    let origins = module.alias_origins.get(&index).cloned().unwrap_or_default();
+                    let origins = module
+                        .alias_origins
+                        .get(&index)
+                        .cloned()
+                        .unwrap_or_default();
                     map.insert("origins".into(), serde_json::json!(origins));
                 }
                 DefKind::Variable => {
@@ -146,11 +154,17 @@ impl Graph {
             .iter()
             .enumerate()
             .flat_map(|(index, import)| {
-                import.names.iter().enumerate().map(move |(name_index, name)| (index, import, name_index, name))
+                import
+                    .names
+                    .iter()
+                    .enumerate()
+                    .map(move |(name_index, name)| (index, import, name_index, name))
             })
             .map(|(index, import, name_index, name)| {
                 let written = match import.kind {
-                    ImportKind::From => format!("{}{}", ".".repeat(import.level as usize), import.module),
+                    ImportKind::From => {
+                        format!("{}{}", ".".repeat(import.level as usize), import.module)
+                    }
                     ImportKind::Module => name.name.clone(),
                 };
                 let (line, column) = lines.line_column(&file.text, name.span.start);
@@ -218,7 +232,11 @@ impl Graph {
                 }
             }
         }
-        summary.skipped = self.skipped.iter().filter(|s| under(&s.path, prefix)).count();
+        summary.skipped = self
+            .skipped
+            .iter()
+            .filter(|s| under(&s.path, prefix))
+            .count();
         summary
     }
 }

@@ -93,17 +93,22 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
                 return false;
             }
             let relative = relative_path(&root, entry.path());
-            if exclude.is_match(&relative) || (is_dir && exclude.is_match(format!("{relative}/_"))) {
+            if exclude.is_match(&relative) || (is_dir && exclude.is_match(format!("{relative}/_")))
+            {
                 return false;
             }
             if entry.path_is_symlink() {
-                let inside = std::fs::canonicalize(entry.path()).is_ok_and(|target| target.starts_with(&canonical_root));
+                let inside = std::fs::canonicalize(entry.path())
+                    .is_ok_and(|target| target.starts_with(&canonical_root));
                 if !inside {
                     let reason = match std::fs::canonicalize(entry.path()) {
                         Ok(_) => "symlink points outside the repository".to_string(),
                         Err(error) => format!("cannot follow symlink: {error}"),
                     };
-                    lock(&found).skipped.push(Skipped { path: relative, reason });
+                    lock(&found).skipped.push(Skipped {
+                        path: relative,
+                        reason,
+                    });
                     return false;
                 }
             }
@@ -123,7 +128,9 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
                     }
                 }
                 Err(error) => {
-                    let path = error_path(&error).map(|path| relative_path(&root, &path)).unwrap_or_default();
+                    let path = error_path(&error)
+                        .map(|path| relative_path(&root, &path))
+                        .unwrap_or_default();
                     lock(&found).skipped.push(Skipped {
                         path,
                         reason: error_reason(&error),
@@ -149,7 +156,9 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic on another walker thread must not hide what was found.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>) {
@@ -173,7 +182,10 @@ fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>) {
             };
             lock(found).files.push(file);
         }
-        Err(reason) => lock(found).skipped.push(Skipped { path: relative, reason }),
+        Err(reason) => lock(found).skipped.push(Skipped {
+            path: relative,
+            reason,
+        }),
     }
 }
 
@@ -183,7 +195,10 @@ fn read_source(path: &Path) -> Result<Vec<u8>, String> {
         return Err("not a regular file".to_string());
     }
     if metadata.len() > MAX_FILE_SIZE {
-        return Err(format!("file is too large ({} bytes; the limit is {MAX_FILE_SIZE})", metadata.len()));
+        return Err(format!(
+            "file is too large ({} bytes; the limit is {MAX_FILE_SIZE})",
+            metadata.len()
+        ));
     }
     std::fs::read(path).map_err(|error| format!("cannot read: {error}"))
 }
@@ -204,7 +219,9 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     match error {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         ignore::Error::Partial(errors) => errors.first().and_then(error_path),
         _ => None,

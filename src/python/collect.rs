@@ -9,10 +9,12 @@
 //! Collecting never fails: unreadable statements become syntax errors and the scan goes on
 //! with the next logical line.
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::lexer::{Kind, Lexer, LineStart, Token};
 use crate::facts::{
-    Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName, Scope, Span,
-    StringRef, StringRefKind, Suppression, SyntaxError,
+    Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName,
+    Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
 };
 
 /// Collects the facts of one Python file.
@@ -29,6 +31,7 @@ pub fn collect(src: &[u8]) -> FileFacts {
         blocks: Vec::new(),
         pending: None,
         headers: Vec::new(),
+        latin1: false,
     };
     collector.check_encoding();
     let mut lexer = Lexer::new(src);
@@ -52,9 +55,13 @@ enum BlockKind {
     Def,
     /// A class, with the index of its definition.
     Class(usize),
-    If { type_checking: bool },
+    If {
+        type_checking: bool,
+    },
     Try,
-    Except { import_error: bool },
+    Except {
+        import_error: bool,
+    },
     TryElse,
     Finally,
     /// for, while, with, match, case and `else` of a loop.
@@ -85,6 +92,8 @@ struct Collector<'a> {
     /// The last compound header seen at each open indentation, to pair `else`/`except` with
     /// their `if`/`try`/`for`.
     headers: Vec<(u32, BlockKind)>,
+    /// The file declares Latin-1 and is not valid UTF-8.
+    latin1: bool,
 }
 
 fn is_name(src: &[u8], token: &Token, word: &[u8]) -> bool {
@@ -92,9 +101,40 @@ fn is_name(src: &[u8], token: &Token, word: &[u8]) -> bool {
 }
 
 const KEYWORDS: &[&[u8]] = &[
-    b"False", b"None", b"True", b"and", b"as", b"assert", b"async", b"await", b"break", b"class", b"continue",
-    b"def", b"del", b"elif", b"else", b"except", b"finally", b"for", b"from", b"global", b"if", b"import", b"in",
-    b"is", b"lambda", b"nonlocal", b"not", b"or", b"pass", b"raise", b"return", b"try", b"while", b"with",
+    b"False",
+    b"None",
+    b"True",
+    b"and",
+    b"as",
+    b"assert",
+    b"async",
+    b"await",
+    b"break",
+    b"class",
+    b"continue",
+    b"def",
+    b"del",
+    b"elif",
+    b"else",
+    b"except",
+    b"finally",
+    b"for",
+    b"from",
+    b"global",
+    b"if",
+    b"import",
+    b"in",
+    b"is",
+    b"lambda",
+    b"nonlocal",
+    b"not",
+    b"or",
+    b"pass",
+    b"raise",
+    b"return",
+    b"try",
+    b"while",
+    b"with",
     b"yield",
 ];
 
@@ -120,8 +160,26 @@ impl<'a> Collector<'a> {
         token.text(self.src)
     }
 
+    /// An identifier as Python sees it: decoded, then NFKC-normalised (`ﬁle` is `file`).
     fn string(&self, token: &Token) -> String {
-        String::from_utf8_lossy(self.text(token)).into_owned()
+        self.name(self.text(token))
+    }
+
+    fn name(&self, bytes: &[u8]) -> String {
+        if bytes.is_ascii() {
+            return String::from_utf8_lossy(bytes).into_owned();
+        }
+        self.decode(bytes).nfkc().collect()
+    }
+
+    /// Source bytes as text, in the file's declared encoding (UTF-8 unless a Latin-1 coding
+    /// cookie says otherwise; other encodings are read as UTF-8, lossily).
+    fn decode(&self, bytes: &[u8]) -> String {
+        if self.latin1 {
+            bytes.iter().map(|&b| char::from(b)).collect()
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
+        }
     }
 
     fn error(&mut self, span: Span, message: &str) {
@@ -135,8 +193,24 @@ impl<'a> Collector<'a> {
     fn check_encoding(&mut self) {
         let src = self.src;
         if let Err(error) = std::str::from_utf8(src) {
-            if declares_non_utf8_encoding(src) {
-                return;
+            if let Some(encoding) = declared_encoding(src) {
+                self.latin1 = matches!(
+                    encoding.as_str(),
+                    "latin-1"
+                        | "latin1"
+                        | "latin_1"
+                        | "iso-8859-1"
+                        | "iso8859-1"
+                        | "iso_8859_1"
+                        | "l1"
+                        | "cp819"
+                ) || encoding.starts_with("latin-1-")
+                    || encoding.starts_with("iso-8859-1-");
+                if !matches!(encoding.as_str(), "utf-8" | "utf8" | "utf_8")
+                    && !encoding.starts_with("utf-8-")
+                {
+                    return;
+                }
             }
             let at = error.valid_up_to();
             self.error(
@@ -179,10 +253,18 @@ impl<'a> Collector<'a> {
             }
             self.error(pending.span, "expected an indented block");
         }
-        while self.blocks.last().is_some_and(|block| block.header_indent >= indent) {
+        while self
+            .blocks
+            .last()
+            .is_some_and(|block| block.header_indent >= indent)
+        {
             self.blocks.pop();
         }
-        let expected = self.blocks.last().and_then(|block| block.body_indent).unwrap_or(0);
+        let expected = self
+            .blocks
+            .last()
+            .and_then(|block| block.body_indent)
+            .unwrap_or(0);
         if indent > expected {
             self.error(here, "unexpected indent");
         } else if indent < expected {
@@ -196,8 +278,8 @@ impl<'a> Collector<'a> {
             return false;
         }
         match self.text(first) {
-            b"if" | b"elif" | b"else" | b"while" | b"for" | b"try" | b"except" | b"finally" | b"with" | b"def"
-            | b"class" => true,
+            b"if" | b"elif" | b"else" | b"while" | b"for" | b"try" | b"except" | b"finally"
+            | b"with" | b"def" | b"class" => true,
             b"async" => tokens
                 .get(1)
                 .is_some_and(|t| matches!(self.text(t), b"def" | b"for" | b"with")),
@@ -206,10 +288,17 @@ impl<'a> Collector<'a> {
                 tokens.len() > 2
                     && !matches!(
                         tokens[1].kind,
-                        Kind::Equal | Kind::Colon | Kind::Dot | Kind::AugAssign | Kind::Walrus | Kind::Comma | Kind::Semi
+                        Kind::Equal
+                            | Kind::Colon
+                            | Kind::Dot
+                            | Kind::AugAssign
+                            | Kind::Walrus
+                            | Kind::Comma
+                            | Kind::Semi
                     )
                     && self.header_colon(tokens).is_some()
-                    && !(tokens[1].kind == Kind::Open && self.header_colon(tokens) == Some(tokens.len()))
+                    && !(tokens[1].kind == Kind::Open
+                        && self.header_colon(tokens) == Some(tokens.len()))
             }
             _ => false,
         }
@@ -240,13 +329,20 @@ impl<'a> Collector<'a> {
     fn compound(&mut self, indent: u32, tokens: &[Token]) {
         let colon = self.header_colon(tokens);
         let header = &tokens[..colon.unwrap_or(tokens.len())];
-        let span = Span::new(tokens[0].start as usize, header.last().map_or(tokens[0].end, |t| t.end) as usize);
+        let span = Span::new(
+            tokens[0].start as usize,
+            header.last().map_or(tokens[0].end, |t| t.end) as usize,
+        );
         if colon.is_none() {
             self.error(span, "expected ':'");
         }
         let keyword_at = usize::from(self.text(&tokens[0]) == b"async");
         let keyword = self.text(&tokens[keyword_at]);
-        let previous = self.headers.last().filter(|&&(at, _)| at == indent).map(|&(_, kind)| kind);
+        let previous = self
+            .headers
+            .last()
+            .filter(|&&(at, _)| at == indent)
+            .map(|&(_, kind)| kind);
         let kind = match keyword {
             b"def" => {
                 self.function(header, keyword_at);
@@ -258,7 +354,9 @@ impl<'a> Collector<'a> {
             },
             b"else" => match previous {
                 Some(BlockKind::Try | BlockKind::Except { .. }) => BlockKind::TryElse,
-                Some(BlockKind::If { .. }) => BlockKind::If { type_checking: false },
+                Some(BlockKind::If { .. }) => BlockKind::If {
+                    type_checking: false,
+                },
                 _ => BlockKind::Other,
             },
             b"try" => BlockKind::Try,
@@ -317,7 +415,10 @@ impl<'a> Collector<'a> {
                 }
                 BlockKind::Def | BlockKind::Class(_) => {}
                 kind => {
-                    if let BlockKind::If { type_checking: true } = kind {
+                    if let BlockKind::If {
+                        type_checking: true,
+                    } = kind
+                    {
                         context.type_checking = true;
                     }
                     if scope_found {
@@ -328,7 +429,9 @@ impl<'a> Collector<'a> {
                         context.guard = match kind {
                             BlockKind::Try => Guard::Try,
                             BlockKind::Except { import_error: true } => Guard::ExceptImportError,
-                            BlockKind::Except { import_error: false } => Guard::Except,
+                            BlockKind::Except {
+                                import_error: false,
+                            } => Guard::Except,
                             BlockKind::TryElse => Guard::Else,
                             BlockKind::Finally => Guard::Finally,
                             _ => Guard::None,
@@ -370,7 +473,7 @@ impl<'a> Collector<'a> {
             if token.kind != Kind::Name {
                 return None;
             }
-            name.push_str(&String::from_utf8_lossy(self.text(token)));
+            name.push_str(&self.string(token));
             i += 1;
             if tokens.get(i).is_some_and(|t| t.kind == Kind::Dot) {
                 name.push('.');
@@ -382,7 +485,12 @@ impl<'a> Collector<'a> {
     }
 
     /// `name [as alias]` starting at `i`, where `name` is dotted when `dotted`.
-    fn imported_name(&self, tokens: &[Token], i: usize, dotted: bool) -> Option<(ImportedName, usize)> {
+    fn imported_name(
+        &self,
+        tokens: &[Token],
+        i: usize,
+        dotted: bool,
+    ) -> Option<(ImportedName, usize)> {
         let start = tokens.get(i)?.start;
         let (name, mut next) = if dotted {
             self.dotted_name(tokens, i)?
@@ -391,7 +499,10 @@ impl<'a> Collector<'a> {
             (self.string(token), i + 1)
         };
         let mut alias = None;
-        if tokens.get(next).is_some_and(|t| is_name(self.src, t, b"as")) {
+        if tokens
+            .get(next)
+            .is_some_and(|t| is_name(self.src, t, b"as"))
+        {
             let token = tokens.get(next + 1).filter(|t| t.kind == Kind::Name)?;
             alias = Some(self.string(token));
             next += 2;
@@ -444,7 +555,10 @@ impl<'a> Collector<'a> {
 
     /// `from ..a.b import (c as d, e)` and `from a import *`
     fn from_import(&mut self, tokens: &[Token]) {
-        let statement = Span::new(tokens[0].start as usize, tokens[tokens.len() - 1].end as usize);
+        let statement = Span::new(
+            tokens[0].start as usize,
+            tokens[tokens.len() - 1].end as usize,
+        );
         let mut i = 1;
         let mut level = 0;
         while let Some(token) = tokens.get(i) {
@@ -457,7 +571,10 @@ impl<'a> Collector<'a> {
         }
         let module_start = tokens.get(1).map_or(0, |t| t.start);
         let mut module = String::new();
-        if tokens.get(i).is_some_and(|t| t.kind == Kind::Name && self.text(t) != b"import") {
+        if tokens
+            .get(i)
+            .is_some_and(|t| t.kind == Kind::Name && self.text(t) != b"import")
+        {
             match self.dotted_name(tokens, i) {
                 Some((name, next)) => {
                     module = name;
@@ -467,7 +584,11 @@ impl<'a> Collector<'a> {
             }
         }
         let module_span = Span::new(module_start as usize, tokens[i - 1].end as usize);
-        if i == 1 || !tokens.get(i).is_some_and(|t| is_name(self.src, t, b"import")) {
+        if i == 1
+            || !tokens
+                .get(i)
+                .is_some_and(|t| is_name(self.src, t, b"import"))
+        {
             return self.error(statement, "invalid syntax in import statement");
         }
         i += 1;
@@ -539,20 +660,27 @@ impl<'a> Collector<'a> {
     /// `def name(...)` or `async def name(...)`: `keyword_at` is the index of `def`.
     fn function(&mut self, header: &[Token], keyword_at: usize) {
         let Some(name) = header.get(keyword_at + 1).filter(|t| t.kind == Kind::Name) else {
-            return self.error(self.header_span(header), "invalid syntax: expected a function name");
+            return self.error(
+                self.header_span(header),
+                "invalid syntax: expected a function name",
+            );
         };
         let context = self.context();
+        let function_name = self.string(name);
         if context.scope == Scope::Class {
             if let Some(BlockKind::Class(index)) = self.blocks.last().map(|block| block.kind) {
-                if let Some(DefKind::Class { methods, .. }) =
-                    self.facts.definitions.get_mut(index).map(|definition| &mut definition.kind)
+                if let Some(DefKind::Class { methods, .. }) = self
+                    .facts
+                    .definitions
+                    .get_mut(index)
+                    .map(|definition| &mut definition.kind)
                 {
-                    methods.push(String::from_utf8_lossy(name.text(self.src)).into_owned());
+                    methods.push(function_name.clone());
                 }
             }
         }
         self.facts.definitions.push(Definition {
-            name: self.string(name),
+            name: function_name,
             name_span: Span::new(name.start as usize, name.end as usize),
             span: self.header_span(header),
             kind: DefKind::Function {
@@ -563,14 +691,20 @@ impl<'a> Collector<'a> {
     }
 
     fn header_span(&self, header: &[Token]) -> Span {
-        Span::new(header[0].start as usize, header[header.len() - 1].end as usize)
+        Span::new(
+            header[0].start as usize,
+            header[header.len() - 1].end as usize,
+        )
     }
 
     /// `class Name[T](Base, metaclass=M)`: returns the index of the new definition.
     fn class(&mut self, header: &[Token]) -> usize {
         let index = self.facts.definitions.len();
         let Some(name) = header.get(1).filter(|t| t.kind == Kind::Name) else {
-            self.error(self.header_span(header), "invalid syntax: expected a class name");
+            self.error(
+                self.header_span(header),
+                "invalid syntax: expected a class name",
+            );
             return usize::MAX;
         };
         let mut i = 2;
@@ -583,13 +717,22 @@ impl<'a> Collector<'a> {
             let end = skip_group(header, i);
             let inner = &header[i + 1..end.saturating_sub(1).max(i + 1)];
             for argument in split_top_level(inner, Kind::Comma) {
-                let keyword = argument.len() > 1 && argument[0].kind == Kind::Name && argument[1].kind == Kind::Equal;
+                let keyword = argument.len() > 1
+                    && argument[0].kind == Kind::Name
+                    && argument[1].kind == Kind::Equal;
                 if argument.is_empty() || keyword || argument[0].kind == Kind::DoubleStar {
                     continue;
                 }
                 let mut text = String::new();
+                let mut previous_word = false;
                 for token in argument {
-                    text.push_str(&String::from_utf8_lossy(self.text(token)));
+                    // `a if b else c` keeps its spaces; `pkg . Base` becomes `pkg.Base`.
+                    let word = matches!(token.kind, Kind::Name | Kind::Number | Kind::String);
+                    if word && previous_word {
+                        text.push(' ');
+                    }
+                    previous_word = word;
+                    text.push_str(&self.decode(self.text(token)));
                 }
                 bases.push(text);
             }
@@ -609,15 +752,22 @@ impl<'a> Collector<'a> {
     }
 
     fn is_type_checking(&self, condition: &[Token]) -> bool {
-        condition.last().is_some_and(|t| is_name(self.src, t, b"TYPE_CHECKING"))
-            && condition.iter().all(|t| matches!(t.kind, Kind::Name | Kind::Dot))
+        condition
+            .last()
+            .is_some_and(|t| is_name(self.src, t, b"TYPE_CHECKING"))
+            && condition
+                .iter()
+                .all(|t| matches!(t.kind, Kind::Name | Kind::Dot))
     }
 
     fn catches_import_error(&self, clause: &[Token]) -> bool {
         clause
             .iter()
             .take_while(|t| !is_name(self.src, t, b"as"))
-            .any(|t| t.kind == Kind::Name && matches!(self.text(t), b"ImportError" | b"ModuleNotFoundError"))
+            .any(|t| {
+                t.kind == Kind::Name
+                    && matches!(self.text(t), b"ImportError" | b"ModuleNotFoundError")
+            })
     }
 
     fn global(&mut self, tokens: &[Token]) {
@@ -656,8 +806,11 @@ impl<'a> Collector<'a> {
                     names.push(token);
                 }
                 Kind::Comma | Kind::Star => {}
-                Kind::Open if matches!(previous, Some(Kind::Name | Kind::Close)) => return Vec::new(),
-                Kind::Open | Kind::Close if token.text(self.src) != b"{" && token.text(self.src) != b"}" => {}
+                Kind::Open if matches!(previous, Some(Kind::Name | Kind::Close)) => {
+                    return Vec::new();
+                }
+                Kind::Open | Kind::Close
+                    if token.text(self.src) != b"{" && token.text(self.src) != b"}" => {}
                 _ => return Vec::new(),
             }
             previous = Some(token.kind);
@@ -676,7 +829,10 @@ impl<'a> Collector<'a> {
         }
         // PEP 695 `type X = int`.
         if self.text(first) == b"type" && tokens.get(1).is_some_and(|t| t.kind == Kind::Name) {
-            if tokens.get(2).is_some_and(|t| matches!(t.kind, Kind::Equal | Kind::Open)) {
+            if tokens
+                .get(2)
+                .is_some_and(|t| matches!(t.kind, Kind::Equal | Kind::Open))
+            {
                 let context = self.context();
                 self.variable(&tokens[1], tokens, context);
                 return;
@@ -714,7 +870,9 @@ impl<'a> Collector<'a> {
             let single = names.len() == 1 && segment.len() == 1;
             for name in names {
                 let kind = match &target {
-                    Some(target) if single => DefKind::Alias { target: target.clone() },
+                    Some(target) if single => DefKind::Alias {
+                        target: target.clone(),
+                    },
                     _ => DefKind::Variable,
                 };
                 self.facts.definitions.push(Definition {
@@ -731,7 +889,8 @@ impl<'a> Collector<'a> {
     /// `a.b.C` as a whole expression.
     fn dotted_value(&self, value: &[Token]) -> Option<String> {
         let (name, end) = self.dotted_name(value, 0)?;
-        (end == value.len() && !is_keyword(name.split('.').next().unwrap_or("").as_bytes())).then_some(name)
+        (end == value.len() && !is_keyword(name.split('.').next().unwrap_or("").as_bytes()))
+            .then_some(name)
     }
 
     fn for_targets(&mut self, header: &[Token]) {
@@ -786,7 +945,7 @@ impl<'a> Collector<'a> {
         for token in rest {
             match token.kind {
                 Kind::String if !token.str_flags.formatted && !token.str_flags.bytes => {
-                    names.push(String::from_utf8_lossy(token.string_contents(self.src)).into_owned());
+                    names.push(self.decode(token.string_contents(self.src)));
                 }
                 Kind::Open | Kind::Close | Kind::Comma => {}
                 _ => dynamic = true,
@@ -813,13 +972,19 @@ impl<'a> Collector<'a> {
                     }
                     let call = |back: usize| i.checked_sub(back).map(|at| &tokens[at]);
                     let called = call(1).is_some_and(|t| self.text(t) == b"(");
-                    let callee = call(2).filter(|t| t.kind == Kind::Name).map(|t| self.text(t));
-                    let method_of = call(4).filter(|_| call(3).is_some_and(|t| t.kind == Kind::Dot));
+                    let callee = call(2)
+                        .filter(|t| t.kind == Kind::Name)
+                        .map(|t| self.text(t));
+                    let method_of =
+                        call(4).filter(|_| call(3).is_some_and(|t| t.kind == Kind::Dot));
                     let kind = match callee {
                         Some(b"import_module") if called => StringRefKind::ImportModule,
                         Some(b"__import__") if called => StringRefKind::DunderImport,
                         Some(b"patch") if called => StringRefKind::Patch,
-                        Some(b"multiple" | b"dict") if called && method_of.is_some_and(|t| is_name(self.src, t, b"patch")) => {
+                        Some(b"multiple" | b"dict")
+                            if called
+                                && method_of.is_some_and(|t| is_name(self.src, t, b"patch")) =>
+                        {
                             StringRefKind::Patch
                         }
                         Some(b"modules")
@@ -835,7 +1000,7 @@ impl<'a> Collector<'a> {
                     if !is_dotted_path(contents, needs_dot) {
                         continue;
                     }
-                    (kind, String::from_utf8_lossy(contents).into_owned(), *token)
+                    (kind, self.decode(contents), *token)
                 }
                 // `patch.object(a.b.C, "attr")`
                 Kind::Name
@@ -845,7 +1010,9 @@ impl<'a> Collector<'a> {
                         && is_name(self.src, &tokens[i - 2], b"patch")
                         && tokens.get(i + 1).is_some_and(|t| self.text(t) == b"(") =>
                 {
-                    let Some((value, end)) = self.dotted_name(tokens, i + 2) else { continue };
+                    let Some((value, end)) = self.dotted_name(tokens, i + 2) else {
+                        continue;
+                    };
                     if !tokens.get(end).is_some_and(|t| t.kind == Kind::Comma) {
                         continue;
                     }
@@ -895,7 +1062,9 @@ fn is_dotted_path(text: &[u8], needs_dot: bool) -> bool {
     }
     let mut parts = 0;
     for part in text.split(|&b| b == b'.') {
-        let Some(&first) = part.first() else { return false };
+        let Some(&first) = part.first() else {
+            return false;
+        };
         if first.is_ascii_digit()
             || !part
                 .iter()
@@ -908,14 +1077,16 @@ fn is_dotted_path(text: &[u8], needs_dot: bool) -> bool {
     parts > 1 || !needs_dot
 }
 
-/// PEP 263: a `coding[:=]` comment on line 1 or 2 naming something other than UTF-8.
-fn declares_non_utf8_encoding(src: &[u8]) -> bool {
+/// PEP 263: the encoding named by a `coding[:=]` comment on line 1 or 2, lower-cased.
+fn declared_encoding(src: &[u8]) -> Option<String> {
     for line in src.split(|&b| b == b'\n').take(2) {
         let trimmed = line.trim_ascii_start();
         if !trimmed.starts_with(b"#") {
             continue;
         }
-        let Some(at) = memchr::memmem::find(trimmed, b"coding") else { continue };
+        let Some(at) = memchr::memmem::find(trimmed, b"coding") else {
+            continue;
+        };
         let rest = &trimmed[at + 6..];
         if !matches!(rest.first(), Some(b':' | b'=')) {
             continue;
@@ -926,9 +1097,9 @@ fn declares_non_utf8_encoding(src: &[u8]) -> bool {
             .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             .map(u8::to_ascii_lowercase)
             .collect();
-        return !matches!(name.as_slice(), b"utf-8" | b"utf8" | b"utf_8") && !name.starts_with(b"utf-8-");
+        return Some(String::from_utf8_lossy(&name).into_owned());
     }
-    false
+    None
 }
 
 /// `# ssot: ignore[SSOT001, SSOT002] reason` anywhere in a comment.
@@ -937,9 +1108,13 @@ fn suppressions(src: &[u8], comments: &[Span]) -> Vec<Suppression> {
     let mut out = Vec::new();
     for &span in comments {
         let text = &src[span.range()];
-        let Some(at) = finder.find(text) else { continue };
+        let Some(at) = finder.find(text) else {
+            continue;
+        };
         let rest = text[at + 5..].trim_ascii_start();
-        let Some(rest) = rest.strip_prefix(b"ignore") else { continue };
+        let Some(rest) = rest.strip_prefix(b"ignore") else {
+            continue;
+        };
         let (codes, reason) = match rest.strip_prefix(b"[") {
             Some(inner) => match memchr::memchr(b']', inner) {
                 Some(close) => {

@@ -170,7 +170,13 @@ impl<'a> Lexer<'a> {
             }
             match src[i] {
                 b'\n' => self.pos = i + 1,
-                b'\r' => self.pos = if src.get(i + 1) == Some(&b'\n') { i + 2 } else { i + 1 },
+                b'\r' => {
+                    self.pos = if src.get(i + 1) == Some(&b'\n') {
+                        i + 2
+                    } else {
+                        i + 1
+                    }
+                }
                 b'#' => self.skip_comment(),
                 b'\\' if matches!(src.get(i + 1), Some(b'\n' | b'\r')) => {
                     // A continuation on an otherwise empty line: keep joining.
@@ -187,7 +193,8 @@ impl<'a> Lexer<'a> {
 
     fn skip_comment(&mut self) {
         let start = self.pos;
-        let end = memchr::memchr2(b'\n', b'\r', &self.src[start..]).map_or(self.src.len(), |n| start + n);
+        let end =
+            memchr::memchr2(b'\n', b'\r', &self.src[start..]).map_or(self.src.len(), |n| start + n);
         self.comments.push(Span::new(start, end));
         self.pos = end;
     }
@@ -226,7 +233,11 @@ impl<'a> Lexer<'a> {
                         // `import`, `from`, `def` or `class` cannot start a line inside
                         // brackets: the bracket was never closed. Recover here.
                         let (open, at) = self.brackets[0];
-                        self.error(at as usize, at as usize + 1, format!("`{}` was never closed", open as char));
+                        self.error(
+                            at as usize,
+                            at as usize + 1,
+                            format!("`{}` was never closed", open as char),
+                        );
                         self.brackets.clear();
                         return;
                     }
@@ -241,9 +252,17 @@ impl<'a> Lexer<'a> {
                     if matches!(src.get(self.pos), Some(b'\n' | b'\r')) {
                         self.skip_newline();
                     } else if self.pos >= src.len() {
-                        self.error(start, start + 1, "unexpected end of file after line continuation");
+                        self.error(
+                            start,
+                            start + 1,
+                            "unexpected end of file after line continuation",
+                        );
                     } else {
-                        self.error(start, start + 1, "unexpected character after line continuation");
+                        self.error(
+                            start,
+                            start + 1,
+                            "unexpected character after line continuation",
+                        );
                     }
                     continue;
                 }
@@ -275,7 +294,10 @@ impl<'a> Lexer<'a> {
                             self.error(
                                 start,
                                 start + 1,
-                                format!("closing `{}` does not match `{}` at byte {at}", b as char, open as char),
+                                format!(
+                                    "closing `{}` does not match `{}` at byte {at}",
+                                    b as char, open as char
+                                ),
                             );
                         }
                         None => self.error(start, start + 1, format!("unmatched `{}`", b as char)),
@@ -286,7 +308,8 @@ impl<'a> Lexer<'a> {
                     if src.get(start + 1).is_some_and(u8::is_ascii_digit) {
                         self.lex_number();
                         Kind::Number
-                    } else if src.get(start + 1) == Some(&b'.') && src.get(start + 2) == Some(&b'.') {
+                    } else if src.get(start + 1) == Some(&b'.') && src.get(start + 2) == Some(&b'.')
+                    {
                         self.pos += 3;
                         Kind::Ellipsis
                     } else {
@@ -337,7 +360,11 @@ impl<'a> Lexer<'a> {
         }
         // End of input inside brackets.
         if let Some(&(open, at)) = self.brackets.first() {
-            self.error(at as usize, at as usize + 1, format!("`{}` was never closed", open as char));
+            self.error(
+                at as usize,
+                at as usize + 1,
+                format!("`{}` was never closed", open as char),
+            );
         }
     }
 
@@ -361,7 +388,11 @@ impl<'a> Lexer<'a> {
     fn lex_number(&mut self) {
         let src = self.src;
         let start = self.pos;
-        let hex_like = src[start] == b'0' && matches!(src.get(start + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'));
+        let hex_like = src[start] == b'0'
+            && matches!(
+                src.get(start + 1),
+                Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')
+            );
         let mut i = start + 1;
         while i < src.len() {
             let c = src[i];
@@ -391,15 +422,21 @@ impl<'a> Lexer<'a> {
             (b'*', b'*') => (2, Kind::DoubleStar),
             (b':', b'=') => (2, Kind::Walrus),
             (b'=' | b'!' | b'<' | b'>', b'=') => (2, Kind::Op),
-            (b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'@', b'=') => (2, Kind::AugAssign),
-            (b'-', b'>') | (b'/', b'/') | (b'>', b'>') | (b'<', b'<') | (b'<', b'>') => (2, Kind::Op),
+            (b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'@', b'=') => {
+                (2, Kind::AugAssign)
+            }
+            (b'-', b'>') | (b'/', b'/') | (b'>', b'>') | (b'<', b'<') | (b'<', b'>') => {
+                (2, Kind::Op)
+            }
             (b':', _) => (1, Kind::Colon),
             (b',', _) => (1, Kind::Comma),
             (b';', _) => (1, Kind::Semi),
             (b'=', _) => (1, Kind::Equal),
             (b'*', _) => (1, Kind::Star),
             (b'@', _) => (1, Kind::At),
-            (b'+' | b'-' | b'/' | b'%' | b'&' | b'|' | b'^' | b'~' | b'<' | b'>', _) => (1, Kind::Op),
+            (b'+' | b'-' | b'/' | b'%' | b'&' | b'|' | b'^' | b'~' | b'<' | b'>', _) => {
+                (1, Kind::Op)
+            }
             _ => {
                 // `$`, `?`, a backtick, `!` outside an f-string, stray control bytes.
                 let len = utf8_len(b).min(src.len() - start);
@@ -466,7 +503,11 @@ impl<'a> Lexer<'a> {
                 }
                 b'\n' => {
                     // A `\r\n` line ending: stop before the `\r`.
-                    self.pos = if i > 0 && src[i - 1] == b'\r' { i - 1 } else { i };
+                    self.pos = if i > 0 && src[i - 1] == b'\r' {
+                        i - 1
+                    } else {
+                        i
+                    };
                     return false;
                 }
                 _ => {
@@ -613,7 +654,8 @@ impl<'a> Lexer<'a> {
                     return true;
                 }
                 c if c == quote => {
-                    if !triple || (src.get(i + 1) == Some(&quote) && src.get(i + 2) == Some(&quote)) {
+                    if !triple || (src.get(i + 1) == Some(&quote) && src.get(i + 2) == Some(&quote))
+                    {
                         return false;
                     }
                     self.pos = i + 1;
@@ -683,7 +725,10 @@ mod tests {
     fn logical_lines_join_brackets_and_continuations() {
         assert_eq!(
             lines("from a import (b,\n  c)  # x\nimport d \\\n  .e\n"),
-            vec![vec!["from", "a", "import", "(", "b", ",", "c", ")"], vec!["import", "d", ".", "e"]]
+            vec![
+                vec!["from", "a", "import", "(", "b", ",", "c", ")"],
+                vec!["import", "d", ".", "e"]
+            ]
         );
     }
 
@@ -691,7 +736,10 @@ mod tests {
     fn pep701_fstrings_nest_quotes() {
         assert_eq!(
             lines("x = f\"{d[\"k\"]:>{w}}\" + rb'\\''\nimport y\n"),
-            vec![vec!["x", "=", "f\"{d[\"k\"]:>{w}}\"", "+", "rb'\\''"], vec!["import", "y"]]
+            vec![
+                vec!["x", "=", "f\"{d[\"k\"]:>{w}}\"", "+", "rb'\\''"],
+                vec!["import", "y"]
+            ]
         );
     }
 

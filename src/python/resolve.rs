@@ -50,7 +50,10 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
             alias_origins: HashMap::new(),
         });
     }
-    let by_name: HashMap<String, usize> = claims.into_iter().map(|(name, (_, index))| (name, index)).collect();
+    let by_name: HashMap<String, usize> = claims
+        .into_iter()
+        .map(|(name, (_, index))| (name, index))
+        .collect();
     let mut namespaces = HashSet::new();
     let mut top_level = HashSet::new();
     for name in by_name.keys() {
@@ -64,7 +67,11 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         top_level.insert(name.split('.').next().unwrap_or(name).to_string());
     }
 
-    let scopes: Vec<Namespace> = walk.files.iter().map(|file| Namespace::of(&file.facts)).collect();
+    let scopes: Vec<Namespace> = walk
+        .files
+        .iter()
+        .map(|file| Namespace::of(&file.facts))
+        .collect();
     let mut resolver = Resolver {
         files: &walk.files,
         modules: &modules,
@@ -106,7 +113,9 @@ fn module_name(path: &str, roots: &[String]) -> Option<(String, bool, usize)> {
             if root.is_empty() {
                 Some((index, path))
             } else {
-                path.strip_prefix(root.as_str())?.strip_prefix('/').map(|rest| (index, rest))
+                path.strip_prefix(root.as_str())?
+                    .strip_prefix('/')
+                    .map(|rest| (index, rest))
             }
         })
         .max_by_key(|(index, _)| (roots[*index].len(), std::cmp::Reverse(*index)))?;
@@ -128,10 +137,41 @@ fn is_identifier(text: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
         && !matches!(
             text,
-            "False" | "None" | "True" | "and" | "as" | "assert" | "async" | "await" | "break" | "class" | "continue"
-                | "def" | "del" | "elif" | "else" | "except" | "finally" | "for" | "from" | "global" | "if"
-                | "import" | "in" | "is" | "lambda" | "nonlocal" | "not" | "or" | "pass" | "raise" | "return"
-                | "try" | "while" | "with" | "yield"
+            "False"
+                | "None"
+                | "True"
+                | "and"
+                | "as"
+                | "assert"
+                | "async"
+                | "await"
+                | "break"
+                | "class"
+                | "continue"
+                | "def"
+                | "del"
+                | "elif"
+                | "else"
+                | "except"
+                | "finally"
+                | "for"
+                | "from"
+                | "global"
+                | "if"
+                | "import"
+                | "in"
+                | "is"
+                | "lambda"
+                | "nonlocal"
+                | "not"
+                | "or"
+                | "pass"
+                | "raise"
+                | "return"
+                | "try"
+                | "while"
+                | "with"
+                | "yield"
         )
 }
 
@@ -292,7 +332,11 @@ impl<'a> Resolver<'a> {
                         ImportKind::Module => self.module_verdict(&name.name),
                         ImportKind::From => {
                             let Some(target) = &target else {
-                                let written = format!("{}{}", ".".repeat(import.level as usize), import.module);
+                                let written = format!(
+                                    "{}{}",
+                                    ".".repeat(import.level as usize),
+                                    import.module
+                                );
                                 return Resolution::MissingModule { module: written };
                             };
                             if name.name == "*" {
@@ -311,8 +355,13 @@ impl<'a> Resolver<'a> {
         let facts = self.facts(index);
         let mut out = HashMap::new();
         for (definition_index, definition) in facts.definitions.iter().enumerate() {
-            if definition.context.scope == Scope::Module && matches!(definition.kind, DefKind::Alias { .. }) {
-                out.insert(definition_index, self.binding(index, Binding::Definition(definition_index), 0));
+            if definition.context.scope == Scope::Module
+                && matches!(definition.kind, DefKind::Alias { .. })
+            {
+                out.insert(
+                    definition_index,
+                    self.binding(index, Binding::Definition(definition_index), 0),
+                );
             }
         }
         out
@@ -323,8 +372,12 @@ impl<'a> Resolver<'a> {
             ModuleRef::File(_) | ModuleRef::Namespace => Resolution::Resolved {
                 origins: vec![module_origin(name)],
             },
-            ModuleRef::External => Resolution::External { module: name.to_string() },
-            ModuleRef::Missing => Resolution::MissingModule { module: name.to_string() },
+            ModuleRef::External => Resolution::External {
+                module: name.to_string(),
+            },
+            ModuleRef::Missing => Resolution::MissingModule {
+                module: name.to_string(),
+            },
         }
     }
 
@@ -366,7 +419,9 @@ impl<'a> Resolver<'a> {
         }
         let submodule = format!("{module}.{name}");
         match self.find_module(&submodule) {
-            ModuleRef::File(_) | ModuleRef::Namespace => Lookup::Found(vec![module_origin(&submodule)]),
+            ModuleRef::File(_) | ModuleRef::Namespace => {
+                Lookup::Found(vec![module_origin(&submodule)])
+            }
             _ => found,
         }
     }
@@ -407,7 +462,10 @@ impl<'a> Resolver<'a> {
             };
             match self.find_module(&target) {
                 ModuleRef::File(target_index) => {
-                    if self.exports(target_index, &mut HashSet::new()).contains(name) {
+                    if self
+                        .exports(target_index, &mut HashSet::new())
+                        .contains(name)
+                    {
                         return self.lookup(target_index, name, depth + 1);
                     }
                 }
@@ -436,12 +494,18 @@ impl<'a> Resolver<'a> {
             Some(exports) => exports.names.iter().cloned().collect(),
             None => {
                 let scope = &self.scopes[self.modules[index].file];
-                let mut names: BTreeSet<String> =
-                    scope.names.keys().filter(|name| !name.starts_with('_')).cloned().collect();
+                let mut names: BTreeSet<String> = scope
+                    .names
+                    .keys()
+                    .filter(|name| !name.starts_with('_'))
+                    .cloned()
+                    .collect();
                 for &star in &scope.stars {
                     let import = &facts.imports[star];
                     let target = self.absolute(index, import.level, &import.module);
-                    if let Some(ModuleRef::File(target)) = target.map(|target| self.find_module(&target)) {
+                    if let Some(ModuleRef::File(target)) =
+                        target.map(|target| self.find_module(&target))
+                    {
                         names.extend(self.exports(target, visiting).iter().cloned());
                     }
                 }
@@ -486,10 +550,17 @@ impl<'a> Resolver<'a> {
                         // `import a.b` binds `a`; `import a.b as m` binds `a.b`.
                         let bound = match imported.alias {
                             Some(_) => imported.name.clone(),
-                            None => imported.name.split('.').next().unwrap_or_default().to_string(),
+                            None => imported
+                                .name
+                                .split('.')
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
                         };
                         match self.find_module(&bound) {
-                            ModuleRef::File(_) | ModuleRef::Namespace => vec![module_origin(&bound)],
+                            ModuleRef::File(_) | ModuleRef::Namespace => {
+                                vec![module_origin(&bound)]
+                            }
                             ModuleRef::External => vec![Origin {
                                 module: bound,
                                 symbol: None,
@@ -499,7 +570,8 @@ impl<'a> Resolver<'a> {
                         }
                     }
                     ImportKind::From => {
-                        let Some(target) = self.absolute(index, import.level, &import.module) else {
+                        let Some(target) = self.absolute(index, import.level, &import.module)
+                        else {
                             return Vec::new();
                         };
                         match self.attribute(&target, &imported.name, depth + 1) {
@@ -525,7 +597,9 @@ impl<'a> Resolver<'a> {
             for origin in origins {
                 match origin.kind {
                     OriginKind::Module => {
-                        if let Lookup::Found(found) = self.attribute(&origin.module, part, depth + 1) {
+                        if let Lookup::Found(found) =
+                            self.attribute(&origin.module, part, depth + 1)
+                        {
                             next.extend(found);
                         }
                     }
@@ -564,8 +638,14 @@ mod tests {
     #[test]
     fn module_names_from_roots() {
         let roots = vec![String::new(), "src".to_string()];
-        assert_eq!(module_name("src/pkg/a.py", &roots), Some(("pkg.a".into(), false, 1)));
-        assert_eq!(module_name("pkg/__init__.py", &roots), Some(("pkg".into(), true, 0)));
+        assert_eq!(
+            module_name("src/pkg/a.py", &roots),
+            Some(("pkg.a".into(), false, 1))
+        );
+        assert_eq!(
+            module_name("pkg/__init__.py", &roots),
+            Some(("pkg".into(), true, 0))
+        );
         assert_eq!(module_name("my-scripts/x.py", &roots), None);
         assert_eq!(module_name("__init__.py", &roots), None);
     }
