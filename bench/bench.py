@@ -79,8 +79,13 @@ def fetch_sdist(cache, name, version):
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     unpack(archive, staging)
+    # An sdist holds one top directory (`sympy-1.13.3/`); it is the project root, where the
+    # packages live. One level up, `sympy-1.13.3` is no package name and nothing resolves.
+    entries = list(staging.iterdir())
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
     shutil.rmtree(corpus, ignore_errors=True)
-    staging.rename(corpus)
+    root.rename(corpus)
+    shutil.rmtree(staging, ignore_errors=True)
     marker.touch()
     return corpus
 

@@ -963,6 +963,10 @@ impl<'a> Collector<'a> {
     /// Dotted strings: `import_module("a.b")`, `__import__("a")`, `patch("a.b.C")`,
     /// `patch.object(a.b.C, "x")`, `sys.modules["a"]`, and any other `"a.b"` literal.
     fn string_refs(&mut self, tokens: &[Token]) {
+        // Every reference, `patch.object(...)` included, has a string literal in it.
+        if !tokens.iter().any(|t| t.kind == Kind::String) {
+            return;
+        }
         for (i, token) in tokens.iter().enumerate() {
             let kind = match token.kind {
                 Kind::String => {

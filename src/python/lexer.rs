@@ -216,7 +216,47 @@ impl<'a> Lexer<'a> {
     /// Lexes tokens until the newline that ends the logical line (consumed) or the end of input.
     fn lex_tokens(&mut self, out: &mut Vec<Token>) {
         let src = self.src;
-        while self.pos < src.len() {
+        let len = src.len();
+        loop {
+            // The hot path, on a local position: spaces, names, dots and commas.
+            let mut pos = self.pos;
+            loop {
+                while pos < len && src[pos] == b' ' {
+                    pos += 1;
+                }
+                let Some(&b) = src.get(pos) else { break };
+                let start = pos;
+                let kind = if CLASS[b as usize] == IDENT {
+                    pos += 1;
+                    while pos < len && is_ident_continue(src[pos]) {
+                        pos += 1;
+                    }
+                    if pos - start <= 2 && matches!(src.get(pos), Some(b'\'' | b'"')) {
+                        // Maybe a string prefix: the slow path decides.
+                        pos = start;
+                        break;
+                    }
+                    Kind::Name
+                } else if b == b',' {
+                    pos += 1;
+                    Kind::Comma
+                } else if b == b'.' && !matches!(src.get(pos + 1), Some(b'.' | b'0'..=b'9')) {
+                    pos += 1;
+                    Kind::Dot
+                } else {
+                    break;
+                };
+                out.push(Token {
+                    kind,
+                    start: start as u32,
+                    end: pos as u32,
+                    str_flags: StrFlags::default(),
+                });
+            }
+            self.pos = pos;
+            if pos >= len {
+                break;
+            }
             let start = self.pos;
             let b = src[start];
             let kind = match b {
