@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::facts::{DefKind, FileFacts, ImportKind, LineIndex, Scope};
+use crate::facts::{DefKind, FileFacts, ImportKind, LineIndex, Scope, StringRefKind};
 use crate::walk::{Skipped, SourceFile};
 
 /// What a name resolves to: the definition an import finally reaches.
@@ -71,6 +71,8 @@ pub struct Module {
     pub resolutions: Vec<Vec<Resolution>>,
     /// The origins of module-level `X = Y` aliases, by definition index.
     pub alias_origins: HashMap<usize, Vec<Origin>>,
+    /// `string_resolutions[i]` is the verdict for `facts.string_refs[i]`.
+    pub string_resolutions: Vec<Resolution>,
 }
 
 /// The whole repository: files, modules, and verdicts.
@@ -180,12 +182,24 @@ impl Graph {
                 })
             })
             .collect();
+        // A plain dotted string is a reference only when it names something of the repository.
         let string_refs: Vec<_> = facts
             .string_refs
             .iter()
-            .map(|reference| {
+            .zip(&module.string_resolutions)
+            .filter(|(reference, resolution)| {
+                reference.kind != StringRefKind::Other
+                    || !matches!(resolution, Resolution::External { .. })
+            })
+            .map(|(reference, resolution)| {
                 let (line, column) = lines.line_column(&file.text, reference.span.start);
-                serde_json::json!({"line": line, "column": column, "kind": reference.kind, "value": reference.value})
+                serde_json::json!({
+                    "line": line,
+                    "column": column,
+                    "kind": reference.kind,
+                    "value": reference.value,
+                    "resolution": resolution,
+                })
             })
             .collect();
         let errors: Vec<_> = facts

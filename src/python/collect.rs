@@ -455,7 +455,7 @@ impl<'a> Collector<'a> {
         if first.kind == Kind::Name {
             match self.text(first) {
                 b"import" => return self.import(tokens),
-                b"from" => return self.from_import(tokens),
+                b"from" => return self.import_from(tokens),
                 b"global" => return self.global(tokens),
                 _ => {}
             }
@@ -554,7 +554,7 @@ impl<'a> Collector<'a> {
     }
 
     /// `from ..a.b import (c as d, e)` and `from a import *`
-    fn from_import(&mut self, tokens: &[Token]) {
+    fn import_from(&mut self, tokens: &[Token]) {
         let statement = Span::new(
             tokens[0].start as usize,
             tokens[tokens.len() - 1].end as usize,
@@ -667,17 +667,15 @@ impl<'a> Collector<'a> {
         };
         let context = self.context();
         let function_name = self.string(name);
-        if context.scope == Scope::Class {
-            if let Some(BlockKind::Class(index)) = self.blocks.last().map(|block| block.kind) {
-                if let Some(DefKind::Class { methods, .. }) = self
-                    .facts
-                    .definitions
-                    .get_mut(index)
-                    .map(|definition| &mut definition.kind)
-                {
-                    methods.push(function_name.clone());
-                }
-            }
+        if context.scope == Scope::Class
+            && let Some(BlockKind::Class(index)) = self.blocks.last().map(|block| block.kind)
+            && let Some(DefKind::Class { methods, .. }) = self
+                .facts
+                .definitions
+                .get_mut(index)
+                .map(|definition| &mut definition.kind)
+        {
+            methods.push(function_name.clone());
         }
         self.facts.definitions.push(Definition {
             name: function_name,
@@ -828,15 +826,15 @@ impl<'a> Collector<'a> {
             self.dunder_all(tokens);
         }
         // PEP 695 `type X = int`.
-        if self.text(first) == b"type" && tokens.get(1).is_some_and(|t| t.kind == Kind::Name) {
-            if tokens
+        if self.text(first) == b"type"
+            && tokens.get(1).is_some_and(|t| t.kind == Kind::Name)
+            && tokens
                 .get(2)
                 .is_some_and(|t| matches!(t.kind, Kind::Equal | Kind::Open))
-            {
-                let context = self.context();
-                self.variable(&tokens[1], tokens, context);
-                return;
-            }
+        {
+            let context = self.context();
+            self.variable(&tokens[1], tokens, context);
+            return;
         }
         let mut segments: Vec<&[Token]> = Vec::new();
         let mut depth = 0i32;

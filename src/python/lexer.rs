@@ -375,17 +375,18 @@ impl<'a> Lexer<'a> {
                         end += 1;
                     }
                     self.pos = end;
-                    if end - start <= 2 && matches!(src.get(end), Some(b'\'' | b'"')) {
-                        if let Some(flags) = string_prefix(&src[start..end]) {
-                            let flags = self.lex_string(end, flags, 0);
-                            out.push(Token {
-                                kind: Kind::String,
-                                start: start as u32,
-                                end: self.pos as u32,
-                                str_flags: flags,
-                            });
-                            continue;
-                        }
+                    if end - start <= 2
+                        && matches!(src.get(end), Some(b'\'' | b'"'))
+                        && let Some(flags) = string_prefix(&src[start..end])
+                    {
+                        let flags = self.lex_string(end, flags, 0);
+                        out.push(Token {
+                            kind: Kind::String,
+                            start: start as u32,
+                            end: self.pos as u32,
+                            str_flags: flags,
+                        });
+                        continue;
                     }
                     Kind::Name
                 }
@@ -659,10 +660,11 @@ impl<'a> Lexer<'a> {
                         end += 1;
                     }
                     self.pos = end;
-                    if end - i <= 2 && matches!(src.get(end), Some(b'\'' | b'"')) {
-                        if let Some(flags) = string_prefix(&src[i..end]) {
-                            self.lex_nested_string(end, flags, nesting);
-                        }
+                    if end - i <= 2
+                        && matches!(src.get(end), Some(b'\'' | b'"'))
+                        && let Some(flags) = string_prefix(&src[i..end])
+                    {
+                        self.lex_nested_string(end, flags, nesting);
                     }
                 }
                 c if c == quote => {
@@ -728,7 +730,7 @@ fn string_prefix(word: &[u8]) -> Option<StrFlags> {
     let valid = match word.len() {
         1 => true,
         // `u` combines with nothing; bytes are never formatted.
-        _ => !u && !(flags.bytes && flags.formatted),
+        _ => !(u || flags.bytes && flags.formatted),
     };
     valid.then_some(flags)
 }

@@ -48,6 +48,7 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
             is_package: found.as_ref().is_some_and(|(_, is_package, _)| *is_package),
             resolutions: Vec::new(),
             alias_origins: HashMap::new(),
+            string_resolutions: Vec::new(),
         });
     }
     let by_name: HashMap<String, usize> = claims
@@ -85,13 +86,21 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
     };
     let mut resolutions = Vec::with_capacity(modules.len());
     let mut alias_origins = Vec::with_capacity(modules.len());
+    let mut strings = Vec::with_capacity(modules.len());
     for index in 0..modules.len() {
         resolutions.push(resolver.module_imports(index));
         alias_origins.push(resolver.module_aliases(index));
+        strings.push(resolver.module_strings(index));
     }
-    for ((module, resolutions), aliases) in modules.iter_mut().zip(resolutions).zip(alias_origins) {
+    for (((module, resolutions), aliases), strings) in modules
+        .iter_mut()
+        .zip(resolutions)
+        .zip(alias_origins)
+        .zip(strings)
+    {
         module.resolutions = resolutions;
         module.alias_origins = aliases;
+        module.string_resolutions = strings;
     }
     Graph {
         files: walk.files,
@@ -342,7 +351,7 @@ impl<'a> Resolver<'a> {
                             if name.name == "*" {
                                 self.module_verdict(target)
                             } else {
-                                self.from_verdict(target, &name.name)
+                                self.name_verdict(target, &name.name)
                             }
                         }
                     })
@@ -367,6 +376,71 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    fn module_strings(&mut self, index: usize) -> Vec<Resolution> {
+        let facts = self.facts(index);
+        facts
+            .string_refs
+            .iter()
+            .map(|reference| self.string_verdict(&reference.value))
+            .collect()
+    }
+
+    /// `"a.b.C.method"`: the longest prefix that is a module, then attributes of it. Attributes
+    /// of a class or a value are not followed: the string resolves to that class or value.
+    fn string_verdict(&mut self, value: &str) -> Resolution {
+        let parts: Vec<&str> = value.split('.').collect();
+        for cut in (1..=parts.len()).rev() {
+            let module = parts[..cut].join(".");
+            match self.find_module(&module) {
+                ModuleRef::External => return Resolution::External { module },
+                ModuleRef::Missing if cut == 1 => return Resolution::MissingModule { module },
+                ModuleRef::Missing => continue,
+                ModuleRef::File(_) | ModuleRef::Namespace => {}
+            }
+            let Some(first) = parts.get(cut) else {
+                return Resolution::Resolved {
+                    origins: vec![module_origin(&module)],
+                };
+            };
+            let mut origins = match self.attribute(&module, first, 0) {
+                Lookup::Found(origins) => origins,
+                Lookup::Missing => return Resolution::MissingName { module },
+                Lookup::Dynamic => return Resolution::Dynamic { module },
+            };
+            for part in &parts[cut + 1..] {
+                if !origins
+                    .iter()
+                    .all(|origin| origin.kind == OriginKind::Module)
+                {
+                    break;
+                }
+                let mut next = Vec::new();
+                for origin in &origins {
+                    match self.attribute(&origin.module, part, 0) {
+                        Lookup::Found(found) => next.extend(found),
+                        Lookup::Missing => {
+                            return Resolution::MissingName {
+                                module: origin.module.clone(),
+                            };
+                        }
+                        Lookup::Dynamic => {
+                            return Resolution::Dynamic {
+                                module: origin.module.clone(),
+                            };
+                        }
+                    }
+                }
+                origins = next;
+            }
+            origins.sort();
+            origins.dedup();
+            return Resolution::Resolved { origins };
+        }
+        Resolution::External {
+            module: value.to_string(),
+        }
+    }
+
     fn module_verdict(&self, name: &str) -> Resolution {
         match self.find_module(name) {
             ModuleRef::File(_) | ModuleRef::Namespace => Resolution::Resolved {
@@ -381,7 +455,7 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn from_verdict(&mut self, module: &str, name: &str) -> Resolution {
+    fn name_verdict(&mut self, module: &str, name: &str) -> Resolution {
         match self.find_module(module) {
             ModuleRef::External => Resolution::External {
                 module: module.to_string(),
@@ -461,13 +535,12 @@ impl<'a> Resolver<'a> {
                 continue;
             };
             match self.find_module(&target) {
-                ModuleRef::File(target_index) => {
+                ModuleRef::File(target_index)
                     if self
                         .exports(target_index, &mut HashSet::new())
-                        .contains(name)
-                    {
-                        return self.lookup(target_index, name, depth + 1);
-                    }
+                        .contains(name) =>
+                {
+                    return self.lookup(target_index, name, depth + 1);
                 }
                 // `from os.path import *`: the name may come from outside.
                 ModuleRef::External => return self.attribute(&target, name, depth + 1),
