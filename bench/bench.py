@@ -299,6 +299,9 @@ def check_ssot(tools, corpus):
         log(f"warning: `{' '.join(tool.argv(corpus))}` exited with {result.returncode}"
             f" ({first}); the ssot-gardener column is skipped")
         del tools["ssot"]
+    elif re.search(rb"^files:\s+0$", result.stdout, re.M):
+        log(f"warning: ssot-gardener found no files in {corpus}; the ssot-gardener column is skipped")
+        del tools["ssot"]
     else:
         log("ssot-gardener says: " + result.stdout.decode(errors="replace").strip().replace("\n", " | "))
 
@@ -374,6 +377,12 @@ def main():
 
     found = find_tools(cache)
     tools = make_tools(args, found)
+    # Each corpus is a repository of its own: without an ssot.toml of its own, discovery would
+    # walk up to this repository's ssot.toml, which excludes bench/.cache.
+    for corpus in corpora:
+        config = Path(corpus) / "ssot.toml"
+        if not config.exists():
+            config.write_text('[project]\npython-roots = ["."]\n')
     check_ssot(tools, min(corpora, key=lambda c: python_files(c)[0]))
     if not tools:
         raise SystemExit("no tool to run")
