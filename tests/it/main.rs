@@ -1,2 +1,3 @@
 mod config;
 mod differential;
+mod facts;
