@@ -76,7 +76,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
             let graph = build_graph(&settings, cli.threads);
             report_skipped(&graph);
-            let mut out = anstream::stdout().lock();
+            // Buffered: the JSON serialiser writes a few bytes at a time, and a line-buffered
+            // stdout would make a system call per line (minutes for a gigabyte of output).
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
             let written = match format {
                 GraphFormat::Json => {
                     serde_json::to_writer_pretty(&mut out, &graph.to_json(&prefix))
@@ -85,7 +87,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 GraphFormat::Summary => write_summary(&mut out, &graph, &prefix),
                 GraphFormat::Text => write_text(&mut out, &graph, &prefix),
-            };
+            }
+            .and_then(|()| out.flush());
             // Freeing the whole graph at exit costs time and buys nothing.
             std::mem::forget(graph);
             match written {

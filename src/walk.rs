@@ -121,19 +121,35 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
         let root = root.clone();
         Box::new(move |result| {
             match result {
-                Ok(entry) => {
-                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                    if is_file {
-                        visit_file(&root, entry.path(), &found);
+                Ok(entry) => match entry.file_type() {
+                    Some(kind) if kind.is_file() => visit_file(&root, entry.path(), &found),
+                    Some(kind) if kind.is_dir() => {}
+                    // A FIFO, socket or device named like a source file: never opened (reading
+                    // a FIFO blocks), but said, so the file is not silently missing.
+                    _ if Language::of(entry.path()).is_some() => {
+                        lock(&found).skipped.push(Skipped {
+                            path: relative_path(&root, entry.path()),
+                            reason: "not a regular file".to_string(),
+                        });
                     }
-                }
+                    _ => {}
+                },
                 Err(error) => {
-                    let path = error_path(&error)
-                        .map(|path| relative_path(&root, &path))
-                        .unwrap_or_default();
+                    let path = error_path(&error);
+                    let mut reason = error_reason(&error);
+                    // `broken.py -> nowhere.py` fails with "No such file or directory", which
+                    // reads as a lie next to an `ls` that shows the file.
+                    if path.as_deref().is_some_and(|path| {
+                        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+                    }) && !matches!(error_leaf(&error), ignore::Error::Loop { .. })
+                    {
+                        reason = format!("cannot follow symlink: {reason}");
+                    }
                     lock(&found).skipped.push(Skipped {
-                        path,
-                        reason: error_reason(&error),
+                        path: path
+                            .map(|path| relative_path(&root, &path))
+                            .unwrap_or_default(),
+                        reason,
                     });
                 }
             }
@@ -225,6 +241,16 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         ignore::Error::Partial(errors) => errors.first().and_then(error_path),
         _ => None,
+    }
+}
+
+/// The error inside the path, depth and line-number wrappers.
+fn error_leaf(error: &ignore::Error) -> &ignore::Error {
+    match error {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => error_leaf(err),
+        other => other,
     }
 }
 

@@ -67,16 +67,40 @@ except ImportError: one_line = None
     let expected = vec![
         (1, "a".to_string(), module(Guard::None, false)),
         (3, "fast".to_string(), module(Guard::Try, true)),
-        (5, "slow".to_string(), module(Guard::ExceptImportError, true)),
+        (
+            5,
+            "slow".to_string(),
+            module(Guard::ExceptImportError, true),
+        ),
         (7, "b".to_string(), module(Guard::Except, true)),
         (9, "c".to_string(), module(Guard::Else, true)),
         (11, "d".to_string(), module(Guard::Finally, true)),
-        (13, "typing_only".to_string(), context(Scope::Module, Guard::None, true, true)),
+        (
+            13,
+            "typing_only".to_string(),
+            context(Scope::Module, Guard::None, true, true),
+        ),
         (15, "runtime".to_string(), module(Guard::None, true)),
-        (18, "inner".to_string(), context(Scope::Function, Guard::Try, false, true)),
-        (19, "fallback".to_string(), context(Scope::Function, Guard::ExceptImportError, false, true)),
-        (21, "in_class".to_string(), context(Scope::Class, Guard::None, false, false)),
-        (22, "tc".to_string(), context(Scope::Class, Guard::None, true, true)),
+        (
+            18,
+            "inner".to_string(),
+            context(Scope::Function, Guard::Try, false, true),
+        ),
+        (
+            19,
+            "fallback".to_string(),
+            context(Scope::Function, Guard::ExceptImportError, false, true),
+        ),
+        (
+            21,
+            "in_class".to_string(),
+            context(Scope::Class, Guard::None, false, false),
+        ),
+        (
+            22,
+            "tc".to_string(),
+            context(Scope::Class, Guard::None, true, true),
+        ),
         (23, "one_line".to_string(), module(Guard::Try, true)),
     ];
     assert_eq!(got, expected);
@@ -174,12 +198,22 @@ import b  # noqa: E402  # ssot: ignore
     let got: Vec<(u32, Vec<String>, Option<String>)> = facts
         .suppressions
         .iter()
-        .map(|s| (line_of(src, s.span.start), s.codes.clone(), s.reason.clone()))
+        .map(|s| {
+            (
+                line_of(src, s.span.start),
+                s.codes.clone(),
+                s.reason.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         vec![
-            (1, vec!["SSOT002".to_string()], Some("moving next sprint".to_string())),
+            (
+                1,
+                vec!["SSOT002".to_string()],
+                Some("moving next sprint".to_string())
+            ),
             (2, vec!["SSOT001".to_string(), "SSOT004".to_string()], None),
             (4, vec![], None),
         ]
@@ -212,7 +246,12 @@ class Fine(Base): pass
         .collect();
     assert_eq!(
         modules,
-        vec!["before", "after_unclosed", "after_string", "unexpected_indent"]
+        vec![
+            "before",
+            "after_unclosed",
+            "after_string",
+            "unexpected_indent"
+        ]
     );
     let errors: Vec<(u32, &str)> = facts
         .errors
@@ -221,12 +260,11 @@ class Fine(Base): pass
         .collect();
     // `def broken(:` opens the bracket; `x = call(` continues it; `from` closes it.
     assert!(errors.contains(&(2, "`(` was never closed")), "{errors:?}");
-    assert!(errors.contains(&(5, "unterminated string literal")), "{errors:?}");
-    assert!(errors.contains(&(7, "unexpected indent")), "{errors:?}");
     assert!(
-        facts
-            .definitions
-            .iter()
-            .any(|d| d.name == "Fine" && matches!(&d.kind, DefKind::Class { bases, .. } if bases == &["Base"]))
+        errors.contains(&(5, "unterminated string literal")),
+        "{errors:?}"
     );
+    assert!(errors.contains(&(7, "unexpected indent")), "{errors:?}");
+    assert!(facts.definitions.iter().any(|d| d.name == "Fine"
+        && matches!(&d.kind, DefKind::Class { bases, .. } if bases == &["Base"])));
 }

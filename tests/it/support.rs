@@ -1,0 +1,224 @@
+//! Shared by the modules that drive the real binary: running it with a time limit, building
+//! throw-away repositories, and reading the `graph --format json` output.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ssot-gardener");
+
+/// The crate root, where `fixtures/` lives (cargo's working directory for tests).
+pub const CRATE_ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A run longer than this is a hang (a FIFO opened, a loop followed round): the test fails
+/// instead of blocking the suite. The slowest case (a 50 MB file) takes a few seconds.
+const TIME_LIMIT: Duration = Duration::from_secs(180);
+
+/// Whether tests should rewrite their snapshots instead of comparing against them.
+pub fn bless() -> bool {
+    std::env::var_os("SSOT_BLESS").is_some_and(|value| value == "1")
+}
+
+pub struct Run {
+    /// `None` when the process was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
+    }
+
+    /// The stdout as JSON, after checking the run succeeded without a panic.
+    pub fn json(&self) -> Value {
+        self.assert_clean_exit(0);
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|error| {
+            panic!(
+                "stdout is not JSON ({error}):\n{}",
+                String::from_utf8_lossy(&self.stdout)
+            )
+        })
+    }
+
+    pub fn assert_clean_exit(&self, code: i32) {
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the binary panicked:\n{}",
+            self.stderr
+        );
+        assert_eq!(
+            self.code,
+            Some(code),
+            "exit code (stderr:\n{})",
+            self.stderr
+        );
+    }
+}
+
+/// Runs the binary in `cwd` with `args`, failing the test if it runs longer than the limit.
+pub fn run(cwd: &Path, args: &[&str]) -> Run {
+    let (mut run, stdout) = run_with(cwd, args, |stdout| {
+        let mut bytes = Vec::new();
+        stdout
+            .read_to_end(&mut bytes)
+            .expect("read the binary's stdout");
+        bytes
+    });
+    run.stdout = stdout;
+    run
+}
+
+/// Like [`run`], but hands stdout to `read` as a stream (for outputs too big to hold in
+/// memory); the returned [`Run`] has an empty `stdout`.
+pub fn run_with<T: Send + 'static>(
+    cwd: &Path,
+    args: &[&str],
+    read: impl FnOnce(&mut std::process::ChildStdout) -> T + Send + 'static,
+) -> (Run, T) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ssot-gardener");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    // Both pipes are drained on their own threads so a full pipe never stalls the child.
+    let stdout_thread = std::thread::spawn(move || read(&mut stdout));
+    let stderr_thread = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for ssot-gardener") {
+            break status;
+        }
+        if started.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "ssot-gardener {args:?} in {} ran longer than {TIME_LIMIT:?}",
+                cwd.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let value = stdout_thread.join().expect("stdout reader");
+    let stderr = stderr_thread.join().expect("stderr reader");
+    (
+        Run {
+            code: status.code(),
+            stdout: Vec::new(),
+            stderr,
+        },
+        value,
+    )
+}
+
+/// Writes `files` (path relative to `root`, contents) creating parent directories.
+pub fn write_files(root: &Path, files: &[(&str, &[u8])]) {
+    for (path, contents) in files {
+        let path = root.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create directories");
+        }
+        std::fs::write(&path, contents).expect("write file");
+    }
+}
+
+/// A fresh temporary directory holding an `ssot.toml` with `python-roots = ["."]` plus `extra`
+/// lines in `[project]`.
+pub fn temp_repo(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let config = format!("[project]\npython-roots = [\".\"]\n{extra}");
+    std::fs::write(dir.path().join("ssot.toml"), config).expect("write ssot.toml");
+    dir
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    Path::new(CRATE_ROOT).join(path)
+}
+
+/// The module entry with this `path` in a `graph --format json` document.
+pub fn module<'a>(graph: &'a Value, path: &str) -> Option<&'a Value> {
+    graph["modules"]
+        .as_array()
+        .expect("modules is an array")
+        .iter()
+        .find(|module| module["path"] == path)
+}
+
+/// The `path`s of every module, in output order.
+pub fn module_paths(graph: &Value) -> Vec<String> {
+    graph["modules"]
+        .as_array()
+        .expect("modules is an array")
+        .iter()
+        .map(|module| {
+            module["path"]
+                .as_str()
+                .expect("path is a string")
+                .to_string()
+        })
+        .collect()
+}
+
+/// The skipped entry's reason for `path`.
+pub fn skipped_reason<'a>(graph: &'a Value, path: &str) -> Option<&'a str> {
+    graph["skipped"]
+        .as_array()
+        .expect("skipped is an array")
+        .iter()
+        .find(|skipped| skipped["path"] == path)
+        .and_then(|skipped| skipped["reason"].as_str())
+}
+
+/// An import entry's verdict in the notation of the fixtures' CASE.md: `resolved -> a.b:C`,
+/// `resolved -> {x:A, y:A}` for several origins, `missing-name`, `external`, ...
+pub fn verdict(import: &Value) -> String {
+    let resolution = &import["resolution"];
+    let verdict = resolution["verdict"].as_str().unwrap_or("unresolved");
+    if verdict != "resolved" {
+        return verdict.to_string();
+    }
+    let origins: Vec<String> = resolution["origins"]
+        .as_array()
+        .expect("origins is an array")
+        .iter()
+        .map(|origin| match origin["symbol"].as_str() {
+            Some(symbol) => format!("{}:{symbol}", origin["module"].as_str().unwrap_or("?")),
+            None => origin["module"].as_str().unwrap_or("?").to_string(),
+        })
+        .collect();
+    match origins.as_slice() {
+        [one] => format!("resolved -> {one}"),
+        many => format!("resolved -> {{{}}}", many.join(", ")),
+    }
+}
+
+/// `(name as written, verdict)` for every import entry of the module at `path`.
+pub fn verdicts(graph: &Value, path: &str) -> Vec<(String, String)> {
+    let module = module(graph, path).unwrap_or_else(|| panic!("no module {path} in the graph"));
+    module["imports"]
+        .as_array()
+        .expect("imports is an array")
+        .iter()
+        .map(|import| {
+            let written = match import["name"].as_str() {
+                Some(name) => format!("{}:{name}", import["module"].as_str().unwrap_or("")),
+                None => import["module"].as_str().unwrap_or("").to_string(),
+            };
+            (written, verdict(import))
+        })
+        .collect()
+}
