@@ -667,10 +667,6 @@ impl<'a> Lexer<'a> {
                         self.lex_nested_string(end, flags, nesting);
                     }
                 }
-                c if c == quote => {
-                    // Unreachable for quotes (handled above); kept for clarity.
-                    self.pos = i + 1;
-                }
                 _ => self.pos = i + 1,
             }
         }
