@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Settings};
 use crate::graph::{Graph, Resolution};
-use crate::{python, walk};
+use crate::rules::{self, Rule, Selection};
+use crate::{concept, python, render, walk};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,8 +39,44 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
+    /// Check the repository against its concepts: report every duplicate, shim, factory,
+    /// indirect import and stale backup.
+    Check(CheckArgs),
+    /// Print a rule's documentation (`explain SSOT002`), or list every rule.
+    Explain {
+        /// A rule code (`SSOT002`) or name (`indirect-import`); none lists every rule.
+        rule: Option<String>,
+    },
     /// Print the JSON schema of ssot.toml.
     Schema,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The repository, or a directory or file inside it to limit the report to (the graph
+    /// is always built from the whole repository).
+    path: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    format: CheckFormat,
+    /// Only these rules: codes or code prefixes, comma-separated (`SSOT001,SSOT002`, `SSOT00`).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Vec<String>,
+    /// Not these rules: codes or code prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+    /// Do not read or write the fact cache (`.ssot_cache/`).
+    #[arg(long)]
+    no_cache: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    /// Source snippets with carets, help and the burn-down summary.
+    Human,
+    /// One line per finding: `path:line:col: CODE message`.
+    Concise,
+    /// Versioned JSON (see docs/check-format.md).
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -72,6 +109,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             print!("{}", config::json_schema());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Check(args) => check(cli.config.as_deref(), cli.threads, args),
         Command::Graph { path, format } => {
             let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
             let graph = build_graph(&settings, cli.threads);
@@ -101,6 +140,113 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
     }
+}
+
+fn explain(rule: Option<&str>) -> Result<ExitCode, Failure> {
+    let mut out = anstream::stdout().lock();
+    let written = match rule {
+        None => Rule::ALL.iter().try_for_each(|rule| {
+            let summary = rule
+                .doc()
+                .lines()
+                .find(|line| !line.trim().is_empty() && !line.starts_with('#'))
+                .unwrap_or_default();
+            writeln!(out, "{} {:<26} {summary}", rule.code(), rule.name())
+        }),
+        Some(wanted) => {
+            let Some(rule) = Rule::find(wanted) else {
+                return Err(Failure(format!(
+                    "error: unknown rule `{wanted}` (`ssot-gardener explain` lists them)"
+                )));
+            };
+            write!(out, "{}", rule.doc())
+        }
+    };
+    match written {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
+    let selection = Selection {
+        select: args.select,
+        ignore: args.ignore,
+    };
+    selection
+        .validate()
+        .map_err(|message| Failure(format!("error: {message}")))?;
+    let (settings, prefix) = settings(config, args.path.as_deref())?;
+    let graph = build_graph(&settings, threads);
+    report_skipped(&graph);
+    let tables = concept::build(&graph, &settings.concepts)
+        .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
+    let cx = rules::Context {
+        graph: &graph,
+        settings: &settings,
+        tables: &tables,
+    };
+    let mut findings = rules::check(&cx, &selection);
+    findings.retain(|finding| crate::graph::under(&finding.path, &prefix));
+    let summary = render::summary(&graph, &settings, &tables, &findings);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
+    let written = match args.format {
+        CheckFormat::Human => render::human(&mut out, &graph, &findings)
+            .and_then(|()| render::human_summary(&mut out, &summary)),
+        CheckFormat::Concise => render::concise(&mut out, &graph, &findings),
+        CheckFormat::Json => render::json(&mut out, &graph, &settings, &findings, &summary),
+    }
+    .and_then(|()| out.flush());
+    drop(out);
+    std::mem::forget(graph);
+    match written {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ if findings.is_empty() => Ok(ExitCode::SUCCESS),
+        _ => Ok(ExitCode::from(1)),
+    }
+}
+
+/// A `canonical` that names nothing, pointed at in ssot.toml, with the nearest definitions.
+fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> String {
+    let source = settings
+        .config_path
+        .as_ref()
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .unwrap_or_default();
+    let path = settings.config_path.clone().unwrap_or_default();
+    errors
+        .iter()
+        .map(|error| {
+            let concept = &settings.concepts[error.concept];
+            let span = config::concept_value_span(&source, error.concept, "canonical")
+                .unwrap_or(0..0);
+            let mut text = config::ConfigError::at(
+                &path,
+                &source,
+                span,
+                format!(
+                    "canonical path of concept `{}` names no definition: {}",
+                    concept.name, error.message
+                ),
+                "not found in the repository",
+            )
+            .to_string();
+            if !error.nearest.is_empty() {
+                let nearest: Vec<String> =
+                    error.nearest.iter().map(|path| format!("`{path}`")).collect();
+                text.push_str(&format!(
+                    "\n  = help: the nearest existing definitions: {}",
+                    nearest.join(", ")
+                ));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The walk, the collection and the resolution: the whole core pipeline.

@@ -7,10 +7,10 @@
 //! Module paths are stored as written in the source language (`a.b.c` for Python); spans are
 //! byte ranges into the file's bytes, and lines are computed only when printing ([`LineIndex`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A byte range `start..end` in one file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
@@ -31,7 +31,7 @@ impl Span {
 
 /// Everything a collector read from one file. Collecting never fails: a broken file yields
 /// the facts read so far plus its `errors`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
     pub imports: Vec<Import>,
     pub definitions: Vec<Definition>,
@@ -39,10 +39,23 @@ pub struct FileFacts {
     pub exports: Option<Exports>,
     pub string_refs: Vec<StringRef>,
     pub suppressions: Vec<Suppression>,
+    /// Calls of a plain or dotted name (`f(...)`, `a.b.C(...)`), for the rules about factories
+    /// and instantiation.
+    pub calls: Vec<Call>,
     pub errors: Vec<SyntaxError>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// `a.b.C(...)`: a call whose callee is a dotted name. Kept small (no strings): a file has
+/// many calls and the rules look at few of them; the callee's text is read from the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    /// The callee, from its first name to its last (`a.b.C`), without the parenthesis.
+    pub callee: Span,
+    /// The innermost enclosing `def` or `class` (index into `definitions`).
+    pub enclosing: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportKind {
     /// `import a.b` / `import a.b as c` (Rust: `use a::b;` of a module).
@@ -52,7 +65,7 @@ pub enum ImportKind {
 }
 
 /// One import statement.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Import {
     pub kind: ImportKind,
     /// The whole statement (Python: from `import`/`from` to the end of the last name or `)`).
@@ -69,7 +82,7 @@ pub struct Import {
     pub context: Context,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportedName {
     /// The imported name as written (dotted for `import a.b`).
     pub name: String,
@@ -92,7 +105,7 @@ impl ImportedName {
 }
 
 /// Where a statement sits: which scope, which `try` branch, whether under `TYPE_CHECKING`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     pub scope: Scope,
     /// The innermost `try` statement branch enclosing the statement.
@@ -104,7 +117,7 @@ pub struct Context {
     pub conditional: bool,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     #[default]
@@ -113,7 +126,7 @@ pub enum Scope {
     Function,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Guard {
     #[default]
@@ -129,7 +142,7 @@ pub enum Guard {
     Finally,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
     pub name: String,
     /// The defined name's span.
@@ -138,10 +151,12 @@ pub struct Definition {
     pub span: Span,
     pub kind: DefKind,
     pub context: Context,
+    /// The innermost enclosing `def` or `class` (index into `definitions`).
+    pub parent: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum DefKind {
     Class {
         /// Positional bases as written, whitespace and comments removed (`pkg.Base`,
@@ -162,14 +177,14 @@ pub enum DefKind {
 }
 
 /// `__all__` of a module.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Exports {
     pub names: Vec<String>,
     /// Some part of `__all__` is not a literal list of strings: the list may be incomplete.
     pub dynamic: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StringRefKind {
     /// `importlib.import_module("a.b")`
@@ -187,7 +202,7 @@ pub enum StringRefKind {
     Other,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StringRef {
     pub kind: StringRefKind,
     /// The dotted path (string contents, or the expression text for `PatchObject`).
@@ -198,14 +213,14 @@ pub struct StringRef {
 }
 
 /// `# ssot: ignore[SSOT001, SSOT002] reason` (codes empty for a bare `# ssot: ignore`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Suppression {
     pub span: Span,
     pub codes: Vec<String>,
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SyntaxError {
     pub span: Span,
     pub message: String,

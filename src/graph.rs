@@ -85,6 +85,8 @@ pub struct Graph {
     pub by_name: HashMap<String, usize>,
     pub skipped: Vec<Skipped>,
     pub other_files: Vec<String>,
+    /// The resolver's own tables, for [`Graph::query`].
+    pub(crate) python: crate::python::resolve::Index,
 }
 
 impl Graph {

@@ -5,8 +5,11 @@
 //! them into a [`graph::Graph`]. Only the walker and the renderers touch disk or terminal.
 
 pub mod cli;
+pub mod concept;
 pub mod config;
 pub mod facts;
 pub mod graph;
 pub mod python;
+pub mod render;
+pub mod rules;
 pub mod walk;

@@ -13,7 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::lexer::{Kind, Lexer, LineStart, Token};
 use crate::facts::{
-    Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName,
+    Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName,
     Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
 };
 
@@ -52,7 +52,8 @@ pub fn collect(src: &[u8]) -> FileFacts {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BlockKind {
-    Def,
+    /// A function, with the index of its definition (`u32::MAX` when the header is broken).
+    Def(u32),
     /// A class, with the index of its definition.
     Class(usize),
     If {
@@ -344,10 +345,7 @@ impl<'a> Collector<'a> {
             .filter(|&&(at, _)| at == indent)
             .map(|&(_, kind)| kind);
         let kind = match keyword {
-            b"def" => {
-                self.function(header, keyword_at);
-                BlockKind::Def
-            }
+            b"def" => BlockKind::Def(self.function(header, keyword_at)),
             b"class" => BlockKind::Class(self.class(header)),
             b"if" | b"elif" => BlockKind::If {
                 type_checking: self.is_type_checking(&header[1..]),
@@ -379,6 +377,7 @@ impl<'a> Collector<'a> {
             _ => BlockKind::Other,
         };
         self.string_refs(header);
+        self.calls(header);
         match self.headers.last_mut() {
             Some(last) if last.0 == indent => last.1 = kind,
             _ => self.headers.push((indent, kind)),
@@ -405,15 +404,15 @@ impl<'a> Collector<'a> {
         let mut scope_found = false;
         for block in self.blocks.iter().rev() {
             match block.kind {
-                BlockKind::Def | BlockKind::Class(_) if !scope_found => {
+                BlockKind::Def(_) | BlockKind::Class(_) if !scope_found => {
                     scope_found = true;
-                    context.scope = if block.kind == BlockKind::Def {
+                    context.scope = if matches!(block.kind, BlockKind::Def(_)) {
                         Scope::Function
                     } else {
                         Scope::Class
                     };
                 }
-                BlockKind::Def | BlockKind::Class(_) => {}
+                BlockKind::Def(_) | BlockKind::Class(_) => {}
                 kind => {
                     if let BlockKind::If {
                         type_checking: true,
@@ -447,7 +446,7 @@ impl<'a> Collector<'a> {
         !self
             .blocks
             .iter()
-            .any(|block| matches!(block.kind, BlockKind::Def | BlockKind::Class(_)))
+            .any(|block| matches!(block.kind, BlockKind::Def(_) | BlockKind::Class(_)))
     }
 
     fn simple(&mut self, tokens: &[Token]) {
@@ -464,6 +463,48 @@ impl<'a> Collector<'a> {
             self.bindings(tokens);
         }
         self.string_refs(tokens);
+        self.calls(tokens);
+    }
+
+    /// The innermost enclosing `def` or `class` definition.
+    fn parent(&self) -> Option<u32> {
+        self.blocks.iter().rev().find_map(|block| match block.kind {
+            BlockKind::Def(index) if index != u32::MAX => Some(index),
+            BlockKind::Class(index) if index != usize::MAX => Some(index as u32),
+            _ => None,
+        })
+    }
+
+    /// Calls of dotted names: `f(`, `a.b.C(`; not `def f(`, `class C(`, `x.y().z(`, `if (`.
+    fn calls(&mut self, tokens: &[Token]) {
+        let mut enclosing = None;
+        for (i, token) in tokens.iter().enumerate().skip(1) {
+            if token.kind != Kind::Open || self.text(token) != b"(" {
+                continue;
+            }
+            let last = &tokens[i - 1];
+            if last.kind != Kind::Name {
+                continue;
+            }
+            let mut first = i - 1;
+            while first >= 2 && tokens[first - 1].kind == Kind::Dot && tokens[first - 2].kind == Kind::Name {
+                first -= 2;
+            }
+            if first >= 1 && tokens[first - 1].kind == Kind::Dot {
+                continue;
+            }
+            if first == i - 1 && is_keyword(self.text(last)) {
+                continue;
+            }
+            if first >= 1 && matches!(self.text(&tokens[first - 1]), b"def" | b"class") {
+                continue;
+            }
+            let enclosing = *enclosing.get_or_insert_with(|| self.parent());
+            self.facts.calls.push(Call {
+                callee: Span::new(tokens[first].start as usize, last.end as usize),
+                enclosing,
+            });
+        }
     }
 
     fn dotted_name(&self, tokens: &[Token], mut i: usize) -> Option<(String, usize)> {
@@ -657,14 +698,18 @@ impl<'a> Collector<'a> {
         });
     }
 
-    /// `def name(...)` or `async def name(...)`: `keyword_at` is the index of `def`.
-    fn function(&mut self, header: &[Token], keyword_at: usize) {
+    /// `def name(...)` or `async def name(...)`: `keyword_at` is the index of `def`. Returns
+    /// the index of the new definition.
+    fn function(&mut self, header: &[Token], keyword_at: usize) -> u32 {
         let Some(name) = header.get(keyword_at + 1).filter(|t| t.kind == Kind::Name) else {
-            return self.error(
+            self.error(
                 self.header_span(header),
                 "invalid syntax: expected a function name",
             );
+            return u32::MAX;
         };
+        let index = self.facts.definitions.len() as u32;
+        let parent = self.parent();
         let context = self.context();
         let function_name = self.string(name);
         if context.scope == Scope::Class
@@ -685,7 +730,9 @@ impl<'a> Collector<'a> {
                 is_async: keyword_at == 1,
             },
             context,
+            parent,
         });
+        index
     }
 
     fn header_span(&self, header: &[Token]) -> Span {
@@ -736,6 +783,7 @@ impl<'a> Collector<'a> {
             }
         }
         let context = self.context();
+        let parent = self.parent();
         self.facts.definitions.push(Definition {
             name: self.string(name),
             name_span: Span::new(name.start as usize, name.end as usize),
@@ -745,6 +793,7 @@ impl<'a> Collector<'a> {
                 methods: Vec::new(),
             },
             context,
+            parent,
         });
         index
     }
@@ -787,6 +836,7 @@ impl<'a> Collector<'a> {
             span: self.header_span(statement),
             kind: DefKind::Variable,
             context,
+            parent: None,
         });
     }
 
@@ -879,6 +929,7 @@ impl<'a> Collector<'a> {
                     span: self.header_span(tokens),
                     kind,
                     context,
+                    parent: None,
                 });
             }
         }

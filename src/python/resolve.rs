@@ -108,6 +108,61 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         by_name,
         skipped: walk.skipped,
         other_files: walk.other_files,
+        python: Index {
+            scopes,
+            namespaces,
+            top_level,
+        },
+    }
+}
+
+/// What the resolver needs beyond the graph's modules, kept for later queries.
+#[derive(Debug, Default)]
+pub struct Index {
+    scopes: Vec<Namespace>,
+    namespaces: HashSet<String>,
+    top_level: HashSet<String>,
+}
+
+/// Resolution on demand, after the graph is built: `graph.query().dotted("a.b.C")`. Lookups
+/// are memoised for the life of the query.
+pub struct Query<'g>(Resolver<'g>);
+
+impl Graph {
+    pub fn query(&self) -> Query<'_> {
+        Query(Resolver {
+            files: &self.files,
+            modules: &self.modules,
+            by_name: &self.by_name,
+            namespaces: &self.python.namespaces,
+            top_level: &self.python.top_level,
+            scopes: &self.python.scopes,
+            memo: HashMap::new(),
+            exports: HashMap::new(),
+            active: HashSet::new(),
+        })
+    }
+}
+
+impl Query<'_> {
+    /// Where a dotted path (`"pkg.mod.Name"`, `"pkg.mod"`) leads, as for a string reference.
+    pub fn dotted(&mut self, value: &str) -> Resolution {
+        self.0.string_verdict(value)
+    }
+
+    /// The origins of `name` in the module-level namespace of the module at `module`
+    /// (definitions, imports, star imports); empty when it does not bind the name.
+    pub fn name(&mut self, module: usize, name: &str) -> Vec<Origin> {
+        match self.0.lookup(module, name, 0) {
+            Lookup::Found(origins) => origins,
+            Lookup::Missing | Lookup::Dynamic => Vec::new(),
+        }
+    }
+
+    /// The absolute module an import statement names (`from ..a import b` in `pkg.sub.m`
+    /// gives `pkg.a`); `None` when a relative import climbs above the top-level package.
+    pub fn import_target(&self, module: usize, import: &crate::facts::Import) -> Option<String> {
+        self.0.absolute(module, import.level, &import.module)
     }
 }
 
@@ -193,7 +248,7 @@ enum Binding {
 }
 
 /// The module-level bindings of one module.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Namespace {
     names: HashMap<String, Vec<Binding>>,
     /// Star imports (indices into `facts.imports`), in source order.

@@ -1,0 +1,694 @@
+//! The concept table: for each `[[concept]]` of `ssot.toml`, where its one definition lives
+//! and every copy, factory, shim and importer of it, read off the resolved graph.
+//!
+//! Identity is the origin (the class object), never the name: `WebSocketManager = _Impl`
+//! imported from a sibling module makes `_Impl`'s definition the origin, and every name in
+//! every module that resolves to it is a binding of the concept.
+//!
+//! Invariant: the canonical module and the module that defines the origin are never shims
+//! and hold no duplicates.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::config::{Concept, TestsPolicy};
+use crate::facts::{DefKind, Definition, FileFacts, ImportKind, Scope};
+use crate::graph::{Graph, Origin, OriginKind, Resolution};
+
+/// A concept's place in the graph.
+#[derive(Debug)]
+pub struct ConceptTable {
+    /// Index into `Settings::concepts`.
+    pub concept: usize,
+    /// The module named by the canonical path (`pkg.mod` of `pkg.mod.Name`).
+    pub canonical_module: usize,
+    /// The last component of the canonical path.
+    pub canonical_name: String,
+    /// What the canonical path finally names.
+    pub origin: Origin,
+    /// The origin's definition (module, definition index), when it is in the repository.
+    pub origin_site: Option<(usize, usize)>,
+    /// Public methods of the origin class, sorted.
+    pub public_methods: Vec<String>,
+    /// Module-level names bound to the origin: `(module, name)`.
+    pub bindings: HashSet<(usize, String)>,
+    /// Every name under which some module binds the origin.
+    pub names: BTreeSet<String>,
+    pub implementations: Vec<Implementation>,
+    pub factories: Vec<(usize, usize)>,
+    pub shims: Vec<Shim>,
+    /// Import statements (outside the canonical module, the origin's module and shims' own
+    /// re-exports) binding the origin: `(module, import, name)`.
+    pub importers: Vec<ImportSite>,
+    /// Fully qualified names (`module.Class.method`) of the allowed factories, as written and
+    /// as resolved.
+    pub allowed_factories: HashSet<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ImportSite {
+    pub module: usize,
+    pub import: usize,
+    pub name: usize,
+    /// `from <canonical module> import <canonical name>`, written absolutely.
+    pub canonical: bool,
+}
+
+/// A class that re-implements the concept, or a concept-like name bound to another class.
+#[derive(Debug)]
+pub struct Implementation {
+    pub module: usize,
+    pub definition: usize,
+    pub reason: Reason,
+    pub in_test: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// The class name matches this `implementations` glob (or is the canonical name).
+    Name(String),
+    /// Its public methods overlap the canonical class's: Jaccard index and shared names.
+    Similar { score: f64, shared: Vec<String> },
+    /// A module-level alias with a concept-like name bound to another class.
+    Alias(Origin),
+}
+
+/// A non-canonical module that re-exports the concept.
+#[derive(Debug)]
+pub struct Shim {
+    pub module: usize,
+    /// The names it binds the origin under, sorted.
+    pub names: Vec<String>,
+    /// Where it binds the first of them: an import statement index, else a definition index.
+    pub site: ShimSite,
+    /// Imports elsewhere that go through it: `(module, import)`.
+    pub importers: Vec<(usize, usize)>,
+    /// String references naming it or its concept names: `(module, string ref)`.
+    pub strings: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShimSite {
+    Import(usize),
+    Definition(usize),
+}
+
+/// The canonical path names nothing: a configuration error for the concept.
+#[derive(Debug)]
+pub struct CanonicalError {
+    pub concept: usize,
+    pub message: String,
+    /// The nearest existing definitions (dotted paths), best first.
+    pub nearest: Vec<String>,
+}
+
+/// Is `path` (relative, `/`-separated) a test file: under a `tests/` or `test/` directory,
+/// `test_*.py`, `*_test.py` or `conftest.py`?
+pub fn is_test_path(path: &str) -> bool {
+    let mut parts = path.split('/');
+    let file = parts.next_back().unwrap_or_default();
+    if parts.any(|dir| dir == "tests" || dir == "test") {
+        return true;
+    }
+    let stem = file
+        .strip_suffix(".py")
+        .or_else(|| file.strip_suffix(".pyi"))
+        .unwrap_or(file);
+    stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"
+}
+
+/// Classes that share a name pattern with a concept but are never an implementation of it:
+/// test cases, exceptions, enums and typing protocols.
+pub fn is_exempt_class(definition: &Definition) -> bool {
+    let DefKind::Class { bases, .. } = &definition.kind else {
+        return true;
+    };
+    if definition.name.starts_with("Test") {
+        return true;
+    }
+    bases.iter().any(|base| {
+        let last = base
+            .split('[')
+            .next()
+            .unwrap_or(base)
+            .rsplit('.')
+            .next()
+            .unwrap_or(base);
+        last.ends_with("TestCase")
+            || last.ends_with("Exception")
+            || last.ends_with("Error")
+            || last.ends_with("Warning")
+            || matches!(
+                last,
+                "Enum" | "IntEnum" | "StrEnum" | "Flag" | "IntFlag" | "Protocol"
+            )
+    })
+}
+
+/// The dotted qualified name of a definition inside its module: `Class.method`.
+pub fn qualname(facts: &FileFacts, definition: usize) -> String {
+    let mut parts = vec![facts.definitions[definition].name.as_str()];
+    let mut parent = facts.definitions[definition].parent;
+    while let Some(index) = parent {
+        let Some(outer) = facts.definitions.get(index as usize) else {
+            break;
+        };
+        parts.push(&outer.name);
+        parent = outer.parent;
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+/// Builds the table of every concept, or the errors of those whose canonical path names
+/// nothing.
+pub fn build(graph: &Graph, concepts: &[Concept]) -> Result<Vec<ConceptTable>, Vec<CanonicalError>> {
+    let mut tables = Vec::new();
+    let mut errors = Vec::new();
+    for (index, concept) in concepts.iter().enumerate() {
+        // Rust canonical paths (`crate::a::B`) wait for the Rust collector.
+        if concept.canonical.contains("::") {
+            continue;
+        }
+        match build_one(graph, index, concept) {
+            Ok(table) => tables.push(table),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tables)
+    } else {
+        Err(errors)
+    }
+}
+
+fn build_one(graph: &Graph, index: usize, concept: &Concept) -> Result<ConceptTable, CanonicalError> {
+    let error = |message: String, nearest: Vec<String>| CanonicalError {
+        concept: index,
+        message,
+        nearest,
+    };
+    let parts: Vec<&str> = concept.canonical.split('.').collect();
+    let module_cut = (1..parts.len())
+        .rev()
+        .find(|&cut| graph.by_name.contains_key(&parts[..cut].join(".")));
+    let Some(cut) = module_cut else {
+        let module = parts[..parts.len().saturating_sub(1).max(1)].join(".");
+        return Err(error(
+            format!("no module `{module}` in the repository"),
+            nearest_definitions(graph, &concept.canonical),
+        ));
+    };
+    let module_name = parts[..cut].join(".");
+    let canonical_module = graph.by_name[&module_name];
+    if parts.len() != cut + 1 {
+        return Err(error(
+            format!(
+                "`{}` is not a name defined in module `{module_name}`",
+                parts[cut..].join(".")
+            ),
+            nearest_definitions(graph, &concept.canonical),
+        ));
+    }
+    let canonical_name = parts[cut].to_string();
+    let mut query = graph.query();
+    let origins = query.name(canonical_module, &canonical_name);
+    let Some(origin) = origins
+        .iter()
+        .find(|origin| origin.kind == OriginKind::Class)
+        .or_else(|| origins.first())
+        .cloned()
+    else {
+        return Err(error(
+            format!("module `{module_name}` does not define `{canonical_name}`"),
+            nearest_definitions(graph, &concept.canonical),
+        ));
+    };
+
+    let origin_module = graph.by_name.get(&origin.module).copied();
+    let origin_site = origin_module.and_then(|module| {
+        let facts = graph.facts(module);
+        let symbol = origin.symbol.as_deref()?;
+        let definition = facts.definitions.iter().position(|definition| {
+            definition.context.scope == Scope::Module
+                && definition.name == symbol
+                && matches!(
+                    definition.kind,
+                    DefKind::Class { .. } | DefKind::Function { .. }
+                )
+        })?;
+        Some((module, definition))
+    });
+    let public_methods: Vec<String> = match origin_site
+        .map(|(module, definition)| &graph.facts(module).definitions[definition].kind)
+    {
+        Some(DefKind::Class { methods, .. }) => {
+            let set: BTreeSet<&String> = methods.iter().filter(|m| !m.starts_with('_')).collect();
+            set.into_iter().cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+
+    // Every name some module binds the origin under, then every module-level binding of them.
+    let mut names = BTreeSet::from([canonical_name.clone()]);
+    names.extend(origin.symbol.clone());
+    for module in &graph.modules {
+        let facts = &graph.files[module.file].facts;
+        for (import, verdicts) in facts.imports.iter().zip(&module.resolutions) {
+            for (name, verdict) in import.names.iter().zip(verdicts) {
+                if verdict.origins().contains(&origin) {
+                    names.insert(name.bound_name(import.kind).to_string());
+                }
+            }
+        }
+        for (&definition, origins) in &module.alias_origins {
+            if origins.contains(&origin) {
+                names.insert(facts.definitions[definition].name.clone());
+            }
+        }
+    }
+    let mut bindings = HashSet::new();
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        if module.name.is_none() {
+            continue;
+        }
+        for name in &names {
+            if query.name(module_index, name).contains(&origin) {
+                bindings.insert((module_index, name.clone()));
+            }
+        }
+    }
+
+    let allowed_factories = allowed_factories(graph, concept);
+    let excluded = |module: usize| module == canonical_module || Some(module) == origin_module;
+    let shims = shims(graph, &mut query, &bindings, &origin, &excluded);
+    let shim_imports: HashSet<(usize, usize)> = shims
+        .iter()
+        .flat_map(|shim| {
+            let facts = graph.facts(shim.module);
+            facts
+                .imports
+                .iter()
+                .enumerate()
+                .filter(|(_, import)| import.context.scope == Scope::Module)
+                .filter(|(_, import)| {
+                    import.names.iter().any(|name| {
+                        shim.names.iter().any(|n| n == name.bound_name(import.kind))
+                            || name.name == "*"
+                    })
+                })
+                .map(move |(import, _)| (shim.module, import))
+        })
+        .collect();
+
+    let mut importers = Vec::new();
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        if excluded(module_index) {
+            continue;
+        }
+        let facts = &graph.files[module.file].facts;
+        for (import_index, (import, verdicts)) in
+            facts.imports.iter().zip(&module.resolutions).enumerate()
+        {
+            if shim_imports.contains(&(module_index, import_index)) {
+                continue;
+            }
+            for (name_index, (name, verdict)) in import.names.iter().zip(verdicts).enumerate() {
+                if name.name == "*" || !verdict.origins().contains(&origin) {
+                    continue;
+                }
+                let canonical = import.kind == ImportKind::From
+                    && import.level == 0
+                    && import.module == module_name
+                    && name.name == canonical_name;
+                importers.push(ImportSite {
+                    module: module_index,
+                    import: import_index,
+                    name: name_index,
+                    canonical,
+                });
+            }
+        }
+    }
+
+    let mut table = ConceptTable {
+        concept: index,
+        canonical_module,
+        canonical_name,
+        origin,
+        origin_site,
+        public_methods,
+        bindings,
+        names,
+        implementations: Vec::new(),
+        factories: Vec::new(),
+        shims,
+        importers,
+        allowed_factories,
+    };
+    table.implementations = implementations(graph, concept, &table, &excluded);
+    table.factories = factories(graph, concept, &table);
+    Ok(table)
+}
+
+fn allowed_factories(graph: &Graph, concept: &Concept) -> HashSet<String> {
+    let mut allowed = HashSet::new();
+    let mut query = graph.query();
+    for entry in &concept.allowed_factories {
+        allowed.insert(entry.clone());
+        // A re-exported accessor: allow it where it is defined.
+        if let Resolution::Resolved { origins } = query.dotted(entry) {
+            for origin in origins {
+                if let (Some(symbol), OriginKind::Function | OriginKind::Class) =
+                    (&origin.symbol, origin.kind)
+                {
+                    allowed.insert(format!("{}.{symbol}", origin.module));
+                }
+            }
+        }
+    }
+    allowed
+}
+
+fn shims(
+    graph: &Graph,
+    query: &mut crate::python::resolve::Query<'_>,
+    bindings: &HashSet<(usize, String)>,
+    origin: &Origin,
+    excluded: &dyn Fn(usize) -> bool,
+) -> Vec<Shim> {
+    let mut by_module: HashMap<usize, BTreeSet<String>> = HashMap::new();
+    for (module, name) in bindings {
+        if !excluded(*module) {
+            by_module.entry(*module).or_default().insert(name.clone());
+        }
+    }
+    // Imports and strings that go through each candidate module.
+    let mut importers: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    let mut strings: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        let facts = &graph.files[module.file].facts;
+        for (import_index, import) in facts.imports.iter().enumerate() {
+            if import.kind != ImportKind::From {
+                continue;
+            }
+            let Some(target) = query.import_target(module_index, import) else {
+                continue;
+            };
+            let Some(&target_index) = graph.by_name.get(&target) else {
+                continue;
+            };
+            let Some(shim_names) = by_module.get(&target_index) else {
+                continue;
+            };
+            if target_index == module_index {
+                continue;
+            }
+            let uses = import.names.iter().zip(&module.resolutions[import_index]).any(
+                |(name, verdict)| {
+                    (name.name == "*" || shim_names.contains(&name.name))
+                        && (name.name == "*" || verdict.origins().contains(origin))
+                },
+            );
+            if uses {
+                importers
+                    .entry(target_index)
+                    .or_default()
+                    .push((module_index, import_index));
+            }
+        }
+        for (string_index, reference) in facts.string_refs.iter().enumerate() {
+            let (head, last) = match reference.value.rsplit_once('.') {
+                Some((head, last)) => (head, Some(last)),
+                None => (reference.value.as_str(), None),
+            };
+            let target = match (graph.by_name.get(&reference.value), last) {
+                (Some(&module), _) => Some(module),
+                (None, Some(last)) => graph
+                    .by_name
+                    .get(head)
+                    .copied()
+                    .filter(|module| by_module.get(module).is_some_and(|n| n.contains(last))),
+                (None, None) => None,
+            };
+            if let Some(target) = target.filter(|target| by_module.contains_key(target)) {
+                strings
+                    .entry(target)
+                    .or_default()
+                    .push((module_index, string_index));
+            }
+        }
+    }
+
+    let mut shims = Vec::new();
+    let mut modules: Vec<usize> = by_module.keys().copied().collect();
+    modules.sort_unstable();
+    for module_index in modules {
+        let names = &by_module[&module_index];
+        let module = &graph.modules[module_index];
+        let facts = graph.facts(module_index);
+        let imported_through = importers.remove(&module_index).unwrap_or_default();
+        let referenced = strings.remove(&module_index).unwrap_or_default();
+        let exported = facts
+            .exports
+            .as_ref()
+            .is_some_and(|exports| exports.names.iter().any(|name| names.contains(name)));
+        let public_alias = facts.definitions.iter().enumerate().any(|(index, definition)| {
+            definition.context.scope == Scope::Module
+                && !definition.name.starts_with('_')
+                && names.contains(&definition.name)
+                && module
+                    .alias_origins
+                    .get(&index)
+                    .is_some_and(|origins| origins.contains(origin))
+        });
+        let site = shim_site(facts, names);
+        let through_star = matches!(site, Some(ShimSite::Import(import)) if facts.imports[import].names.iter().any(|n| n.name == "*"));
+        // A string naming the module alone (a plugin list) makes no shim; one naming the
+        // concept through it (`patch("shim.Name")`) does.
+        let named_through = referenced.iter().any(|&(module, string)| {
+            graph.facts(module).string_refs[string].value.contains('.')
+                && graph.by_name.get(&graph.facts(module).string_refs[string].value)
+                    != Some(&module_index)
+        });
+        let is_shim = exported
+            || public_alias
+            || through_star
+            || module.is_package
+            || !imported_through.is_empty()
+            || named_through;
+        let Some(site) = site else { continue };
+        if is_shim {
+            shims.push(Shim {
+                module: module_index,
+                names: names.iter().cloned().collect(),
+                site,
+                importers: imported_through,
+                strings: referenced,
+            });
+        }
+    }
+    shims
+}
+
+/// The first module-level statement binding one of `names`: an import, an alias, or a star
+/// import (which binds without naming).
+fn shim_site(facts: &FileFacts, names: &BTreeSet<String>) -> Option<ShimSite> {
+    let import = facts.imports.iter().enumerate().find(|(_, import)| {
+        import.context.scope == Scope::Module
+            && import
+                .names
+                .iter()
+                .any(|name| names.contains(name.bound_name(import.kind)))
+    });
+    let definition = facts.definitions.iter().enumerate().find(|(_, definition)| {
+        definition.context.scope == Scope::Module && names.contains(&definition.name)
+    });
+    match (import, definition) {
+        (Some((i, import)), Some((d, definition))) => Some(if import.span.start < definition.span.start {
+            ShimSite::Import(i)
+        } else {
+            ShimSite::Definition(d)
+        }),
+        (Some((i, _)), None) => Some(ShimSite::Import(i)),
+        (None, Some((d, _))) => Some(ShimSite::Definition(d)),
+        (None, None) => facts
+            .imports
+            .iter()
+            .position(|import| {
+                import.context.scope == Scope::Module && import.names.iter().any(|n| n.name == "*")
+            })
+            .map(ShimSite::Import),
+    }
+}
+
+fn implementations(
+    graph: &Graph,
+    concept: &Concept,
+    table: &ConceptTable,
+    excluded: &dyn Fn(usize) -> bool,
+) -> Vec<Implementation> {
+    let canonical: HashSet<&str> = table.public_methods.iter().map(String::as_str).collect();
+    let concept_names: HashSet<&str> = [
+        Some(table.canonical_name.as_str()),
+        table.origin.symbol.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut found = Vec::new();
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        if excluded(module_index) {
+            continue;
+        }
+        let file = &graph.files[module.file];
+        let in_test = is_test_path(&file.path);
+        if in_test && concept.tests == TestsPolicy::Allow {
+            continue;
+        }
+        for (index, definition) in file.facts.definitions.iter().enumerate() {
+            let reason = match &definition.kind {
+                DefKind::Class { methods, .. } => {
+                    if is_exempt_class(definition) {
+                        continue;
+                    }
+                    if concept_names.contains(definition.name.as_str()) {
+                        Reason::Name(definition.name.clone())
+                    } else if let Some(glob) = matching_glob(&concept.implementations, &concept.implementations_set, &definition.name) {
+                        Reason::Name(glob)
+                    } else {
+                        let mine: BTreeSet<&str> = methods
+                            .iter()
+                            .map(String::as_str)
+                            .filter(|m| !m.starts_with('_'))
+                            .collect();
+                        let shared: Vec<String> = mine
+                            .iter()
+                            .filter(|m| canonical.contains(*m))
+                            .map(|m| m.to_string())
+                            .collect();
+                        let union = mine.len() + canonical.len() - shared.len();
+                        let score = if union == 0 { 0.0 } else { shared.len() as f64 / union as f64 };
+                        if shared.len() < 2 || score < concept.similarity {
+                            continue;
+                        }
+                        Reason::Similar { score, shared }
+                    }
+                }
+                DefKind::Alias { .. } if definition.context.scope == Scope::Module => {
+                    let concept_like = concept_names.contains(definition.name.as_str())
+                        || concept.implementations_set.is_match(&definition.name);
+                    let other = module.alias_origins.get(&index).and_then(|origins| {
+                        origins
+                            .iter()
+                            .find(|o| o.kind == OriginKind::Class && **o != table.origin)
+                    });
+                    match other {
+                        Some(other) if concept_like && !origins_contain(module.alias_origins.get(&index), &table.origin) => {
+                            Reason::Alias(other.clone())
+                        }
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            };
+            found.push(Implementation {
+                module: module_index,
+                definition: index,
+                reason,
+                in_test,
+            });
+        }
+    }
+    // An alias of a class that is itself reported adds nothing.
+    let reported: HashSet<(String, String)> = found
+        .iter()
+        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
+        .filter_map(|implementation| {
+            let module = graph.modules[implementation.module].name.clone()?;
+            let facts = graph.facts(implementation.module);
+            let definition = &facts.definitions[implementation.definition];
+            (definition.context.scope == Scope::Module).then(|| (module, definition.name.clone()))
+        })
+        .collect();
+    found.retain(|implementation| match &implementation.reason {
+        Reason::Alias(origin) => origin
+            .symbol
+            .as_ref()
+            .is_none_or(|symbol| !reported.contains(&(origin.module.clone(), symbol.clone()))),
+        _ => true,
+    });
+    found
+}
+
+fn origins_contain(origins: Option<&Vec<Origin>>, origin: &Origin) -> bool {
+    origins.is_some_and(|origins| origins.contains(origin))
+}
+
+/// The first glob (as written) of `globs` that matches `name`.
+pub fn matching_glob(globs: &[String], set: &globset::GlobSet, name: &str) -> Option<String> {
+    set.matches(name).first().map(|&index| globs[index].clone())
+}
+
+fn factories(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    if concept.factories.is_empty() {
+        return found;
+    }
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        let file = &graph.files[module.file];
+        if concept.tests == TestsPolicy::Allow && is_test_path(&file.path) {
+            continue;
+        }
+        for (index, definition) in file.facts.definitions.iter().enumerate() {
+            if !matches!(definition.kind, DefKind::Function { .. } | DefKind::Class { .. })
+                || !concept.factories_set.is_match(&definition.name)
+            {
+                continue;
+            }
+            if is_allowed(graph, table, module_index, index) {
+                continue;
+            }
+            found.push((module_index, index));
+        }
+    }
+    found
+}
+
+/// Is the definition (or one that encloses it) an allowed factory?
+pub fn is_allowed(graph: &Graph, table: &ConceptTable, module: usize, definition: usize) -> bool {
+    let Some(module_name) = &graph.modules[module].name else {
+        return false;
+    };
+    let facts = graph.facts(module);
+    let mut current = Some(definition as u32);
+    while let Some(index) = current {
+        let qualified = format!("{module_name}.{}", qualname(facts, index as usize));
+        if table.allowed_factories.contains(&qualified) {
+            return true;
+        }
+        current = facts.definitions.get(index as usize).and_then(|d| d.parent);
+    }
+    false
+}
+
+/// The definitions whose dotted path is nearest to `wanted`, best first (at most 3).
+fn nearest_definitions(graph: &Graph, wanted: &str) -> Vec<String> {
+    let mut candidates: Vec<(f64, String)> = Vec::new();
+    for module in &graph.modules {
+        let Some(name) = &module.name else { continue };
+        let facts = &graph.files[module.file].facts;
+        for definition in &facts.definitions {
+            if definition.context.scope != Scope::Module
+                || matches!(definition.kind, DefKind::Variable)
+            {
+                continue;
+            }
+            let path = format!("{name}.{}", definition.name);
+            let score = strsim::jaro_winkler(wanted, &path);
+            candidates.push((score, path));
+        }
+    }
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    candidates.dedup_by(|a, b| a.1 == b.1);
+    candidates.into_iter().take(3).map(|(_, path)| path).collect()
+}

@@ -1,0 +1,388 @@
+//! Findings to text: `human` (snippets with carets), `concise` (one line each) and `json`
+//! (versioned, documented in `docs/check-format.md`), plus the summary and burn-down.
+//!
+//! Colours are decided by the caller's stream (`anstream` strips them when the output is not
+//! a terminal or `NO_COLOR` is set); this module always writes styled text for `human`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Write};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use serde::Serialize;
+
+use crate::concept::ConceptTable;
+use crate::config::Settings;
+use crate::facts::LineIndex;
+use crate::graph::Graph;
+use crate::rules::{Fix, Finding, Rule};
+
+/// Version of the JSON output; bumped on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+/// Line and column positions of findings, with one line index per file.
+pub struct Positions<'g> {
+    graph: &'g Graph,
+    lines: HashMap<usize, LineIndex>,
+}
+
+/// 1-based start and end (line, column); the end column is exclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+impl<'g> Positions<'g> {
+    pub fn new(graph: &'g Graph) -> Positions<'g> {
+        Positions {
+            graph,
+            lines: HashMap::new(),
+        }
+    }
+
+    pub fn of(&mut self, finding: &Finding) -> Position {
+        let Some(file) = finding.file else {
+            return Position {
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            };
+        };
+        let text = &self.graph.files[file].text;
+        let lines = self
+            .lines
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(text));
+        let (line, column) = lines.line_column(text, finding.span.start);
+        let (end_line, end_column) = lines.line_column(text, finding.span.end);
+        Position {
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+/// Counts for the end of a run, and the burn-down of each concept.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    /// Findings per rule code, only rules with findings.
+    pub by_rule: BTreeMap<&'static str, usize>,
+    /// Files with a fix available (filled by `fix`).
+    pub fixable: usize,
+    pub files: usize,
+    pub skipped: usize,
+    pub concepts: Vec<BurnDown>,
+}
+
+/// Where a concept stands: how many import statements use the canonical path, and what is
+/// left to remove.
+#[derive(Clone, Debug, Serialize)]
+pub struct BurnDown {
+    pub name: String,
+    pub canonical: String,
+    /// Import statements that bind the concept's class.
+    pub importers: usize,
+    /// Of those, the ones that import it from the canonical path.
+    pub canonical_importers: usize,
+    pub shims: usize,
+    pub duplicates: usize,
+    pub factories: usize,
+}
+
+pub fn summary(
+    graph: &Graph,
+    settings: &Settings,
+    tables: &[ConceptTable],
+    findings: &[Finding],
+) -> Summary {
+    let mut by_rule = BTreeMap::new();
+    for finding in findings {
+        *by_rule.entry(finding.rule.code()).or_insert(0) += 1;
+    }
+    let concepts = tables
+        .iter()
+        .map(|table| {
+            let statements: BTreeSet<(usize, usize)> = table
+                .importers
+                .iter()
+                .map(|site| (site.module, site.import))
+                .collect();
+            let canonical: BTreeSet<(usize, usize)> = table
+                .importers
+                .iter()
+                .filter(|site| site.canonical)
+                .map(|site| (site.module, site.import))
+                .collect();
+            let concept = &settings.concepts[table.concept];
+            BurnDown {
+                name: concept.name.clone(),
+                canonical: concept.canonical.clone(),
+                importers: statements.len(),
+                canonical_importers: canonical.len(),
+                shims: table.shims.len(),
+                duplicates: table.implementations.len(),
+                factories: table.factories.len(),
+            }
+        })
+        .collect();
+    Summary {
+        findings: findings.len(),
+        by_rule,
+        fixable: 0,
+        files: graph.files.len(),
+        skipped: graph.skipped.len(),
+        concepts,
+    }
+}
+
+/// `path:line:col: CODE message`
+pub fn concise(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::Result<()> {
+    let mut positions = Positions::new(graph);
+    for finding in findings {
+        let position = positions.of(finding);
+        writeln!(
+            out,
+            "{}:{}:{}: {} {}",
+            finding.path,
+            position.line,
+            position.column,
+            finding.rule.code(),
+            finding.message
+        )?;
+    }
+    Ok(())
+}
+
+/// Snippets with the source line, a caret under the span, the label, help and notes.
+pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::Result<()> {
+    let renderer = Renderer::styled();
+    let mut positions = Positions::new(graph);
+    for finding in findings {
+        let position = positions.of(finding);
+        let title = Level::ERROR
+            .primary_title(finding.message.as_str())
+            .id(finding.rule.code());
+        let mut group = Group::with_title(title);
+        match finding.file {
+            Some(file) if finding.span != crate::facts::Span::default() => {
+                let text = &graph.files[file].text;
+                // Only the lines of the span: rendering never looks at the rest of the file.
+                let start = line_start(text, finding.span.start as usize);
+                let end = line_end(text, finding.span.end as usize);
+                let source = String::from_utf8_lossy(&text[start..end]);
+                let relative = |offset: u32| {
+                    String::from_utf8_lossy(&text[start..offset as usize]).len()
+                };
+                let span = relative(finding.span.start)..relative(finding.span.end);
+                group = group.element(
+                    Snippet::source(source)
+                        .path(finding.path.as_str())
+                        .line_start(position.line as usize)
+                        .annotation(AnnotationKind::Primary.span(span).label(finding.label.as_str())),
+                );
+            }
+            _ => {
+                group = group.element(Origin::path(finding.path.as_str()));
+            }
+        }
+        if let Some(help) = &finding.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        for note in &finding.notes {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
+        if let Some(fix) = &finding.fix {
+            let kind = match fix.applicability {
+                crate::rules::Applicability::Safe => "a safe fix is available (`ssot-gardener fix`)",
+                crate::rules::Applicability::Unsafe => {
+                    "an unsafe fix is available (`ssot-gardener fix --unsafe-fixes`)"
+                }
+                crate::rules::Applicability::DisplayOnly => "a suggested fix is shown",
+            };
+            group = group.element(Level::NOTE.message(kind));
+        }
+        writeln!(out, "{}\n", renderer.render(&[group]))?;
+    }
+    Ok(())
+}
+
+/// The text after a human run: findings per rule and each concept's burn-down.
+pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> {
+    if summary.findings == 0 {
+        writeln!(out, "All checks passed ({} files).", summary.files)?;
+    } else {
+        let rules: Vec<String> = summary
+            .by_rule
+            .iter()
+            .map(|(code, count)| {
+                let name = Rule::find(code).map(Rule::name).unwrap_or_default();
+                format!("{code} {name} ×{count}")
+            })
+            .collect();
+        let noun = if summary.findings == 1 {
+            "finding"
+        } else {
+            "findings"
+        };
+        writeln!(
+            out,
+            "Found {} {noun} in {} files: {}.",
+            summary.findings,
+            summary.files,
+            rules.join(", ")
+        )?;
+    }
+    for concept in &summary.concepts {
+        let percent = if concept.importers == 0 {
+            100
+        } else {
+            concept.canonical_importers * 100 / concept.importers
+        };
+        writeln!(
+            out,
+            "{}: {}/{} importers on the canonical path ({percent}%); left: {} shims, {} duplicates, {} factories.",
+            concept.name,
+            concept.canonical_importers,
+            concept.importers,
+            concept.shims,
+            concept.duplicates,
+            concept.factories
+        )?;
+    }
+    if summary.skipped > 0 {
+        writeln!(out, "{} files skipped (see the warnings above).", summary.skipped)?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: &'a Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'static str,
+    name: &'static str,
+    concept: Option<&'a str>,
+    path: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    message: &'a str,
+    help: Option<&'a str>,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: crate::rules::Applicability,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    content: &'a str,
+}
+
+pub fn json(
+    out: &mut impl Write,
+    graph: &Graph,
+    settings: &Settings,
+    findings: &[Finding],
+    summary: &Summary,
+) -> io::Result<()> {
+    let mut positions = Positions::new(graph);
+    let findings = findings
+        .iter()
+        .map(|finding| {
+            let position = positions.of(finding);
+            JsonFinding {
+                code: finding.rule.code(),
+                name: finding.rule.name(),
+                concept: finding
+                    .concept
+                    .map(|index| settings.concepts[index].name.as_str()),
+                path: &finding.path,
+                line: position.line,
+                column: position.column,
+                end_line: position.end_line,
+                end_column: position.end_column,
+                message: &finding.message,
+                help: finding.help.as_deref(),
+                fix: finding
+                    .fix
+                    .as_ref()
+                    .map(|fix| json_fix(graph, finding, fix)),
+            }
+        })
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &JsonOutput {
+            version: JSON_VERSION,
+            findings,
+            summary,
+        },
+    )?;
+    writeln!(out)
+}
+
+fn json_fix<'a>(graph: &Graph, finding: &Finding, fix: &'a Fix) -> JsonFix<'a> {
+    let edits = fix
+        .edits
+        .iter()
+        .map(|edit| {
+            let (line, column, end_line, end_column) = match finding.file {
+                Some(file) => {
+                    let text = &graph.files[file].text;
+                    let lines = LineIndex::new(text);
+                    let (line, column) = lines.line_column(text, edit.span.start);
+                    let (end_line, end_column) = lines.line_column(text, edit.span.end);
+                    (line, column, end_line, end_column)
+                }
+                None => (1, 1, 1, 1),
+            };
+            JsonEdit {
+                line,
+                column,
+                end_line,
+                end_column,
+                content: &edit.content,
+            }
+        })
+        .collect();
+    JsonFix {
+        applicability: fix.applicability,
+        edits,
+    }
+}
+
+fn line_start(text: &[u8], offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |at| at + 1)
+}
+
+fn line_end(text: &[u8], offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text[offset..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(text.len(), |at| offset + at)
+}

@@ -1,0 +1,76 @@
+//! SSOT005 compat-shim: a non-canonical module that re-exports the concept.
+
+use super::{Context, Finding, Rule, plural, quoted_list};
+use crate::concept::{ConceptTable, ShimSite};
+use crate::facts::LineIndex;
+
+pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    let concept = &cx.settings.concepts[table.concept];
+    for shim in &table.shims {
+        let facts = cx.graph.facts(shim.module);
+        let span = match shim.site {
+            ShimSite::Import(import) => facts.imports[import].span,
+            ShimSite::Definition(definition) => facts.definitions[definition].span,
+        };
+        let module = &cx.graph.modules[shim.module];
+        let mut finding = cx.finding(Rule::CompatShim, Some(table.concept), shim.module, span);
+        let kind = if module.is_package {
+            "package `__init__`"
+        } else {
+            "module"
+        };
+        finding.message = format!(
+            "{kind} `{}` re-exports `{}` as {}",
+            module.name.as_deref().unwrap_or_default(),
+            concept.name,
+            quoted_list(&shim.names)
+        );
+        finding.label = "re-export of the canonical object".to_string();
+        let users = shim.importers.len() + shim.strings.len();
+        finding.help = Some(if users == 0 {
+            "no importers left, safe to delete".to_string()
+        } else {
+            let mut parts = Vec::new();
+            if !shim.importers.is_empty() {
+                parts.push(plural(shim.importers.len(), "import"));
+            }
+            if !shim.strings.is_empty() {
+                parts.push(plural(shim.strings.len(), "string reference"));
+            }
+            format!(
+                "{} still go through it ({}): point them at `{}`, then delete the re-export",
+                parts.join(" and "),
+                users_list(cx, shim),
+                concept.canonical
+            )
+        });
+        finding.notes.push(cx.canonical_note(table));
+        out.push(finding);
+    }
+}
+
+/// `a.py:3, b.py:10`, at most five, then "and N more".
+fn users_list(cx: &Context, shim: &crate::concept::Shim) -> String {
+    let mut places: Vec<(String, u32)> = Vec::new();
+    for &(module, import) in &shim.importers {
+        let file = &cx.graph.files[cx.graph.modules[module].file];
+        let span = file.facts.imports[import].span;
+        places.push((file.path.clone(), LineIndex::new(&file.text).line(span.start)));
+    }
+    for &(module, string) in &shim.strings {
+        let file = &cx.graph.files[cx.graph.modules[module].file];
+        let span = file.facts.string_refs[string].span;
+        places.push((file.path.clone(), LineIndex::new(&file.text).line(span.start)));
+    }
+    places.sort();
+    let shown: Vec<String> = places
+        .iter()
+        .take(5)
+        .map(|(path, line)| format!("{path}:{line}"))
+        .collect();
+    let mut text = shown.join(", ");
+    if places.len() > 5 {
+        text.push_str(&format!(" and {} more", places.len() - 5));
+    }
+    text
+}

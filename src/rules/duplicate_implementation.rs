@@ -1,0 +1,71 @@
+//! SSOT001 duplicate-implementation: a class that re-implements the concept outside the
+//! canonical module.
+
+use super::{Context, Finding, Rule};
+use crate::concept::{ConceptTable, Reason};
+
+pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    let concept = &cx.settings.concepts[table.concept];
+    let canonical_name = &table.canonical_name;
+    for implementation in &table.implementations {
+        let facts = cx.graph.facts(implementation.module);
+        let definition = &facts.definitions[implementation.definition];
+        let mut finding = cx.finding(
+            Rule::DuplicateImplementation,
+            Some(table.concept),
+            implementation.module,
+            definition.name_span,
+        );
+        let what = if implementation.in_test {
+            "test double"
+        } else {
+            "class"
+        };
+        match &implementation.reason {
+            Reason::Name(glob) => {
+                finding.message = format!(
+                    "{what} `{}` re-implements `{}`",
+                    definition.name, concept.name
+                );
+                finding.label = if *glob == definition.name {
+                    "has the canonical name".to_string()
+                } else {
+                    format!("name matches `{glob}`")
+                };
+            }
+            Reason::Similar { score, shared } => {
+                finding.message = format!(
+                    "{what} `{}` re-implements `{}`",
+                    definition.name, concept.name
+                );
+                finding.label = format!(
+                    "shares {} of its public methods with `{canonical_name}` (similarity {score:.2})",
+                    super::quoted_list(shared)
+                );
+            }
+            Reason::Alias(origin) => {
+                finding.message = format!(
+                    "`{}` is bound to `{}.{}`, another class than the canonical `{canonical_name}`",
+                    definition.name,
+                    origin.module,
+                    origin.symbol.as_deref().unwrap_or_default()
+                );
+                finding.span = definition.span;
+                finding.label = "alias of another class".to_string();
+            }
+        }
+        finding.help = Some(if implementation.in_test {
+            format!(
+                "use the canonical `{canonical_name}` (`{}`), or `unittest.mock.Mock(spec={canonical_name})`, instead of a hand-written double; `tests = \"allow\"` in ssot.toml permits doubles",
+                concept.canonical
+            )
+        } else {
+            format!(
+                "use `{}` and move what this class adds into it",
+                concept.canonical
+            )
+        });
+        finding.notes.push(cx.canonical_note(table));
+        out.push(finding);
+    }
+}

@@ -1,0 +1,78 @@
+//! SSOT003 duplicate-import: an import of a non-canonical implementation of the concept.
+
+use std::collections::HashSet;
+
+use super::{Context, Finding, Rule};
+use crate::concept::{ConceptTable, Reason};
+use crate::facts::Scope;
+use crate::graph::{Origin, OriginKind};
+
+pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    let concept = &cx.settings.concepts[table.concept];
+    // The module-level implementations, as origins an import can resolve to.
+    let duplicates: HashSet<Origin> = table
+        .implementations
+        .iter()
+        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
+        .filter_map(|implementation| {
+            let module = cx.graph.modules[implementation.module].name.clone()?;
+            let definition = &cx.graph.facts(implementation.module).definitions
+                [implementation.definition];
+            (definition.context.scope == Scope::Module).then(|| Origin {
+                module,
+                symbol: Some(definition.name.clone()),
+                kind: OriginKind::Class,
+            })
+        })
+        .collect();
+    if duplicates.is_empty() {
+        return;
+    }
+    let canonical_module = cx.graph.modules[table.canonical_module]
+        .name
+        .as_deref()
+        .unwrap_or_default();
+    for (module_index, module) in cx.graph.modules.iter().enumerate() {
+        let facts = &cx.graph.files[module.file].facts;
+        for (import, verdicts) in facts.imports.iter().zip(&module.resolutions) {
+            for (name, verdict) in import.names.iter().zip(verdicts) {
+                let Some(duplicate) = verdict
+                    .origins()
+                    .iter()
+                    .find(|origin| duplicates.contains(origin))
+                else {
+                    continue;
+                };
+                // The module that defines the duplicate does not import it.
+                if module.name.as_deref() == Some(duplicate.module.as_str()) {
+                    continue;
+                }
+                let mut finding = cx.finding(
+                    Rule::DuplicateImport,
+                    Some(table.concept),
+                    module_index,
+                    import.span,
+                );
+                finding.message = format!(
+                    "`{}` imported from `{}`, a duplicate implementation of `{}`",
+                    name.name, duplicate.module, concept.name
+                );
+                finding.label = "not the canonical class".to_string();
+                let local = name.bound_name(import.kind);
+                let statement = if local == table.canonical_name {
+                    format!("from {canonical_module} import {}", table.canonical_name)
+                } else {
+                    format!(
+                        "from {canonical_module} import {} as {local}",
+                        table.canonical_name
+                    )
+                };
+                finding.help = Some(format!(
+                    "use the canonical class: `{statement}` (check the behaviour: it is another class)"
+                ));
+                finding.notes.push(cx.canonical_note(table));
+                out.push(finding);
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! SSOT007 string-reference: a dotted string (`mock.patch`, `importlib.import_module`,
+//! `sys.modules`, a list of module paths) naming a non-canonical path of the concept.
+
+use std::collections::HashMap;
+
+use super::{Context, Finding, Rule};
+use crate::concept::{ConceptTable, Reason};
+use crate::facts::{Scope, StringRefKind};
+
+pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    let concept = &cx.settings.concepts[table.concept];
+    let shims: HashMap<&str, &crate::concept::Shim> = table
+        .shims
+        .iter()
+        .filter_map(|shim| Some((cx.graph.modules[shim.module].name.as_deref()?, shim)))
+        .collect();
+    let duplicates: HashMap<String, &str> = table
+        .implementations
+        .iter()
+        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
+        .filter_map(|implementation| {
+            let module = cx.graph.modules[implementation.module].name.as_deref()?;
+            let definition =
+                &cx.graph.facts(implementation.module).definitions[implementation.definition];
+            (definition.context.scope == Scope::Module)
+                .then(|| (format!("{module}.{}", definition.name), module))
+        })
+        .collect();
+    for (module_index, module) in cx.graph.modules.iter().enumerate() {
+        let facts = &cx.graph.files[module.file].facts;
+        for (reference, verdict) in facts.string_refs.iter().zip(&module.string_resolutions) {
+            let value = reference.value.as_str();
+            if value == concept.canonical {
+                continue;
+            }
+            let (message, label) = if let Some(shim) = shims.get(value) {
+                // Strings inside the shim itself (its own `__all__`-like lists) are its business.
+                if shim.module == module_index {
+                    continue;
+                }
+                (
+                    format!("string names the compat shim `{value}` of `{}`", concept.name),
+                    "compat shim module",
+                )
+            } else if duplicates.contains_key(value) {
+                (
+                    format!(
+                        "string names `{value}`, a duplicate implementation of `{}`",
+                        concept.name
+                    ),
+                    "duplicate implementation",
+                )
+            } else if verdict.origins().contains(&table.origin)
+                && value.contains('.')
+            {
+                (
+                    format!(
+                        "string names `{}` through `{value}` instead of its canonical path",
+                        concept.name
+                    ),
+                    "not the canonical path",
+                )
+            } else {
+                continue;
+            };
+            let mut finding = cx.finding(
+                Rule::StringReference,
+                Some(table.concept),
+                module_index,
+                reference.span,
+            );
+            finding.message = message;
+            finding.label = label.to_string();
+            let target = if shims.contains_key(value) {
+                cx.graph.modules[table.canonical_module]
+                    .name
+                    .clone()
+                    .unwrap_or_default()
+            } else {
+                concept.canonical.clone()
+            };
+            finding.help = Some(match reference.kind {
+                StringRefKind::Patch | StringRefKind::PatchObject => format!(
+                    "patch `{target}` (or where the code under test looks the name up): patching another path leaves the real object in place"
+                ),
+                _ => format!("use `{target}`"),
+            });
+            finding.notes.push(cx.canonical_note(table));
+            out.push(finding);
+        }
+    }
+}

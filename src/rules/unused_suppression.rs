@@ -1,0 +1,125 @@
+//! Suppression comments (`# ssot: ignore[SSOT002] reason` on the line of a finding or the
+//! line above), and SSOT901 unused-suppression: a suppression that silences nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::{Context, Finding, Rule};
+use crate::facts::LineIndex;
+
+/// Drops the findings that a suppression comment silences, then reports the suppressions
+/// that silenced nothing (when SSOT901 is enabled).
+pub(super) fn apply(
+    cx: &Context,
+    findings: Vec<Finding>,
+    enabled: &dyn Fn(Rule) -> bool,
+) -> Vec<Finding> {
+    let mut lines: HashMap<usize, LineIndex> = HashMap::new();
+    let mut line_of = |file: usize, offset: u32| {
+        lines
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(&cx.graph.files[file].text))
+            .line(offset)
+    };
+    // (file, suppression index, code or "" for a bare suppression)
+    let mut used: HashSet<(usize, usize, &'static str)> = HashSet::new();
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let Some(file) = finding.file else {
+            kept.push(finding);
+            continue;
+        };
+        let suppressions = &cx.graph.files[file].facts.suppressions;
+        if suppressions.is_empty() {
+            kept.push(finding);
+            continue;
+        }
+        let line = line_of(file, finding.span.start);
+        let code = finding.rule.code();
+        let mut silenced = false;
+        for (index, suppression) in suppressions.iter().enumerate() {
+            let at = line_of(file, suppression.span.start);
+            if at != line && at + 1 != line {
+                continue;
+            }
+            if suppression.codes.is_empty() {
+                used.insert((file, index, ""));
+                silenced = true;
+            } else if suppression.codes.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+                used.insert((file, index, code));
+                silenced = true;
+            }
+        }
+        if !silenced {
+            kept.push(finding);
+        }
+    }
+    if !enabled(Rule::UnusedSuppression) {
+        return kept;
+    }
+    for (file_index, file) in cx.graph.files.iter().enumerate() {
+        if file.facts.suppressions.is_empty()
+            || cx
+                .settings
+                .is_ignored(Path::new(&file.path), Rule::UnusedSuppression.code())
+        {
+            continue;
+        }
+        for (index, suppression) in file.facts.suppressions.iter().enumerate() {
+            let mut unused = Vec::new();
+            let mut unknown = Vec::new();
+            if suppression.codes.is_empty() {
+                if !used.contains(&(file_index, index, "")) {
+                    unused.push(String::new());
+                }
+            } else {
+                for code in &suppression.codes {
+                    match Rule::find(code) {
+                        None => unknown.push(code.clone()),
+                        Some(rule) if rule == Rule::UnusedSuppression || !enabled(rule) => {}
+                        Some(rule) => {
+                            if !used.contains(&(file_index, index, rule.code())) {
+                                unused.push(code.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            if unused.is_empty() && unknown.is_empty() {
+                continue;
+            }
+            let all_unused = unused.len() + unknown.len() == suppression.codes.len().max(1);
+            let message = if !unknown.is_empty() {
+                format!(
+                    "suppression names unknown rule {}",
+                    super::quoted_list(&unknown)
+                )
+            } else if suppression.codes.is_empty() {
+                "suppression silences nothing".to_string()
+            } else {
+                format!("unused suppression of {}", super::quoted_list(&unused))
+            };
+            kept.push(Finding {
+                rule: Rule::UnusedSuppression,
+                concept: None,
+                path: file.path.clone(),
+                file: Some(file_index),
+                span: suppression.span,
+                message,
+                label: if all_unused {
+                    "silences nothing".to_string()
+                } else {
+                    "partly unused".to_string()
+                },
+                help: Some(if all_unused {
+                    "remove the comment".to_string()
+                } else {
+                    "remove the unused codes from the comment".to_string()
+                }),
+                notes: Vec::new(),
+                fix: None,
+            });
+        }
+    }
+    kept
+}
