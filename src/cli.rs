@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{self, Settings};
 use crate::graph::{Graph, Resolution};
 use crate::rules::{self, Rule, Selection};
-use crate::{concept, python, render, walk};
+use crate::{cache, concept, python, render, walk};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,7 +113,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Check(args) => check(cli.config.as_deref(), cli.threads, args),
         Command::Graph { path, format } => {
             let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
-            let graph = build_graph(&settings, cli.threads);
+            let graph = build_graph(&settings, cli.threads, false);
             report_skipped(&graph);
             // Buffered: the JSON serialiser writes a few bytes at a time, and a line-buffered
             // stdout would make a system call per line (minutes for a gigabyte of output).
@@ -179,7 +179,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         .validate()
         .map_err(|message| Failure(format!("error: {message}")))?;
     let (settings, prefix) = settings(config, args.path.as_deref())?;
-    let graph = build_graph(&settings, threads);
+    let graph = build_graph(&settings, threads, !args.no_cache);
     report_skipped(&graph);
     let tables = concept::build(&graph, &settings.concepts)
         .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
@@ -249,9 +249,15 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
         .join("\n\n")
 }
 
-/// The walk, the collection and the resolution: the whole core pipeline.
-pub fn build_graph(settings: &Settings, threads: usize) -> Graph {
-    let walk = walk::walk(settings, threads);
+/// The walk, the collection and the resolution: the whole core pipeline. With `use_cache`,
+/// per-file facts come from `.ssot_cache/` when the file's content is unchanged, and the
+/// cache is rewritten when anything changed.
+pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Graph {
+    let store = use_cache.then(|| cache::Store::load(&settings.root, cache::key(settings)));
+    let walk = walk::walk(settings, threads, store.as_ref());
+    if let Some(store) = &store {
+        store.save(&walk.files);
+    }
     python::resolve::resolve(walk, &settings.python_roots)
 }
 

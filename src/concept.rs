@@ -203,8 +203,8 @@ fn build_one(graph: &Graph, index: usize, concept: &Concept) -> Result<ConceptTa
     if parts.len() != cut + 1 {
         return Err(error(
             format!(
-                "`{}` is not a name defined in module `{module_name}`",
-                parts[cut..].join(".")
+                "no module `{}` in the repository",
+                parts[..parts.len() - 1].join(".")
             ),
             nearest_definitions(graph, &concept.canonical),
         ));

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use ignore::{WalkBuilder, WalkState};
 
+use crate::cache::{self, Store};
 use crate::config::Settings;
 use crate::facts::FileFacts;
 use crate::python;
@@ -67,8 +68,9 @@ struct Found {
     skipped: Vec<Skipped>,
 }
 
-/// Walks `settings.root` with `threads` threads (0: one per core).
-pub fn walk(settings: &Settings, threads: usize) -> Walk {
+/// Walks `settings.root` with `threads` threads (0: one per core), taking the facts of files
+/// whose content is in `cache` from there.
+pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk {
     let root = settings.root.clone();
     let canonical_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
     let found = Arc::new(Mutex::new(Found::default()));
@@ -89,7 +91,7 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
                 return true;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if is_dir && entry.file_name() == ".git" {
+            if is_dir && (entry.file_name() == ".git" || entry.file_name() == cache::DIRECTORY) {
                 return false;
             }
             let relative = relative_path(&root, entry.path());
@@ -122,7 +124,7 @@ pub fn walk(settings: &Settings, threads: usize) -> Walk {
         Box::new(move |result| {
             match result {
                 Ok(entry) => match entry.file_type() {
-                    Some(kind) if kind.is_file() => visit_file(&root, entry.path(), &found),
+                    Some(kind) if kind.is_file() => visit_file(&root, entry.path(), &found, cache),
                     Some(kind) if kind.is_dir() => {}
                     // A FIFO, socket or device named like a source file: never opened (reading
                     // a FIFO blocks), but said, so the file is not silently missing.
@@ -177,7 +179,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>) {
+fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>, cache: Option<&Store>) {
     let relative = relative_path(root, path);
     let Some(language) = Language::of(path) else {
         lock(found).other_files.push(relative);
@@ -185,10 +187,12 @@ fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>) {
     };
     match read_source(path) {
         Ok(text) => {
-            let facts = match language {
-                Language::Python => python::collect(&text),
-            };
             let hash = xxhash_rust::xxh3::xxh3_64(&text);
+            let facts = cache
+                .and_then(|cache| cache.get(hash))
+                .unwrap_or_else(|| match language {
+                    Language::Python => python::collect(&text),
+                });
             let file = SourceFile {
                 path: relative,
                 language,

@@ -23,7 +23,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             "{kind} `{}` re-exports `{}` as {}",
             module.name.as_deref().unwrap_or_default(),
             concept.name,
-            quoted_list(&shim.names)
+            quoted_list(&public_names(&shim.names))
         );
         finding.label = "re-export of the canonical object".to_string();
         let users = shim.importers.len() + shim.strings.len();
@@ -46,6 +46,16 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         });
         finding.notes.push(cx.canonical_note(table));
         out.push(finding);
+    }
+}
+
+/// The names others can use: private ones only when there is nothing else.
+fn public_names(names: &[String]) -> Vec<&String> {
+    let public: Vec<&String> = names.iter().filter(|n| !n.starts_with('_')).collect();
+    if public.is_empty() {
+        names.iter().collect()
+    } else {
+        public
     }
 }
 

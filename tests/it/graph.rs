@@ -35,7 +35,7 @@ fn cases() -> Vec<String> {
 
 /// Compares `actual` with the snapshot at `path` (or rewrites it when blessing); returns a
 /// failure message.
-fn check_snapshot(path: &Path, actual: &str) -> Option<String> {
+pub fn check_snapshot(path: &Path, actual: &str) -> Option<String> {
     if bless() {
         fs::write(path, actual).expect("write snapshot");
         return None;

@@ -1,7 +1,9 @@
 mod bad_input;
+mod check;
 mod config;
 mod differential;
 mod facts;
 mod graph;
+mod reference;
 mod support;
 mod walk;

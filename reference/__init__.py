@@ -1,0 +1,1 @@
+"""The bundled reference WebSocket manager (``websocket_manager``) and its tests."""

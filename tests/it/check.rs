@@ -1,0 +1,356 @@
+//! `ssot-gardener check` through the binary: every fixture repository under `fixtures/check`
+//! and the demo, checked against the table of expected findings in its CASE.md and against
+//! snapshots of the human and JSON output beside it; selection, exit codes, colours,
+//! `explain`, and a canonical path that names nothing.
+//!
+//! Adding a case needs no code: a directory with an `ssot.toml`, the sources, and a CASE.md
+//! whose "Findings that must fire" table lists `| # | file | line | what | rule |` rows (line
+//! `-` for a finding about a whole file). Regenerate the snapshots with
+//! `SSOT_BLESS=1 cargo test --release --test it check`, then read the diff: the CASE.md
+//! comparison still runs when blessing.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::graph::check_snapshot;
+use crate::support::{BIN, CRATE_ROOT, fixture, run};
+
+const MIN_CASES: usize = 12;
+
+/// Every fixture repository: `fixtures/check/*` and the demo.
+fn cases() -> Vec<String> {
+    let mut cases: Vec<String> = fs::read_dir(fixture("fixtures/check"))
+        .expect("fixtures/check exists")
+        .map(|entry| entry.expect("readable fixture entry"))
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| format!("fixtures/check/{}", entry.file_name().to_string_lossy()))
+        .collect();
+    cases.sort();
+    cases.push("fixtures/demo".to_string());
+    assert!(cases.len() >= MIN_CASES, "fixtures/check lost cases: {cases:?}");
+    cases
+}
+
+/// `(path, line, code)` → count, from the "Findings that must fire" table of a CASE.md.
+fn expected_findings(case_md: &str) -> BTreeMap<(String, u32, String), usize> {
+    let section = case_md
+        .split("## Findings that must fire")
+        .nth(1)
+        .expect("a `## Findings that must fire` section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let mut expected = BTreeMap::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        if cells.len() < 4 || cells[0].parse::<u32>().is_err() {
+            continue;
+        }
+        let line_number = if cells[2] == "-" {
+            1
+        } else {
+            cells[2].parse().expect("a line number or -")
+        };
+        let code = cells[cells.len() - 1]
+            .split_whitespace()
+            .next()
+            .expect("a rule code")
+            .to_string();
+        *expected
+            .entry((cells[1].to_string(), line_number, code))
+            .or_insert(0) += 1;
+    }
+    expected
+}
+
+fn actual_findings(json: &Value) -> BTreeMap<(String, u32, String), usize> {
+    let mut actual = BTreeMap::new();
+    for finding in json["findings"].as_array().expect("findings is an array") {
+        let key = (
+            finding["path"].as_str().expect("path").to_string(),
+            finding["line"].as_u64().expect("line") as u32,
+            finding["code"].as_str().expect("code").to_string(),
+        );
+        *actual.entry(key).or_insert(0) += 1;
+    }
+    actual
+}
+
+/// The JSON output of `check` on a fixture, after checking the exit code matches it.
+fn check_json(dir: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["check", dir, "--format", "json", "--no-cache"];
+    args.extend_from_slice(extra);
+    let out = run(Path::new(CRATE_ROOT), &args);
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|error| panic!("{dir}: not JSON ({error}): {}", out.stderr));
+    let findings = json["findings"].as_array().expect("findings").len();
+    out.assert_clean_exit(if findings == 0 { 0 } else { 1 });
+    json
+}
+
+#[test]
+fn every_case_reports_exactly_its_table() {
+    let mut failures = Vec::new();
+    for dir in cases() {
+        let case_md = fs::read_to_string(fixture(&format!("{dir}/CASE.md"))).expect("CASE.md");
+        let expected = expected_findings(&case_md);
+        let actual = actual_findings(&check_json(&dir, &[]));
+        if expected != actual {
+            let missing: Vec<_> = expected.keys().filter(|k| !actual.contains_key(*k)).collect();
+            let extra: Vec<_> = actual.keys().filter(|k| !expected.contains_key(*k)).collect();
+            failures.push(format!(
+                "{dir}:\n  missing: {missing:?}\n  unexpected: {extra:?}\n  (counts: expected {expected:?}, actual {actual:?})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_demo_reports_its_24_planted_problems() {
+    let json = check_json("fixtures/demo", &[]);
+    let summary = &json["summary"];
+    assert_eq!(summary["findings"], 24);
+    let by_rule: Vec<(String, u64)> = summary["by_rule"]
+        .as_object()
+        .expect("by_rule")
+        .iter()
+        .map(|(code, count)| (code.clone(), count.as_u64().expect("count")))
+        .collect();
+    let expected = [
+        ("SSOT001", 4),
+        ("SSOT002", 6),
+        ("SSOT003", 2),
+        ("SSOT004", 4),
+        ("SSOT005", 2),
+        ("SSOT006", 1),
+        ("SSOT007", 2),
+        ("SSOT008", 3),
+    ];
+    let expected: Vec<(String, u64)> = expected
+        .iter()
+        .map(|(code, count)| (code.to_string(), *count))
+        .collect();
+    assert_eq!(by_rule, expected);
+    // The burn-down of CASE.md: 4 of 10 import statements on the canonical path.
+    let concept = &summary["concepts"][0];
+    assert_eq!(concept["name"], "websocket-manager");
+    assert_eq!(concept["importers"], 10);
+    assert_eq!(concept["canonical_importers"], 4);
+    assert_eq!(concept["shims"], 2);
+    assert_eq!(concept["duplicates"], 4);
+    assert_eq!(concept["factories"], 4);
+}
+
+#[test]
+fn snapshots_of_human_and_json_output() {
+    let mut failures = Vec::new();
+    for dir in cases() {
+        let human = run(Path::new(CRATE_ROOT), &["check", &dir, "--no-cache"]);
+        assert!(!human.stderr.contains("panicked"), "{dir}: {}", human.stderr);
+        let text = format!(
+            "{}[exit {}]\n",
+            human.stdout_text(),
+            human.code.expect("an exit code")
+        );
+        failures.extend(check_snapshot(&fixture(&format!("{dir}/expected.txt")), &text));
+        let json = run(
+            Path::new(CRATE_ROOT),
+            &["check", &dir, "--format", "json", "--no-cache"],
+        );
+        failures.extend(check_snapshot(
+            &fixture(&format!("{dir}/expected.json")),
+            &json.stdout_text(),
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn findings_are_sorted_and_positions_are_one_based() {
+    let json = check_json("fixtures/demo", &[]);
+    let findings = json["findings"].as_array().expect("findings");
+    let keys: Vec<(String, u64, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_string(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+            )
+        })
+        .collect();
+    assert!(keys.is_sorted(), "{keys:?}");
+    for finding in findings {
+        assert!(finding["line"].as_u64() >= Some(1));
+        assert!(finding["column"].as_u64() >= Some(1));
+        assert!(finding["end_line"].as_u64() >= finding["line"].as_u64());
+        assert!(!finding["path"].as_str().expect("path").starts_with('/'));
+    }
+}
+
+#[test]
+fn same_output_with_one_thread_or_many() {
+    let root = Path::new(CRATE_ROOT);
+    let one = run(root, &["check", "fixtures/demo", "--format", "json", "--no-cache", "--threads", "1"]);
+    let many = run(root, &["check", "fixtures/demo", "--format", "json", "--no-cache", "--threads", "8"]);
+    assert_eq!(one.stdout, many.stdout);
+}
+
+#[test]
+fn select_and_ignore_by_code_prefix_and_name() {
+    let codes = |extra: &[&str]| -> Vec<String> {
+        let json = check_json("fixtures/demo", extra);
+        let mut codes: Vec<String> = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["code"].as_str().expect("code").to_string())
+            .collect();
+        codes.dedup();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    assert_eq!(codes(&["--select", "SSOT001"]), ["SSOT001"]);
+    assert_eq!(codes(&["--select", "SSOT001,indirect-import"]), ["SSOT001", "SSOT002"]);
+    assert_eq!(codes(&["--select", "SSOT00", "--ignore", "SSOT002,SSOT003,SSOT004,SSOT005,SSOT006,SSOT007,SSOT008"]), ["SSOT001"]);
+    assert!(codes(&["--ignore", "ALL"]).is_empty());
+    let bad = run(Path::new(CRATE_ROOT), &["check", "fixtures/demo", "--select", "SSOT7"]);
+    bad.assert_clean_exit(2);
+    assert!(bad.stderr.contains("`SSOT7` is not a rule code"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_path_inside_the_repository_limits_the_report() {
+    let json = check_json("fixtures/demo/tests", &[]);
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    assert!(paths.iter().all(|path| path.starts_with("tests/")), "{paths:?}");
+}
+
+#[test]
+fn a_canonical_path_that_names_nothing_is_exit_2_with_the_nearest_definitions() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            ("app/__init__.py", b""),
+            ("app/websocket_manager.py", b"class WebSocketManager:\n    pass\n"),
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"ws\"\ncanonical = \"app.websocket_manager.WebSocketManagr\"\n",
+            ),
+        ],
+    );
+    let out = run(dir.path(), &["check"]);
+    out.assert_clean_exit(2);
+    assert!(out.stderr.contains("does not define `WebSocketManagr`"), "{}", out.stderr);
+    assert!(out.stderr.contains("canonical = \"app.websocket_manager.WebSocketManagr\""), "the TOML line is shown: {}", out.stderr);
+    assert!(out.stderr.contains("^^^"), "a caret under the value: {}", out.stderr);
+    assert!(
+        out.stderr.contains("`app.websocket_manager.WebSocketManager`"),
+        "the nearest definition is named: {}",
+        out.stderr
+    );
+    fs::write(
+        dir.path().join("ssot.toml"),
+        "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"ws\"\ncanonical = \"app.websocket.WebSocketManager\"\n",
+    )
+    .expect("write ssot.toml");
+    let out = run(dir.path(), &["check"]);
+    out.assert_clean_exit(2);
+    assert!(out.stderr.contains("no module `app.websocket`"), "{}", out.stderr);
+    assert!(out.stderr.contains("`app.websocket_manager.WebSocketManager`"), "{}", out.stderr);
+}
+
+#[test]
+fn colours_only_when_forced_and_never_with_no_color() {
+    let human = |envs: &[(&str, &str)]| -> String {
+        let mut command = Command::new(BIN);
+        command
+            .args(["check", "fixtures/demo", "--no-cache"])
+            .current_dir(CRATE_ROOT)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .stdin(Stdio::null());
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let output = command.output().expect("run ssot-gardener");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    assert!(!human(&[]).contains('\x1b'), "a pipe gets no colours");
+    assert!(human(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
+    assert!(!human(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}
+
+#[test]
+fn concise_is_one_line_per_finding() {
+    let out = run(Path::new(CRATE_ROOT), &["check", "fixtures/demo", "--format", "concise", "--no-cache"]);
+    out.assert_clean_exit(1);
+    let text = out.stdout_text();
+    assert_eq!(text.lines().count(), 24);
+    assert!(text.contains(
+        "chatapp/websocket_core/heartbeat.py:5:1: SSOT002 `WebSocketManager` imported through the relative path `.websocket_manager`\n"
+    ));
+}
+
+#[test]
+fn explain_prints_a_rule_doc_and_lists_every_rule() {
+    let root = Path::new(CRATE_ROOT);
+    let out = run(root, &["explain", "SSOT002"]);
+    out.assert_clean_exit(0);
+    assert!(out.stdout_text().starts_with("# SSOT002 indirect-import"));
+    let by_name = run(root, &["explain", "indirect-import"]);
+    assert_eq!(by_name.stdout, out.stdout);
+    let list = run(root, &["explain"]);
+    list.assert_clean_exit(0);
+    let codes: Vec<String> = list
+        .stdout_text()
+        .lines()
+        .map(|line| line.split_whitespace().next().expect("a code").to_string())
+        .collect();
+    assert_eq!(codes.len(), 9, "{codes:?}");
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique, codes, "codes are unique and listed in order");
+    let unknown = run(root, &["explain", "SSOT999"]);
+    unknown.assert_clean_exit(2);
+}
+
+/// docs/check-format.md names every field of the JSON output.
+#[test]
+fn check_format_doc_names_every_field() {
+    let doc = fs::read_to_string(fixture("docs/check-format.md")).expect("docs/check-format.md");
+    fn keys(value: &Value, out: &mut std::collections::BTreeSet<String>, under_by_rule: bool) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    if !under_by_rule {
+                        out.insert(key.clone());
+                    }
+                    keys(value, out, key == "by_rule");
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| keys(item, out, false)),
+            _ => {}
+        }
+    }
+    let mut fields = std::collections::BTreeSet::new();
+    keys(&check_json("fixtures/demo", &[]), &mut fields, false);
+    assert!(fields.contains("end_column") && fields.contains("canonical_importers"));
+    let undocumented: Vec<_> = fields
+        .iter()
+        .filter(|field| !doc.contains(&format!("`{field}`")))
+        .collect();
+    assert!(undocumented.is_empty(), "undocumented fields: {undocumented:?}");
+}

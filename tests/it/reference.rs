@@ -1,0 +1,26 @@
+//! The bundled reference manager (`reference/websocket_manager.py`) proves its promises with
+//! its own Python suite; this runs it. Needs `python3 -m pip install -r
+//! reference/requirements-test.txt` (the end-to-end test fails, never skips, without it).
+//! `SSOT_PYTHON` picks the interpreter (default `python3`).
+
+use std::process::Command;
+
+#[test]
+fn reference_module_tests_pass() {
+    let python = std::env::var("SSOT_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let output = Command::new(&python)
+        .args(["-m", "unittest", "discover"])
+        .args(["-s", "reference/tests", "-t", "."])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // No __pycache__ left in the source tree by the test run.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run `{python}`: {error}"));
+    assert!(
+        output.status.success(),
+        "the reference manager's Python tests failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+}
