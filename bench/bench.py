@@ -41,6 +41,30 @@ PACKAGES = [
 
 RG_PATTERN = r"^\s*(from|import)\s"
 
+# A concept per corpus, declared on one of its real classes, so that `check` has real work:
+# the concept table, every rule, and findings to print. Keys match the corpus directory name.
+CONCEPTS = {
+    "django": ("django.http.response.HttpResponse", ["*HttpResponse"], ["make_*response*"], []),
+    "sympy": ("sympy.core.basic.Basic", ["*Basic"], [], []),
+    "ansible": ("ansible.module_utils.basic.AnsibleModule", ["*AnsibleModule"], [], []),
+    "cpython": ("logging.Logger", ["*Logger"], ["get*Logger*"], ["logging.getLogger"]),
+}
+
+
+def concept_toml(corpus_name):
+    """The ssot.toml of a corpus: its own repository root, with one concept."""
+    text = '[project]\npython-roots = ["."]\n'
+    for prefix, (canonical, implementations, factories, allowed) in CONCEPTS.items():
+        if corpus_name.lower().startswith(prefix):
+            text += (
+                '\n[[concept]]\nname = "bench"\n'
+                f'canonical = "{canonical}"\n'
+                f"implementations = {implementations!r}\n"
+                f"factories = {factories!r}\n"
+                f"allowed-factories = {allowed!r}\n"
+            ).replace("'", '"')
+    return text
+
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
@@ -237,14 +261,17 @@ def machine():
 
 
 class Tool:
-    def __init__(self, name, argv, env=None):
+    def __init__(self, name, argv, env=None, prepare=None):
         self.name = name
         self.argv = argv  # a function of the corpus directory
         self.env = env
+        self.prepare = prepare  # untimed, before each run: a function of the corpus directory
 
     def run(self, corpus):
         """Wall-clock seconds of one run. Output goes to a pipe, not /dev/null: ripgrep stops
         at the first match when it sees its output discarded."""
+        if self.prepare:
+            self.prepare(corpus)
         start = time.perf_counter()
         result = subprocess.run(
             self.argv(corpus), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
@@ -266,12 +293,16 @@ def make_tools(args, found):
     if binary.is_file() and os.access(binary, os.X_OK):
         extra = ["--threads", threads[0]] if threads else []
         tools["ssot"] = Tool(
-            "ssot-gardener",
+            "ssot-gardener graph",
             lambda d: [str(binary), "graph", "--format", "summary", *extra, str(d)],
         )
+        check = lambda d, *flags: [str(binary), "check", "--format", "concise", *flags, *extra, str(d)]
+        tools["cold"] = Tool("check (no cache)", lambda d: check(d, "--no-cache"))
+        tools["warm"] = Tool("check (cache, unchanged)", lambda d: check(d))
+        tools["warm1"] = Tool("check (cache, 1 file changed)", lambda d: check(d), prepare=change_one_file)
     else:
         log(f"warning: {binary} not found (build it with `cargo build --release`, or pass"
-            " --binary); the ssot-gardener column is skipped")
+            " --binary); the ssot-gardener columns are skipped")
     if found.get("ruff"):
         env = dict(os.environ)
         if threads:
@@ -285,7 +316,36 @@ def make_tools(args, found):
             ],
             env,
         )
+        tools["ruffwarm"] = Tool(
+            "ruff (cache)",
+            lambda d: [
+                found["ruff"], "check", "--select", "TID251", "--isolated", "--quiet",
+                "--cache-dir", str(Path(d) / ".ruff_cache"), str(d),
+            ],
+            env,
+        )
     return tools
+
+
+_changes = {}
+
+
+def change_one_file(corpus):
+    """Edits one file of the corpus (a new comment line each time) so that a warm run has
+    one file to collect again; restored by `restore_changed_files`."""
+    corpus = Path(corpus)
+    if corpus not in _changes:
+        victim = min(p for p in corpus.rglob("*.py") if ".ssot_cache" not in p.parts)
+        _changes[corpus] = (victim, victim.read_bytes(), 0)
+    victim, original, count = _changes[corpus]
+    _changes[corpus] = (victim, original, count + 1)
+    victim.write_bytes(original + f"\n# bench edit {count + 1}\n".encode())
+
+
+def restore_changed_files():
+    for victim, original, _ in _changes.values():
+        victim.write_bytes(original)
+    _changes.clear()
 
 
 def check_ssot(tools, corpus):
@@ -323,8 +383,11 @@ def files_seen(found, corpus):
 def bench_corpus(tools, corpus, rounds):
     """Median seconds per tool and median per-round ratios to rg."""
     order = list(tools)
-    for tool in tools.values():  # warm the page cache; not timed
-        tool.run(corpus)
+    for name, tool in tools.items():  # warm the page cache (and the caches); not timed
+        _, result = tool.run(corpus)
+        if name in ("cold", "warm", "warm1") and result.returncode not in (0, 1):
+            raise SystemExit(f"`{' '.join(tool.argv(corpus))}` failed:\n"
+                             + result.stderr.decode(errors="replace"))
     times = {name: [] for name in tools}
     for round_index in range(rounds):
         # Alternate the order so no tool always runs right after another's cache effects.
@@ -336,8 +399,8 @@ def bench_corpus(tools, corpus, rounds):
     medians = {name: statistics.median(values) for name, values in times.items()}
     ratios = {}
     if "rg" in times:
-        for name in ("ssot", "ruff"):
-            if name in times:
+        for name in times:
+            if name != "rg":
                 ratios[name] = statistics.median(
                     t / r for t, r in zip(times[name], times["rg"]) if r > 0
                 )
@@ -380,9 +443,7 @@ def main():
     # Each corpus is a repository of its own: without an ssot.toml of its own, discovery would
     # walk up to this repository's ssot.toml, which excludes bench/.cache.
     for corpus in corpora:
-        config = Path(corpus) / "ssot.toml"
-        if not config.exists():
-            config.write_text('[project]\npython-roots = ["."]\n')
+        (Path(corpus) / "ssot.toml").write_text(concept_toml(Path(corpus).name))
     check_ssot(tools, min(corpora, key=lambda c: python_files(c)[0]))
     if not tools:
         raise SystemExit("no tool to run")
@@ -392,7 +453,10 @@ def main():
     for corpus in corpora:
         files, size = python_files(corpus)
         log(f"{corpus.name}: {files} files, {size / 1e6:.1f} MB")
-        medians, ratios = bench_corpus(tools, corpus, args.rounds)
+        try:
+            medians, ratios = bench_corpus(tools, corpus, args.rounds)
+        finally:
+            restore_changed_files()
         rows.append((corpus.name, files, size, medians, ratios))
         seen_rows.append((corpus.name, files, files_seen(found, corpus)))
 
@@ -408,21 +472,28 @@ def main():
           f"`{version_of(found['rg']) if found.get('rg') else 'rg skipped'}`, "
           f"`{version_of(found['ruff']) if found.get('ruff') else 'ruff skipped'}`  ")
     print(f"Rounds: {args.rounds} (median; order alternates each round; one untimed warm-up), threads: {threads}  ")
-    print("Commands: `rg --count-matches -t py '^\\s*(from|import)\\s' DIR`, "
-          "`ssot-gardener graph --format summary DIR`, "
-          "`ruff check --no-cache --select TID251 --isolated --quiet DIR`")
+    print("Commands: `rg --count-matches -t py '^\\s*(from|import)\\s' DIR`; "
+          "`ssot-gardener graph --format summary DIR`; "
+          "`ssot-gardener check --format concise [--no-cache] DIR` (one concept per corpus, see"
+          " CONCEPTS in bench.py; the warm runs find `.ssot_cache/` from the untimed warm-up, and"
+          " the 1-file run edits one file before each round); "
+          "`ruff check [--no-cache] --select TID251 --isolated --quiet DIR`")
     print()
-    print("| corpus | files | MB | rg (s) | ssot-gardener (s) | ruff (s) | ssot files/s | ssot MB/s | ssot / rg | ruff / rg |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    names = [n for n in ("ssot", "cold", "warm", "warm1", "ruff", "ruffwarm") if n in tools]
+    print("Seconds (median):")
+    print()
+    print("| corpus | files | MB | rg | " + " | ".join(tools[n].name for n in names) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(names))
     for name, files, size, medians, ratios in rows:
-        if "ssot" in medians:
-            rate = f"{files / medians['ssot']:,.0f}"
-            throughput = f"{size / 1e6 / medians['ssot']:.1f}"
-        else:
-            rate = throughput = "n/a"
         print(f"| {name} | {files:,} | {size / 1e6:.1f} | {seconds(medians, 'rg')} | "
-              f"{seconds(medians, 'ssot')} | {seconds(medians, 'ruff')} | {rate} | {throughput} | "
-              f"{ratio(ratios, 'ssot')} | {ratio(ratios, 'ruff')} |")
+              + " | ".join(seconds(medians, n) for n in names) + " |")
+    print()
+    print("Each as a multiple of rg's time on the same files (median of per-round ratios):")
+    print()
+    print("| corpus | " + " | ".join(tools[n].name for n in names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for name, files, size, medians, ratios in rows:
+        print(f"| {name} | " + " | ".join(ratio(ratios, n) + "x" for n in names) + " |")
     print()
     print("Files each tool visits (ignore rules and default excludes differ; `ruff` excludes"
           " `build`, `dist`, `venv`, ... by default):")

@@ -119,10 +119,12 @@ impl Store {
             let start = blobs.len();
             match self.blob(hash) {
                 Some(blob) => blobs.extend_from_slice(blob),
-                None => match postcard::to_extend(&by_hash[&hash].facts, std::mem::take(&mut blobs)) {
-                    Ok(extended) => blobs = extended,
-                    Err(_) => return,
-                },
+                None => {
+                    match postcard::to_extend(&by_hash[&hash].facts, std::mem::take(&mut blobs)) {
+                        Ok(extended) => blobs = extended,
+                        Err(_) => return,
+                    }
+                }
             }
             let length = blobs.len() - start;
             entries.push((hash, start, length, xxh3_64(&blobs[start..])));
@@ -171,7 +173,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(directory)?;
     let gitignore = directory.join(".gitignore");
     if !gitignore.exists() {
-        std::fs::write(&gitignore, "# Created by ssot-gardener: the whole directory is a cache.\n*\n")?;
+        std::fs::write(
+            &gitignore,
+            "# Created by ssot-gardener: the whole directory is a cache.\n*\n",
+        )?;
     }
     let tag = directory.join("CACHEDIR.TAG");
     if !tag.exists() {

@@ -94,6 +94,12 @@ struct Failure(String);
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.threads > 0 {
+        // The resolver's parallel parts use rayon's pool: the same thread budget as the walk.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(cli.threads)
+            .build_global();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(Failure(message)) => {
@@ -222,8 +228,8 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
         .iter()
         .map(|error| {
             let concept = &settings.concepts[error.concept];
-            let span = config::concept_value_span(&source, error.concept, "canonical")
-                .unwrap_or(0..0);
+            let span =
+                config::concept_value_span(&source, error.concept, "canonical").unwrap_or(0..0);
             let mut text = config::ConfigError::at(
                 &path,
                 &source,
@@ -236,8 +242,11 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
             )
             .to_string();
             if !error.nearest.is_empty() {
-                let nearest: Vec<String> =
-                    error.nearest.iter().map(|path| format!("`{path}`")).collect();
+                let nearest: Vec<String> = error
+                    .nearest
+                    .iter()
+                    .map(|path| format!("`{path}`"))
+                    .collect();
                 text.push_str(&format!(
                     "\n  = help: the nearest existing definitions: {}",
                     nearest.join(", ")

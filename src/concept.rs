@@ -161,7 +161,10 @@ pub fn qualname(facts: &FileFacts, definition: usize) -> String {
 
 /// Builds the table of every concept, or the errors of those whose canonical path names
 /// nothing.
-pub fn build(graph: &Graph, concepts: &[Concept]) -> Result<Vec<ConceptTable>, Vec<CanonicalError>> {
+pub fn build(
+    graph: &Graph,
+    concepts: &[Concept],
+) -> Result<Vec<ConceptTable>, Vec<CanonicalError>> {
     let mut tables = Vec::new();
     let mut errors = Vec::new();
     for (index, concept) in concepts.iter().enumerate() {
@@ -181,7 +184,11 @@ pub fn build(graph: &Graph, concepts: &[Concept]) -> Result<Vec<ConceptTable>, V
     }
 }
 
-fn build_one(graph: &Graph, index: usize, concept: &Concept) -> Result<ConceptTable, CanonicalError> {
+fn build_one(
+    graph: &Graph,
+    index: usize,
+    concept: &Concept,
+) -> Result<ConceptTable, CanonicalError> {
     let error = |message: String, nearest: Vec<String>| CanonicalError {
         concept: index,
         message,
@@ -280,7 +287,20 @@ fn build_one(graph: &Graph, index: usize, concept: &Concept) -> Result<ConceptTa
 
     let allowed_factories = allowed_factories(graph, concept);
     let excluded = |module: usize| module == canonical_module || Some(module) == origin_module;
-    let shims = shims(graph, &mut query, &bindings, &origin, &excluded);
+    let concept_like = |name: &str| {
+        name == canonical_name
+            || origin.symbol.as_deref() == Some(name)
+            || concept.implementations_set.is_match(name)
+            || name.contains(canonical_name.as_str())
+    };
+    let shims = shims(
+        graph,
+        &mut query,
+        &bindings,
+        &origin,
+        &excluded,
+        &concept_like,
+    );
     let shim_imports: HashSet<(usize, usize)> = shims
         .iter()
         .flat_map(|shim| {
@@ -375,6 +395,7 @@ fn shims(
     bindings: &HashSet<(usize, String)>,
     origin: &Origin,
     excluded: &dyn Fn(usize) -> bool,
+    concept_like: &dyn Fn(&str) -> bool,
 ) -> Vec<Shim> {
     let mut by_module: HashMap<usize, BTreeSet<String>> = HashMap::new();
     for (module, name) in bindings {
@@ -403,12 +424,14 @@ fn shims(
             if target_index == module_index {
                 continue;
             }
-            let uses = import.names.iter().zip(&module.resolutions[import_index]).any(
-                |(name, verdict)| {
-                    (name.name == "*" || shim_names.contains(&name.name))
-                        && (name.name == "*" || verdict.origins().contains(origin))
-                },
-            );
+            let uses = import
+                .names
+                .iter()
+                .zip(&module.resolutions[import_index])
+                .any(|(name, verdict)| {
+                    name.name == "*"
+                        || (shim_names.contains(&name.name) && verdict.origins().contains(origin))
+                });
             if uses {
                 importers
                     .entry(target_index)
@@ -452,30 +475,32 @@ fn shims(
             .exports
             .as_ref()
             .is_some_and(|exports| exports.names.iter().any(|name| names.contains(name)));
-        let public_alias = facts.definitions.iter().enumerate().any(|(index, definition)| {
-            definition.context.scope == Scope::Module
-                && !definition.name.starts_with('_')
-                && names.contains(&definition.name)
-                && module
-                    .alias_origins
-                    .get(&index)
-                    .is_some_and(|origins| origins.contains(origin))
-        });
+        // `LegacyManager = WebSocketManager` is a compat name; `manager_cls = WebSocketManager`
+        // is a local convenience.
+        let public_alias = facts
+            .definitions
+            .iter()
+            .enumerate()
+            .any(|(index, definition)| {
+                definition.context.scope == Scope::Module
+                    && !definition.name.starts_with('_')
+                    && names.contains(&definition.name)
+                    && concept_like(&definition.name)
+                    && module
+                        .alias_origins
+                        .get(&index)
+                        .is_some_and(|origins| origins.contains(origin))
+            });
         let site = shim_site(facts, names);
         let through_star = matches!(site, Some(ShimSite::Import(import)) if facts.imports[import].names.iter().any(|n| n.name == "*"));
-        // A string naming the module alone (a plugin list) makes no shim; one naming the
-        // concept through it (`patch("shim.Name")`) does.
-        let named_through = referenced.iter().any(|&(module, string)| {
-            graph.facts(module).string_refs[string].value.contains('.')
-                && graph.by_name.get(&graph.facts(module).string_refs[string].value)
-                    != Some(&module_index)
-        });
+        // Strings never make a shim: `patch("app.routes.WebSocketManager")` patches where
+        // the name is looked up (the right idiom), and a plugin list names modules for
+        // other reasons. They count as users of a module that is a shim anyway.
         let is_shim = exported
             || public_alias
             || through_star
             || module.is_package
-            || !imported_through.is_empty()
-            || named_through;
+            || !imported_through.is_empty();
         let Some(site) = site else { continue };
         if is_shim {
             shims.push(Shim {
@@ -500,15 +525,21 @@ fn shim_site(facts: &FileFacts, names: &BTreeSet<String>) -> Option<ShimSite> {
                 .iter()
                 .any(|name| names.contains(name.bound_name(import.kind)))
     });
-    let definition = facts.definitions.iter().enumerate().find(|(_, definition)| {
-        definition.context.scope == Scope::Module && names.contains(&definition.name)
-    });
+    let definition = facts
+        .definitions
+        .iter()
+        .enumerate()
+        .find(|(_, definition)| {
+            definition.context.scope == Scope::Module && names.contains(&definition.name)
+        });
     match (import, definition) {
-        (Some((i, import)), Some((d, definition))) => Some(if import.span.start < definition.span.start {
-            ShimSite::Import(i)
-        } else {
-            ShimSite::Definition(d)
-        }),
+        (Some((i, import)), Some((d, definition))) => {
+            Some(if import.span.start < definition.span.start {
+                ShimSite::Import(i)
+            } else {
+                ShimSite::Definition(d)
+            })
+        }
         (Some((i, _)), None) => Some(ShimSite::Import(i)),
         (None, Some((d, _))) => Some(ShimSite::Definition(d)),
         (None, None) => facts
@@ -535,6 +566,7 @@ fn implementations(
     .into_iter()
     .flatten()
     .collect();
+    let globs = NameGlobs::new(&concept.implementations, &concept.implementations_set);
     let mut found = Vec::new();
     for (module_index, module) in graph.modules.iter().enumerate() {
         if excluded(module_index) {
@@ -553,9 +585,23 @@ fn implementations(
                     }
                     if concept_names.contains(definition.name.as_str()) {
                         Reason::Name(definition.name.clone())
-                    } else if let Some(glob) = matching_glob(&concept.implementations, &concept.implementations_set, &definition.name) {
+                    } else if globs.is_match(&definition.name)
+                        && let Some(glob) = matching_glob(
+                            &concept.implementations,
+                            &concept.implementations_set,
+                            &definition.name,
+                        )
+                    {
                         Reason::Name(glob)
                     } else {
+                        // Counted before anything is allocated: most classes share nothing.
+                        let shared_count = methods
+                            .iter()
+                            .filter(|m| canonical.contains(m.as_str()))
+                            .count();
+                        if shared_count < 2 {
+                            continue;
+                        }
                         let mine: BTreeSet<&str> = methods
                             .iter()
                             .map(String::as_str)
@@ -567,7 +613,11 @@ fn implementations(
                             .map(|m| m.to_string())
                             .collect();
                         let union = mine.len() + canonical.len() - shared.len();
-                        let score = if union == 0 { 0.0 } else { shared.len() as f64 / union as f64 };
+                        let score = if union == 0 {
+                            0.0
+                        } else {
+                            shared.len() as f64 / union as f64
+                        };
                         if shared.len() < 2 || score < concept.similarity {
                             continue;
                         }
@@ -576,14 +626,20 @@ fn implementations(
                 }
                 DefKind::Alias { .. } if definition.context.scope == Scope::Module => {
                     let concept_like = concept_names.contains(definition.name.as_str())
-                        || concept.implementations_set.is_match(&definition.name);
+                        || globs.is_match(&definition.name);
                     let other = module.alias_origins.get(&index).and_then(|origins| {
                         origins
                             .iter()
                             .find(|o| o.kind == OriginKind::Class && **o != table.origin)
                     });
                     match other {
-                        Some(other) if concept_like && !origins_contain(module.alias_origins.get(&index), &table.origin) => {
+                        Some(other)
+                            if concept_like
+                                && !origins_contain(
+                                    module.alias_origins.get(&index),
+                                    &table.origin,
+                                ) =>
+                        {
                             Reason::Alias(other.clone())
                         }
                         _ => continue,
@@ -629,19 +685,55 @@ pub fn matching_glob(globs: &[String], set: &globset::GlobSet, name: &str) -> Op
     set.matches(name).first().map(|&index| globs[index].clone())
 }
 
+/// Name globs with a cheap test in front: a name can only match `create_*websocket_manager*`
+/// if it contains `websocket_manager`. Tens of thousands of definitions are tested, and
+/// almost none match.
+pub struct NameGlobs<'c> {
+    set: &'c globset::GlobSet,
+    /// The longest literal run of each glob; `None` when some glob has none (`*`).
+    literals: Option<Vec<memchr::memmem::Finder<'static>>>,
+}
+
+impl<'c> NameGlobs<'c> {
+    pub fn new(globs: &[String], set: &'c globset::GlobSet) -> NameGlobs<'c> {
+        let literals = globs
+            .iter()
+            .map(|glob| {
+                required_literal(glob)
+                    .map(|literal| memchr::memmem::Finder::new(literal.as_bytes()).into_owned())
+            })
+            .collect();
+        NameGlobs { set, literals }
+    }
+
+    pub fn is_match(&self, name: &str) -> bool {
+        if let Some(literals) = &self.literals
+            && !literals
+                .iter()
+                .any(|literal| literal.find(name.as_bytes()).is_some())
+        {
+            return false;
+        }
+        self.set.is_match(name)
+    }
+}
+
 fn factories(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     if concept.factories.is_empty() {
         return found;
     }
+    let globs = NameGlobs::new(&concept.factories, &concept.factories_set);
     for (module_index, module) in graph.modules.iter().enumerate() {
         let file = &graph.files[module.file];
         if concept.tests == TestsPolicy::Allow && is_test_path(&file.path) {
             continue;
         }
         for (index, definition) in file.facts.definitions.iter().enumerate() {
-            if !matches!(definition.kind, DefKind::Function { .. } | DefKind::Class { .. })
-                || !concept.factories_set.is_match(&definition.name)
+            if !matches!(
+                definition.kind,
+                DefKind::Function { .. } | DefKind::Class { .. }
+            ) || !globs.is_match(&definition.name)
             {
                 continue;
             }
@@ -671,6 +763,38 @@ pub fn is_allowed(graph: &Graph, table: &ConceptTable, module: usize, definition
     false
 }
 
+/// The longest run of literal characters every match of `glob` contains: `websocket_manager`
+/// for `create_*websocket_manager*`; nothing inside `[...]` or `{...}` counts.
+fn required_literal(glob: &str) -> Option<String> {
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut chars = glob.chars();
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '[' => Some(']'),
+            '{' => Some('}'),
+            _ => None,
+        };
+        if let Some(close) = close {
+            chars.by_ref().find(|&inner| inner == close);
+        }
+        match c {
+            '*' | '?' | '[' | '{' => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+            }
+            '\\' => run.extend(chars.next()),
+            c => run.push(c),
+        }
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    (!best.is_empty()).then_some(best)
+}
+
 /// The definitions whose dotted path is nearest to `wanted`, best first (at most 3).
 fn nearest_definitions(graph: &Graph, wanted: &str) -> Vec<String> {
     let mut candidates: Vec<(f64, String)> = Vec::new();
@@ -690,5 +814,33 @@ fn nearest_definitions(graph: &Graph, wanted: &str) -> Vec<String> {
     }
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     candidates.dedup_by(|a, b| a.1 == b.1);
-    candidates.into_iter().take(3).map(|(_, path)| path).collect()
+    candidates
+        .into_iter()
+        .take(3)
+        .map(|(_, path)| path)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::required_literal;
+
+    #[test]
+    fn literals_that_every_match_contains() {
+        assert_eq!(
+            required_literal("create_*websocket_manager*").as_deref(),
+            Some("websocket_manager")
+        );
+        assert_eq!(
+            required_literal("*WebSocket*Manager").as_deref(),
+            Some("WebSocket")
+        );
+        assert_eq!(required_literal("x[abcdef]y").as_deref(), Some("x"));
+        assert_eq!(
+            required_literal("{alpha,beta}Manager").as_deref(),
+            Some("Manager")
+        );
+        assert_eq!(required_literal("*"), None);
+        assert_eq!(required_literal("a\\*b").as_deref(), Some("a*b"));
+    }
 }

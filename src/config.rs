@@ -241,8 +241,9 @@ struct RawConcept {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     allowed_factories: Vec<Spanned<String>>,
-    /// Share of the canonical class's methods a class must also define to count as an
-    /// implementation, from 0.0 to 1.0.
+    /// How alike a class's public methods must be to the canonical class's to count as an
+    /// implementation: the Jaccard index of the two sets of public method names (shared
+    /// names over all names), from 0.0 to 1.0; at least two names must be shared.
     #[schemars(with = "Option<f64>", range(min = 0.0, max = 1.0), extend("default" = DEFAULT_SIMILARITY))]
     similarity: Option<Spanned<f64>>,
     /// What to do with implementations in test files: `"report"` them (the default) or `"allow"`

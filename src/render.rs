@@ -14,7 +14,7 @@ use crate::concept::ConceptTable;
 use crate::config::Settings;
 use crate::facts::LineIndex;
 use crate::graph::Graph;
-use crate::rules::{Fix, Finding, Rule};
+use crate::rules::{Finding, Fix, Rule};
 
 /// Version of the JSON output; bumped on any incompatible change.
 pub const JSON_VERSION: u32 = 1;
@@ -176,15 +176,18 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
                 let start = line_start(text, finding.span.start as usize);
                 let end = line_end(text, finding.span.end as usize);
                 let source = String::from_utf8_lossy(&text[start..end]);
-                let relative = |offset: u32| {
-                    String::from_utf8_lossy(&text[start..offset as usize]).len()
-                };
+                let relative =
+                    |offset: u32| String::from_utf8_lossy(&text[start..offset as usize]).len();
                 let span = relative(finding.span.start)..relative(finding.span.end);
                 group = group.element(
                     Snippet::source(source)
                         .path(finding.path.as_str())
                         .line_start(position.line as usize)
-                        .annotation(AnnotationKind::Primary.span(span).label(finding.label.as_str())),
+                        .annotation(
+                            AnnotationKind::Primary
+                                .span(span)
+                                .label(finding.label.as_str()),
+                        ),
                 );
             }
             _ => {
@@ -199,7 +202,9 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
         }
         if let Some(fix) = &finding.fix {
             let kind = match fix.applicability {
-                crate::rules::Applicability::Safe => "a safe fix is available (`ssot-gardener fix`)",
+                crate::rules::Applicability::Safe => {
+                    "a safe fix is available (`ssot-gardener fix`)"
+                }
                 crate::rules::Applicability::Unsafe => {
                     "an unsafe fix is available (`ssot-gardener fix --unsafe-fixes`)"
                 }
@@ -239,11 +244,9 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
         )?;
     }
     for concept in &summary.concepts {
-        let percent = if concept.importers == 0 {
-            100
-        } else {
-            concept.canonical_importers * 100 / concept.importers
-        };
+        let percent = (concept.canonical_importers * 100)
+            .checked_div(concept.importers)
+            .unwrap_or(100);
         writeln!(
             out,
             "{}: {}/{} importers on the canonical path ({percent}%); left: {} shims, {} duplicates, {} factories.",
@@ -256,7 +259,11 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
         )?;
     }
     if summary.skipped > 0 {
-        writeln!(out, "{} files skipped (see the warnings above).", summary.skipped)?;
+        writeln!(
+            out,
+            "{} files skipped (see the warnings above).",
+            summary.skipped
+        )?;
     }
     Ok(())
 }

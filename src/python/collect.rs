@@ -13,8 +13,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::lexer::{Kind, Lexer, LineStart, Token};
 use crate::facts::{
-    Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind, ImportedName,
-    Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
+    Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind,
+    ImportedName, Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
 };
 
 /// Collects the facts of one Python file.
@@ -487,7 +487,10 @@ impl<'a> Collector<'a> {
                 continue;
             }
             let mut first = i - 1;
-            while first >= 2 && tokens[first - 1].kind == Kind::Dot && tokens[first - 2].kind == Kind::Name {
+            while first >= 2
+                && tokens[first - 1].kind == Kind::Dot
+                && tokens[first - 2].kind == Kind::Name
+            {
                 first -= 2;
             }
             if first >= 1 && tokens[first - 1].kind == Kind::Dot {

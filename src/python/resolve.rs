@@ -68,11 +68,13 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         top_level.insert(name.split('.').next().unwrap_or(name).to_string());
     }
 
-    let scopes: Vec<Namespace> = walk
-        .files
-        .iter()
-        .map(|file| Namespace::of(&file.facts))
-        .collect();
+    let scopes: Vec<Namespace> = {
+        use rayon::prelude::*;
+        walk.files
+            .par_iter()
+            .map(|file| Namespace::of(&file.facts))
+            .collect()
+    };
     let mut resolver = Resolver {
         files: &walk.files,
         modules: &modules,

@@ -37,8 +37,13 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             if !shim.strings.is_empty() {
                 parts.push(plural(shim.strings.len(), "string reference"));
             }
+            let (verb, them) = if users == 1 {
+                ("goes", "it")
+            } else {
+                ("go", "them")
+            };
             format!(
-                "{} still go through it ({}): point them at `{}`, then delete the re-export",
+                "{} still {verb} through it ({}): point {them} at `{}`, then delete the re-export",
                 parts.join(" and "),
                 users_list(cx, shim),
                 concept.canonical
@@ -65,12 +70,18 @@ fn users_list(cx: &Context, shim: &crate::concept::Shim) -> String {
     for &(module, import) in &shim.importers {
         let file = &cx.graph.files[cx.graph.modules[module].file];
         let span = file.facts.imports[import].span;
-        places.push((file.path.clone(), LineIndex::new(&file.text).line(span.start)));
+        places.push((
+            file.path.clone(),
+            LineIndex::new(&file.text).line(span.start),
+        ));
     }
     for &(module, string) in &shim.strings {
         let file = &cx.graph.files[cx.graph.modules[module].file];
         let span = file.facts.string_refs[string].span;
-        places.push((file.path.clone(), LineIndex::new(&file.text).line(span.start)));
+        places.push((
+            file.path.clone(),
+            LineIndex::new(&file.text).line(span.start),
+        ));
     }
     places.sort();
     let shown: Vec<String> = places

@@ -15,7 +15,15 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             continue;
         }
         for call in &file.facts.calls {
-            let Ok(callee) = std::str::from_utf8(&file.text[call.callee.range()]) else {
+            // Most calls name something else: compare the last name's bytes before anything
+            // is decoded or allocated.
+            let bytes = &file.text[call.callee.range()];
+            let last_start = memchr::memrchr(b'.', bytes).map_or(0, |dot| dot + 1);
+            let last_name = bytes[last_start..].trim_ascii();
+            if !table.names.iter().any(|name| name.as_bytes() == last_name) {
+                continue;
+            }
+            let Ok(callee) = std::str::from_utf8(bytes) else {
                 continue;
             };
             let callee: String = callee.split_whitespace().collect();
@@ -28,17 +36,15 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             }
             let constructs = match head {
                 None => binds_origin(cx, table, module_index, last),
-                Some(head) => module_of(cx, module_index, head).is_some_and(|target| {
-                    table.bindings.contains(&(target, last.to_string()))
-                }),
+                Some(head) => module_of(cx, module_index, head)
+                    .is_some_and(|target| table.bindings.contains(&(target, last.to_string()))),
             };
             if !constructs {
                 continue;
             }
-            if call
-                .enclosing
-                .is_some_and(|enclosing| is_allowed(cx.graph, table, module_index, enclosing as usize))
-            {
+            if call.enclosing.is_some_and(|enclosing| {
+                is_allowed(cx.graph, table, module_index, enclosing as usize)
+            }) {
                 continue;
             }
             let mut finding = cx.finding(
@@ -77,10 +83,14 @@ fn binds_origin(cx: &Context, table: &ConceptTable, module: usize, name: &str) -
         .iter()
         .zip(&cx.graph.modules[module].resolutions)
         .any(|(import, verdicts)| {
-            import.names.iter().zip(verdicts).any(|(imported, verdict)| {
-                imported.bound_name(import.kind) == name
-                    && verdict.origins().contains(&table.origin)
-            })
+            import
+                .names
+                .iter()
+                .zip(verdicts)
+                .any(|(imported, verdict)| {
+                    imported.bound_name(import.kind) == name
+                        && verdict.origins().contains(&table.origin)
+                })
         })
 }
 
@@ -94,19 +104,23 @@ fn module_of(cx: &Context, module: usize, head: &str) -> Option<usize> {
         .iter()
         .zip(&cx.graph.modules[module].resolutions)
         .find_map(|(import, verdicts)| {
-            import.names.iter().zip(verdicts).find_map(|(imported, verdict)| {
-                if imported.bound_name(import.kind) != first {
-                    return None;
-                }
-                if import.kind == ImportKind::Module && imported.alias.is_none() {
-                    return Some(first.to_string());
-                }
-                verdict
-                    .origins()
-                    .iter()
-                    .find(|origin| origin.kind == OriginKind::Module)
-                    .map(|origin| origin.module.clone())
-            })
+            import
+                .names
+                .iter()
+                .zip(verdicts)
+                .find_map(|(imported, verdict)| {
+                    if imported.bound_name(import.kind) != first {
+                        return None;
+                    }
+                    if import.kind == ImportKind::Module && imported.alias.is_none() {
+                        return Some(first.to_string());
+                    }
+                    verdict
+                        .origins()
+                        .iter()
+                        .find(|origin| origin.kind == OriginKind::Module)
+                        .map(|origin| origin.module.clone())
+                })
         })?;
     for part in parts {
         name.push('.');

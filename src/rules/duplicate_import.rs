@@ -16,8 +16,8 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
         .filter_map(|implementation| {
             let module = cx.graph.modules[implementation.module].name.clone()?;
-            let definition = &cx.graph.facts(implementation.module).definitions
-                [implementation.definition];
+            let definition =
+                &cx.graph.facts(implementation.module).definitions[implementation.definition];
             (definition.context.scope == Scope::Module).then(|| Origin {
                 module,
                 symbol: Some(definition.name.clone()),

@@ -33,7 +33,9 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             None => "factory".to_string(),
         };
         finding.help = Some(match concept.allowed_factories.first() {
-            Some(accessor) => format!("get the instance from `{accessor}` instead, and delete this factory"),
+            Some(accessor) => {
+                format!("get the instance from `{accessor}` instead, and delete this factory")
+            }
             None => format!(
                 "keep one accessor next to `{}` and list it in `allowed-factories`",
                 concept.canonical

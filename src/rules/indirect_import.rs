@@ -39,9 +39,12 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         };
         finding.label = if target == canonical_module {
             "relative spelling of the canonical module".to_string()
-        } else if cx.graph.by_name.get(&target).is_some_and(|&m| {
-            table.shims.iter().any(|shim| shim.module == m)
-        }) {
+        } else if cx
+            .graph
+            .by_name
+            .get(&target)
+            .is_some_and(|&m| table.shims.iter().any(|shim| shim.module == m))
+        {
             "through a compat shim".to_string()
         } else if table
             .origin_site
@@ -59,7 +62,9 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 table.canonical_name
             )
         };
-        finding.help = Some(format!("import it from the canonical module: `{statement}`"));
+        finding.help = Some(format!(
+            "import it from the canonical module: `{statement}`"
+        ));
         finding.notes.push(cx.canonical_note(table));
         let _ = concept;
         out.push(finding);

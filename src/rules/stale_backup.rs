@@ -5,8 +5,11 @@ use std::collections::HashSet;
 use super::{Context, Finding, Rule};
 use crate::facts::Span;
 
-/// Words that mark a backup in a suffix after a source extension (`x.py.backup_2025`).
-const SUFFIX_WORDS: [&str; 6] = ["backup", "bak", "orig", "old", "save", "copy"];
+/// Words that mark a backup in a suffix after a source extension (`x.py.backup_2025`,
+/// `x.py.ssot_backup`), compared as whole words so `x.py.golden` is not "old".
+const SUFFIX_WORDS: [&str; 9] = [
+    "backup", "backups", "bak", "bkp", "orig", "old", "save", "saved", "copy",
+];
 
 /// Why `path` (relative, `/`-separated) looks like a backup copy of a source file, with the
 /// live file it copies when the name says so.
@@ -26,9 +29,13 @@ pub fn backup_of(path: &str) -> Option<Option<String>> {
         None => name.to_string(),
     };
     for extension in [".py", ".pyi", ".rs"] {
-        if let Some(at) = file.find(&format!("{extension}.")).or_else(|| file.find(&format!("{extension}~"))) {
+        if let Some(at) = file
+            .find(&format!("{extension}."))
+            .or_else(|| file.find(&format!("{extension}~")))
+        {
             let suffix = file[at + extension.len()..].to_ascii_lowercase();
-            if suffix == "~" || SUFFIX_WORDS.iter().any(|word| suffix.contains(word)) {
+            let words = suffix.split(|c: char| !c.is_ascii_alphabetic());
+            if suffix == "~" || words.into_iter().any(|word| SUFFIX_WORDS.contains(&word)) {
                 return Some(Some(live(&file[..at + extension.len()])));
             }
         }
@@ -60,14 +67,23 @@ fn is_backup_directory(name: &str) -> bool {
 }
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let sources: HashSet<&str> = cx.graph.files.iter().map(|file| file.path.as_str()).collect();
+    let sources: HashSet<&str> = cx
+        .graph
+        .files
+        .iter()
+        .map(|file| file.path.as_str())
+        .collect();
     let parsed = cx
         .graph
         .files
         .iter()
         .enumerate()
         .map(|(index, file)| (file.path.as_str(), Some(index)));
-    let others = cx.graph.other_files.iter().map(|path| (path.as_str(), None));
+    let others = cx
+        .graph
+        .other_files
+        .iter()
+        .map(|path| (path.as_str(), None));
     for (path, file) in parsed.chain(others) {
         let Some(live) = backup_of(path) else {
             continue;
@@ -123,6 +139,8 @@ mod tests {
             "old.py",
             "x.pyc",
             "notes.bak",
+            "expected.py.golden",
+            "template.py.scaffold",
         ] {
             assert!(backup_of(path).is_none(), "{path}");
         }

@@ -39,7 +39,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     continue;
                 }
                 (
-                    format!("string names the compat shim `{value}` of `{}`", concept.name),
+                    format!(
+                        "string names the compat shim `{value}` of `{}`",
+                        concept.name
+                    ),
                     "compat shim module",
                 )
             } else if duplicates.contains_key(value) {
@@ -51,7 +54,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     "duplicate implementation",
                 )
             } else if verdict.origins().contains(&table.origin)
-                && value.contains('.')
+                && through_reexport(cx, table, value)
             {
                 (
                     format!(
@@ -89,4 +92,21 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             out.push(finding);
         }
     }
+}
+
+/// `shim.Name` or `defining_module.Name`: a path to the concept through a module that only
+/// re-exports it, or that defines it under another name than the canonical one. Not
+/// `user.Name`, where `user` imports the class for its own use: patching there is the
+/// "patch where it is looked up" idiom, and right.
+fn through_reexport(cx: &Context, table: &ConceptTable, value: &str) -> bool {
+    let Some((head, _)) = value.rsplit_once('.') else {
+        return false;
+    };
+    let Some(&module) = cx.graph.by_name.get(head) else {
+        return false;
+    };
+    table.shims.iter().any(|shim| shim.module == module)
+        || table
+            .origin_site
+            .is_some_and(|(origin, _)| origin == module && origin != table.canonical_module)
 }

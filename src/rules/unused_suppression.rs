@@ -45,7 +45,11 @@ pub(super) fn apply(
             if suppression.codes.is_empty() {
                 used.insert((file, index, ""));
                 silenced = true;
-            } else if suppression.codes.iter().any(|c| c.eq_ignore_ascii_case(code)) {
+            } else if suppression
+                .codes
+                .iter()
+                .any(|c| Rule::find(c) == Some(finding.rule))
+            {
                 used.insert((file, index, code));
                 silenced = true;
             }
@@ -76,7 +80,11 @@ pub(super) fn apply(
                 for code in &suppression.codes {
                     match Rule::find(code) {
                         None => unknown.push(code.clone()),
-                        Some(rule) if rule == Rule::UnusedSuppression || !enabled(rule) => {}
+                        // Nothing to silence where the rule does not run.
+                        Some(rule)
+                            if rule == Rule::UnusedSuppression
+                                || !enabled(rule)
+                                || cx.settings.is_ignored(Path::new(&file.path), rule.code()) => {}
                         Some(rule) => {
                             if !used.contains(&(file_index, index, rule.code())) {
                                 unused.push(code.clone());

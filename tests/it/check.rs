@@ -31,7 +31,10 @@ fn cases() -> Vec<String> {
         .collect();
     cases.sort();
     cases.push("fixtures/demo".to_string());
-    assert!(cases.len() >= MIN_CASES, "fixtures/check lost cases: {cases:?}");
+    assert!(
+        cases.len() >= MIN_CASES,
+        "fixtures/check lost cases: {cases:?}"
+    );
     cases
 }
 
@@ -44,7 +47,12 @@ fn expected_findings(case_md: &str) -> BTreeMap<(String, u32, String), usize> {
     let section = section.split("\n## ").next().unwrap_or(section);
     let mut expected = BTreeMap::new();
     for line in section.lines() {
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         if cells.len() < 4 || cells[0].parse::<u32>().is_err() {
             continue;
         }
@@ -98,8 +106,14 @@ fn every_case_reports_exactly_its_table() {
         let expected = expected_findings(&case_md);
         let actual = actual_findings(&check_json(&dir, &[]));
         if expected != actual {
-            let missing: Vec<_> = expected.keys().filter(|k| !actual.contains_key(*k)).collect();
-            let extra: Vec<_> = actual.keys().filter(|k| !expected.contains_key(*k)).collect();
+            let missing: Vec<_> = expected
+                .keys()
+                .filter(|k| !actual.contains_key(*k))
+                .collect();
+            let extra: Vec<_> = actual
+                .keys()
+                .filter(|k| !expected.contains_key(*k))
+                .collect();
             failures.push(format!(
                 "{dir}:\n  missing: {missing:?}\n  unexpected: {extra:?}\n  (counts: expected {expected:?}, actual {actual:?})"
             ));
@@ -149,13 +163,20 @@ fn snapshots_of_human_and_json_output() {
     let mut failures = Vec::new();
     for dir in cases() {
         let human = run(Path::new(CRATE_ROOT), &["check", &dir, "--no-cache"]);
-        assert!(!human.stderr.contains("panicked"), "{dir}: {}", human.stderr);
+        assert!(
+            !human.stderr.contains("panicked"),
+            "{dir}: {}",
+            human.stderr
+        );
         let text = format!(
             "{}[exit {}]\n",
             human.stdout_text(),
             human.code.expect("an exit code")
         );
-        failures.extend(check_snapshot(&fixture(&format!("{dir}/expected.txt")), &text));
+        failures.extend(check_snapshot(
+            &fixture(&format!("{dir}/expected.txt")),
+            &text,
+        ));
         let json = run(
             Path::new(CRATE_ROOT),
             &["check", &dir, "--format", "json", "--no-cache"],
@@ -194,8 +215,30 @@ fn findings_are_sorted_and_positions_are_one_based() {
 #[test]
 fn same_output_with_one_thread_or_many() {
     let root = Path::new(CRATE_ROOT);
-    let one = run(root, &["check", "fixtures/demo", "--format", "json", "--no-cache", "--threads", "1"]);
-    let many = run(root, &["check", "fixtures/demo", "--format", "json", "--no-cache", "--threads", "8"]);
+    let one = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--format",
+            "json",
+            "--no-cache",
+            "--threads",
+            "1",
+        ],
+    );
+    let many = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--format",
+            "json",
+            "--no-cache",
+            "--threads",
+            "8",
+        ],
+    );
     assert_eq!(one.stdout, many.stdout);
 }
 
@@ -215,12 +258,30 @@ fn select_and_ignore_by_code_prefix_and_name() {
         codes
     };
     assert_eq!(codes(&["--select", "SSOT001"]), ["SSOT001"]);
-    assert_eq!(codes(&["--select", "SSOT001,indirect-import"]), ["SSOT001", "SSOT002"]);
-    assert_eq!(codes(&["--select", "SSOT00", "--ignore", "SSOT002,SSOT003,SSOT004,SSOT005,SSOT006,SSOT007,SSOT008"]), ["SSOT001"]);
+    assert_eq!(
+        codes(&["--select", "SSOT001,indirect-import"]),
+        ["SSOT001", "SSOT002"]
+    );
+    assert_eq!(
+        codes(&[
+            "--select",
+            "SSOT00",
+            "--ignore",
+            "SSOT002,SSOT003,SSOT004,SSOT005,SSOT006,SSOT007,SSOT008"
+        ]),
+        ["SSOT001"]
+    );
     assert!(codes(&["--ignore", "ALL"]).is_empty());
-    let bad = run(Path::new(CRATE_ROOT), &["check", "fixtures/demo", "--select", "SSOT7"]);
+    let bad = run(
+        Path::new(CRATE_ROOT),
+        &["check", "fixtures/demo", "--select", "SSOT7"],
+    );
     bad.assert_clean_exit(2);
-    assert!(bad.stderr.contains("`SSOT7` is not a rule code"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("`SSOT7` is not a rule code"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
@@ -233,7 +294,10 @@ fn a_path_inside_the_repository_limits_the_report() {
         .map(|f| f["path"].as_str().expect("path"))
         .collect();
     assert_eq!(paths.len(), 3, "{paths:?}");
-    assert!(paths.iter().all(|path| path.starts_with("tests/")), "{paths:?}");
+    assert!(
+        paths.iter().all(|path| path.starts_with("tests/")),
+        "{paths:?}"
+    );
 }
 
 #[test]
@@ -252,11 +316,25 @@ fn a_canonical_path_that_names_nothing_is_exit_2_with_the_nearest_definitions() 
     );
     let out = run(dir.path(), &["check"]);
     out.assert_clean_exit(2);
-    assert!(out.stderr.contains("does not define `WebSocketManagr`"), "{}", out.stderr);
-    assert!(out.stderr.contains("canonical = \"app.websocket_manager.WebSocketManagr\""), "the TOML line is shown: {}", out.stderr);
-    assert!(out.stderr.contains("^^^"), "a caret under the value: {}", out.stderr);
     assert!(
-        out.stderr.contains("`app.websocket_manager.WebSocketManager`"),
+        out.stderr.contains("does not define `WebSocketManagr`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("canonical = \"app.websocket_manager.WebSocketManagr\""),
+        "the TOML line is shown: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("^^^"),
+        "a caret under the value: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("`app.websocket_manager.WebSocketManager`"),
         "the nearest definition is named: {}",
         out.stderr
     );
@@ -267,8 +345,17 @@ fn a_canonical_path_that_names_nothing_is_exit_2_with_the_nearest_definitions() 
     .expect("write ssot.toml");
     let out = run(dir.path(), &["check"]);
     out.assert_clean_exit(2);
-    assert!(out.stderr.contains("no module `app.websocket`"), "{}", out.stderr);
-    assert!(out.stderr.contains("`app.websocket_manager.WebSocketManager`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no module `app.websocket`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("`app.websocket_manager.WebSocketManager`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -294,7 +381,16 @@ fn colours_only_when_forced_and_never_with_no_color() {
 
 #[test]
 fn concise_is_one_line_per_finding() {
-    let out = run(Path::new(CRATE_ROOT), &["check", "fixtures/demo", "--format", "concise", "--no-cache"]);
+    let out = run(
+        Path::new(CRATE_ROOT),
+        &[
+            "check",
+            "fixtures/demo",
+            "--format",
+            "concise",
+            "--no-cache",
+        ],
+    );
     out.assert_clean_exit(1);
     let text = out.stdout_text();
     assert_eq!(text.lines().count(), 24);
@@ -352,5 +448,97 @@ fn check_format_doc_names_every_field() {
         .iter()
         .filter(|field| !doc.contains(&format!("`{field}`")))
         .collect();
-    assert!(undocumented.is_empty(), "undocumented fields: {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "undocumented fields: {undocumented:?}"
+    );
+}
+
+/// The example finding in docs/check-format.md is a real one, field for field.
+#[test]
+fn check_format_doc_example_is_real() {
+    let doc = fs::read_to_string(fixture("docs/check-format.md")).expect("docs/check-format.md");
+    let start = doc.find("```json\n").expect("a JSON block") + 8;
+    let example: Value =
+        serde_json::from_str(&doc[start..][..doc[start..].find("```").expect("fence")])
+            .expect("the example is JSON");
+    let actual = check_json("fixtures/demo", &[]);
+    let shown = &example["findings"][0];
+    assert!(
+        actual["findings"]
+            .as_array()
+            .expect("findings")
+            .contains(shown),
+        "{shown} is not among the demo's findings"
+    );
+    assert_eq!(example["version"], actual["version"]);
+    let keys = |value: &Value| -> Vec<String> {
+        value.as_object().expect("object").keys().cloned().collect()
+    };
+    assert_eq!(keys(&example["summary"]), keys(&actual["summary"]));
+    assert_eq!(
+        keys(&example["summary"]["concepts"][0]),
+        keys(&actual["summary"]["concepts"][0])
+    );
+}
+
+/// `check` on a large real tree: a copy of the standard library of the newest CPython on the
+/// machine, with a concept declared on `logging.Logger`. It completes without a panic, finds
+/// real things, and the cached re-run reports the same as the cold one.
+#[test]
+fn check_on_the_standard_library() {
+    let python = crate::differential::python();
+    let stdlib = crate::differential::stdlib_dir(&python);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let files = crate::differential::python_files(&stdlib);
+    assert!(
+        files.len() > 500,
+        "a real standard library: {}",
+        files.len()
+    );
+    for file in &files {
+        let relative = file.strip_prefix(&stdlib).expect("under the stdlib");
+        let target = dir.path().join(relative);
+        fs::create_dir_all(target.parent().expect("a parent")).expect("create directories");
+        fs::copy(file, &target).expect("copy a stdlib file");
+    }
+    fs::write(
+        dir.path().join("ssot.toml"),
+        "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"logger\"\ncanonical = \"logging.Logger\"\nimplementations = [\"*Logger\"]\nfactories = [\"get*Logger*\"]\nallowed-factories = [\"logging.getLogger\"]\n",
+    )
+    .expect("write ssot.toml");
+    let cold = run(dir.path(), &["check", "--format", "json", "--no-cache"]);
+    cold.assert_clean_exit(1);
+    let json: Value = serde_json::from_slice(&cold.stdout).expect("JSON");
+    let concept = &json["summary"]["concepts"][0];
+    assert!(concept["duplicates"].as_u64() > Some(0), "{concept}");
+    let codes: BTreeMap<String, usize> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .fold(BTreeMap::new(), |mut codes, finding| {
+            *codes
+                .entry(finding["code"].as_str().expect("code").to_string())
+                .or_default() += 1;
+            codes
+        });
+    // logging's own re-export layers and its `getLoggerClass`-style accessors are there.
+    assert!(codes.contains_key("SSOT004"), "{codes:?}");
+    let first = run(dir.path(), &["check", "--format", "json"]);
+    let warm = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        first.stdout, cold.stdout,
+        "writing the cache changes nothing"
+    );
+    assert_eq!(
+        warm.stdout, cold.stdout,
+        "reading the cache changes nothing"
+    );
+    assert!(dir.path().join(".ssot_cache/CACHEDIR.TAG").is_file());
+    let human = run(dir.path(), &["check"]);
+    human.assert_clean_exit(1);
+    assert!(
+        human.stdout_text().contains("logger: "),
+        "the burn-down line"
+    );
 }

@@ -71,13 +71,13 @@ struct OracleRecord {
     functions: Vec<FunctionFact>,
 }
 
-struct Python {
+pub struct Python {
     program: PathBuf,
     version: String,
 }
 
 /// The newest CPython 3 under pyenv (so 3.12+ syntax is covered), else `python3`.
-fn python() -> Python {
+pub fn python() -> Python {
     let program = newest_pyenv_python().unwrap_or_else(|| PathBuf::from("python3"));
     let output = Command::new(&program)
         .args(["-c", "import sys; print(sys.version.replace('\\n', ' '))"])
@@ -127,7 +127,7 @@ fn newest_pyenv_python() -> Option<PathBuf> {
     best.map(|(_, program)| program)
 }
 
-fn stdlib_dir(python: &Python) -> PathBuf {
+pub fn stdlib_dir(python: &Python) -> PathBuf {
     let output = Command::new(&python.program)
         .args([
             "-c",
@@ -140,7 +140,7 @@ fn stdlib_dir(python: &Python) -> PathBuf {
 }
 
 /// Every `*.py` under `dir`, sorted, without `site-packages` and without following symlinks.
-fn python_files(dir: &Path) -> Vec<PathBuf> {
+pub fn python_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {

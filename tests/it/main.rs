@@ -5,5 +5,6 @@ mod differential;
 mod facts;
 mod graph;
 mod reference;
+mod rules_doc;
 mod support;
 mod walk;
