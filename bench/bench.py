@@ -46,7 +46,7 @@ RG_PATTERN = r"^\s*(from|import)\s"
 CONCEPTS = {
     "django": ("django.http.response.HttpResponse", ["*HttpResponse"], ["make_*response*"], []),
     "sympy": ("sympy.core.basic.Basic", ["*Basic"], [], []),
-    "ansible": ("ansible.module_utils.basic.AnsibleModule", ["*AnsibleModule"], [], []),
+    "ansible": ("ansible_collections.fortinet.fortimanager.plugins.module_utils.napi.NAPIManager", ["*NAPIManager"], [], []),
     "cpython": ("logging.Logger", ["*Logger"], ["get*Logger*"], ["logging.getLogger"]),
 }
 

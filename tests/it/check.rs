@@ -542,3 +542,40 @@ fn check_on_the_standard_library() {
         "the burn-down line"
     );
 }
+
+/// Broken files still take part: a duplicate in a file with a syntax error, in a Latin-1 file
+/// and in a CRLF file is found; NUL bytes, invalid UTF-8 and deep nesting cost nothing else.
+#[test]
+fn check_reads_broken_files_as_far_as_they_go() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let deep = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+    crate::support::write_files(
+        dir.path(),
+        &[
+            ("ssot.toml", b"[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"ws\"\ncanonical = \"app.websocket_manager.WebSocketManager\"\nimplementations = [\"*WebSocket*Manager\"]\n"),
+            ("app/__init__.py", b""),
+            ("app/websocket_manager.py", b"class WebSocketManager:\n    pass\n"),
+            ("app/broken.py", b"class BrokenWebSocketManager:\n    def emit(self:\n        pass\n"),
+            ("app/latin.py", b"# -*- coding: latin-1 -*-\nNAME = '\xe9t\xe9'\nclass LatinWebSocketManager:\n    pass\n"),
+            ("app/crlf.py", b"import os\r\n\r\nclass CrlfWebSocketManager:\r\n    pass\r\n"),
+            ("app/nul.py", b"x = 1\0\nclass NulWebSocketManager:\n    pass\n"),
+            ("app/invalid.py", b"s = '\xff\xfe'\nclass InvalidWebSocketManager:\n    pass\n"),
+            ("app/deep.py", deep.as_bytes()),
+        ],
+    );
+    for format in ["human", "concise", "json"] {
+        let out = run(dir.path(), &["check", "--format", format, "--no-cache"]);
+        out.assert_clean_exit(1);
+    }
+    let out = run(dir.path(), &["check", "--format", "concise", "--no-cache"]);
+    let text = out.stdout_text();
+    for expected in [
+        "app/broken.py:1:7: SSOT001",
+        "app/crlf.py:3:7: SSOT001",
+        "app/latin.py:3:7: SSOT001",
+        "app/nul.py:2:7: SSOT001",
+        "app/invalid.py:2:7: SSOT001",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+}

@@ -1,4 +1,5 @@
 mod bad_input;
+mod cache;
 mod check;
 mod config;
 mod differential;

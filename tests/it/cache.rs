@@ -1,0 +1,175 @@
+//! The fact cache (`.ssot_cache/`): a warm run reports what a cold one does; a changed file
+//! is read again; a damaged or foreign cache is ignored and rewritten, never trusted;
+//! `--no-cache` neither reads nor writes it.
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::{run, write_files};
+
+const CONFIG: &[u8] = br#"[project]
+python-roots = ["."]
+
+[[concept]]
+name = "websocket-manager"
+canonical = "app.websocket_manager.WebSocketManager"
+implementations = ["*WebSocket*Manager"]
+"#;
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_files(
+        dir.path(),
+        &[
+            ("ssot.toml", CONFIG),
+            ("app/__init__.py", b""),
+            (
+                "app/websocket_manager.py",
+                b"class WebSocketManager:\n    def emit(self): ...\n",
+            ),
+            (
+                "app/legacy.py",
+                b"class LegacyWebSocketManager:\n    pass\n",
+            ),
+            (
+                "app/routes.py",
+                b"from app.websocket_manager import WebSocketManager\n",
+            ),
+        ],
+    );
+    dir
+}
+
+fn check(dir: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["check", "--format", "concise"];
+    args.extend_from_slice(extra);
+    let out = run(dir, &args);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.stdout_text()
+}
+
+fn cache_file(dir: &Path) -> std::path::PathBuf {
+    dir.join(".ssot_cache/facts.bin")
+}
+
+#[test]
+fn a_warm_run_reports_what_a_cold_one_does() {
+    let dir = repo();
+    let cold = check(dir.path(), &["--no-cache"]);
+    assert!(
+        !dir.path().join(".ssot_cache").exists(),
+        "--no-cache writes nothing"
+    );
+    let first = check(dir.path(), &[]);
+    assert!(cache_file(dir.path()).is_file());
+    let warm = check(dir.path(), &[]);
+    assert_eq!(first, cold);
+    assert_eq!(warm, cold);
+    assert!(cold.contains("app/legacy.py:1:7: SSOT001"), "{cold}");
+}
+
+#[test]
+fn the_cache_directory_is_tagged_and_ignores_itself() {
+    let dir = repo();
+    check(dir.path(), &[]);
+    let tag = fs::read_to_string(dir.path().join(".ssot_cache/CACHEDIR.TAG")).expect("tag");
+    assert!(tag.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+    let gitignore =
+        fs::read_to_string(dir.path().join(".ssot_cache/.gitignore")).expect("gitignore");
+    assert!(gitignore.lines().any(|line| line == "*"));
+    // The cache is never walked as part of the repository.
+    let graph = run(dir.path(), &["graph", "--format", "json"]).json();
+    assert!(!graph.to_string().contains(".ssot_cache"));
+}
+
+#[test]
+fn a_changed_file_is_read_again() {
+    let dir = repo();
+    let before = check(dir.path(), &[]);
+    assert!(before.contains("SSOT001"));
+    fs::write(dir.path().join("app/legacy.py"), "x = 1\n").expect("edit");
+    let after = check(dir.path(), &[]);
+    assert_eq!(after, check(dir.path(), &["--no-cache"]));
+    assert!(!after.contains("SSOT001"), "{after}");
+    fs::write(
+        dir.path().join("app/legacy.py"),
+        "class LegacyWebSocketManager:\n    pass\n",
+    )
+    .expect("edit back");
+    assert_eq!(
+        check(dir.path(), &[]),
+        before,
+        "the old content is found again"
+    );
+}
+
+#[test]
+fn a_damaged_cache_is_ignored_and_rewritten() {
+    let dir = repo();
+    let expected = check(dir.path(), &["--no-cache"]);
+    check(dir.path(), &[]);
+    let path = cache_file(dir.path());
+    let good = fs::read(&path).expect("cache");
+    let damages: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("garbage", b"not a cache at all, just text".repeat(100)),
+        ("header only", good[..20.min(good.len())].to_vec()),
+        ("flipped last byte", {
+            let mut bytes = good.clone();
+            *bytes.last_mut().expect("a byte") ^= 0xFF;
+            bytes
+        }),
+        ("flipped byte in the middle", {
+            let mut bytes = good.clone();
+            let middle = bytes.len() * 3 / 4;
+            bytes[middle] ^= 0x55;
+            bytes
+        }),
+        ("huge entry count", {
+            let mut bytes = good.clone();
+            bytes[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+            bytes
+        }),
+    ];
+    for (what, bytes) in damages {
+        fs::write(&path, &bytes).expect("damage the cache");
+        assert_eq!(check(dir.path(), &[]), expected, "{what}");
+        let rewritten = fs::read(&path).expect("cache");
+        assert_eq!(rewritten, good, "{what}: rewritten as new");
+    }
+}
+
+#[test]
+fn a_foreign_cache_is_ignored() {
+    let dir = repo();
+    let expected = check(dir.path(), &["--no-cache"]);
+    check(dir.path(), &[]);
+    let path = cache_file(dir.path());
+    let mut bytes = fs::read(&path).expect("cache");
+    // Another tool version or collector: the key in the header differs.
+    bytes[8] ^= 0x01;
+    fs::write(&path, &bytes).expect("write");
+    assert_eq!(check(dir.path(), &[]), expected);
+    // A cache is keyed by settings too: other source roots invalidate it.
+    let mut config = String::from_utf8(CONFIG.to_vec()).expect("UTF-8");
+    config = config.replace(
+        "python-roots = [\".\"]",
+        "python-roots = [\".\"]\nrust-roots = [\"app\"]",
+    );
+    fs::write(dir.path().join("ssot.toml"), config).expect("write config");
+    let before = fs::read(&path).expect("cache");
+    check(dir.path(), &[]);
+    let after = fs::read(&path).expect("cache");
+    assert_ne!(before[8..16], after[8..16], "a new key for new settings");
+}
+
+#[test]
+fn an_unwritable_cache_directory_is_not_an_error() {
+    let dir = repo();
+    let expected = check(dir.path(), &["--no-cache"]);
+    // A file where the cache directory should be: nothing can be written.
+    fs::write(dir.path().join(".ssot_cache"), "in the way").expect("write");
+    assert_eq!(check(dir.path(), &[]), expected);
+}
