@@ -47,9 +47,22 @@ enum Command {
         /// A rule code (`SSOT002`) or name (`indirect-import`); none lists every rule.
         rule: Option<String>,
     },
+    /// Print the bundled reference WebSocket manager module (standard library only), or write
+    /// it to a file.
+    Reference {
+        /// Write the module here instead of printing it (an existing file is not replaced).
+        #[arg(long, value_name = "PATH")]
+        output: Option<PathBuf>,
+    },
+    /// Write a starter ssot.toml for the repository at PATH (default: the working
+    /// directory), with python-roots guessed from the layout; never replaces an existing one.
+    Init { path: Option<PathBuf> },
     /// Print the JSON schema of ssot.toml.
     Schema,
 }
+
+/// The bundled reference manager (`reference/websocket_manager.py`).
+pub const REFERENCE_MODULE: &str = include_str!("../reference/websocket_manager.py");
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
@@ -116,6 +129,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => explain(rule.as_deref()),
+        Command::Reference { output } => reference(output.as_deref()),
+        Command::Init { path } => init(path.as_deref()),
         Command::Check(args) => check(cli.config.as_deref(), cli.threads, args),
         Command::Graph { path, format } => {
             let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
@@ -174,6 +189,71 @@ fn explain(rule: Option<&str>) -> Result<ExitCode, Failure> {
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+fn reference(output: Option<&Path>) -> Result<ExitCode, Failure> {
+    let Some(path) = output else {
+        let mut out = anstream::stdout().lock();
+        return match out.write_all(REFERENCE_MODULE.as_bytes()) {
+            Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Failure(format!("error: cannot write output: {error}")))
+            }
+            _ => Ok(ExitCode::SUCCESS),
+        };
+    };
+    create_new(path, REFERENCE_MODULE)?;
+    let _ = writeln!(
+        anstream::stderr(),
+        "wrote {}: point a concept's `canonical` at its `WebSocketManager`",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(path: Option<&Path>) -> Result<ExitCode, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| Failure(format!("error: no working directory: {error}")))?;
+    let root = path.map_or_else(|| cwd.clone(), |path| cwd.join(path));
+    if !root.is_dir() {
+        return Err(Failure(format!(
+            "error: `{}` is not a directory",
+            root.display()
+        )));
+    }
+    let text = crate::init::starter_config(&root);
+    let file = root.join("ssot.toml");
+    create_new(&file, &text)?;
+    let _ = writeln!(
+        anstream::stderr(),
+        "wrote {}: fill in the [[concept]] block, then run `ssot-gardener check`",
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file; an existing one is never replaced.
+fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let mut file = match file {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure(format!(
+                "error: `{}` already exists; not replacing it",
+                path.display()
+            )));
+        }
+        Err(error) => {
+            return Err(Failure(format!(
+                "error: cannot create `{}`: {error}",
+                path.display()
+            )));
+        }
+    };
+    file.write_all(text.as_bytes())
+        .map_err(|error| Failure(format!("error: cannot write `{}`: {error}", path.display())))
 }
 
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {

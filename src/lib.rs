@@ -10,6 +10,7 @@ pub mod concept;
 pub mod config;
 pub mod facts;
 pub mod graph;
+pub mod init;
 pub mod python;
 pub mod render;
 pub mod rules;

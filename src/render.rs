@@ -220,7 +220,8 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
 /// The text after a human run: findings per rule and each concept's burn-down.
 pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> {
     if summary.findings == 0 {
-        writeln!(out, "All checks passed ({} files).", summary.files)?;
+        let files = crate::rules::plural(summary.files, "file");
+        writeln!(out, "All checks passed ({files}).")?;
     } else {
         let rules: Vec<String> = summary
             .by_rule
@@ -237,9 +238,9 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
         };
         writeln!(
             out,
-            "Found {} {noun} in {} files: {}.",
+            "Found {} {noun} in {}: {}.",
             summary.findings,
-            summary.files,
+            crate::rules::plural(summary.files, "file"),
             rules.join(", ")
         )?;
     }

@@ -39,7 +39,8 @@ pub fn backup_of(path: &str) -> Option<Option<String>> {
                 return Some(Some(live(&file[..at + extension.len()])));
             }
         }
-        if let Some(stem) = file.strip_suffix(extension) {
+        // `x_backup.py`, `x_old.py`: Python only (`stale_backup.rs` is a Rust module name).
+        if let Some(stem) = file.strip_suffix(extension).filter(|_| extension != ".rs") {
             for marker in ["_old", "_backup", ".backup", "_bak", ".bak", ".orig"] {
                 if let Some(base) = stem.strip_suffix(marker).filter(|base| !base.is_empty()) {
                     return Some(Some(live(&format!("{base}{extension}"))));
@@ -141,6 +142,7 @@ mod tests {
             "notes.bak",
             "expected.py.golden",
             "template.py.scaffold",
+            "src/rules/stale_backup.rs",
         ] {
             assert!(backup_of(path).is_none(), "{path}");
         }

@@ -3,6 +3,7 @@ mod cache;
 mod check;
 mod config;
 mod differential;
+mod dogfood;
 mod facts;
 mod graph;
 mod reference;
