@@ -267,8 +267,10 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     let (settings, prefix) = settings(config, args.path.as_deref())?;
     let graph = build_graph(&settings, threads, !args.no_cache);
     report_skipped(&graph);
+    let mut timer = Timer::new();
     let tables = concept::build(&graph, &settings.concepts)
         .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
+    timer.lap("concepts");
     let cx = rules::Context {
         graph: &graph,
         settings: &settings,
@@ -276,6 +278,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     };
     let mut findings = rules::check(&cx, &selection);
     findings.retain(|finding| crate::graph::under(&finding.path, &prefix));
+    timer.lap("rules");
     let summary = render::summary(&graph, &settings, &tables, &findings);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
     let written = match args.format {
@@ -286,6 +289,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     }
     .and_then(|()| out.flush());
     drop(out);
+    timer.lap("output");
     std::mem::forget(graph);
     match written {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -342,12 +346,39 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
 /// per-file facts come from `.ssot_cache/` when the file's content is unchanged, and the
 /// cache is rewritten when anything changed.
 pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Graph {
+    let mut timer = Timer::new();
     let store = use_cache.then(|| cache::Store::load(&settings.root, cache::key(settings)));
+    timer.lap("cache load");
     let walk = walk::walk(settings, threads, store.as_ref());
+    timer.lap("walk and collect");
     if let Some(store) = &store {
         store.save(&walk.files);
+        timer.lap("cache save");
     }
-    python::resolve::resolve(walk, &settings.python_roots)
+    let graph = python::resolve::resolve(walk, &settings.python_roots);
+    timer.lap("resolve");
+    graph
+}
+
+/// Phase timings on stderr when `SSOT_TIMINGS=1`: for measuring, never for tests.
+struct Timer(Option<std::time::Instant>);
+
+impl Timer {
+    fn new() -> Timer {
+        let on = std::env::var_os("SSOT_TIMINGS").is_some_and(|value| value == "1");
+        Timer(on.then(std::time::Instant::now))
+    }
+
+    fn lap(&mut self, what: &str) {
+        if let Some(start) = &mut self.0 {
+            let _ = writeln!(
+                anstream::stderr(),
+                "timing: {what}: {:.1?}",
+                start.elapsed()
+            );
+            *start = std::time::Instant::now();
+        }
+    }
 }
 
 /// Loads the settings and returns them with the output prefix: the `/`-separated path of

@@ -4,7 +4,7 @@
 //! one. The JSON form (`ssot-gardener graph --format json`) is documented in
 //! `docs/graph-format.md`; its field order and sorting are stable.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};

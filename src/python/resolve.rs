@@ -9,7 +9,11 @@
 //! Invariant: every lookup terminates: cycles and chains deeper than [`MAX_DEPTH`] resolve to
 //! nothing, which the importer sees as a missing name.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+// FxHash: the keys are short names and indices, hashed hundreds of thousands of times;
+// SipHash's flooding resistance buys nothing for a repository's own names.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -30,7 +34,7 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         .collect();
     let mut modules = Vec::with_capacity(walk.files.len());
     // name -> (priority, module index); the lowest priority wins.
-    let mut claims: HashMap<String, ((usize, bool), usize)> = HashMap::new();
+    let mut claims: HashMap<String, ((usize, bool), usize)> = HashMap::default();
     for (index, file) in walk.files.iter().enumerate() {
         let found = match file.language {
             Language::Python => module_name(&file.path, &roots),
@@ -47,7 +51,7 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
             file: index,
             is_package: found.as_ref().is_some_and(|(_, is_package, _)| *is_package),
             resolutions: Vec::new(),
-            alias_origins: HashMap::new(),
+            alias_origins: HashMap::default(),
             string_resolutions: Vec::new(),
         });
     }
@@ -55,8 +59,8 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         .into_iter()
         .map(|(name, (_, index))| (name, index))
         .collect();
-    let mut namespaces = HashSet::new();
-    let mut top_level = HashSet::new();
+    let mut namespaces = HashSet::default();
+    let mut top_level = HashSet::default();
     for name in by_name.keys() {
         let mut prefix = name.as_str();
         while let Some(dot) = prefix.rfind('.') {
@@ -82,9 +86,9 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         namespaces: &namespaces,
         top_level: &top_level,
         scopes: &scopes,
-        memo: HashMap::new(),
-        exports: HashMap::new(),
-        active: HashSet::new(),
+        memo: HashMap::default(),
+        exports: HashMap::default(),
+        active: HashSet::default(),
     };
     let mut resolutions = Vec::with_capacity(modules.len());
     let mut alias_origins = Vec::with_capacity(modules.len());
@@ -139,9 +143,9 @@ impl Graph {
             namespaces: &self.python.namespaces,
             top_level: &self.python.top_level,
             scopes: &self.python.scopes,
-            memo: HashMap::new(),
-            exports: HashMap::new(),
-            active: HashSet::new(),
+            memo: HashMap::default(),
+            exports: HashMap::default(),
+            active: HashSet::default(),
         })
     }
 }
@@ -419,7 +423,7 @@ impl<'a> Resolver<'a> {
 
     fn module_aliases(&mut self, index: usize) -> HashMap<usize, Vec<Origin>> {
         let facts = self.facts(index);
-        let mut out = HashMap::new();
+        let mut out = HashMap::default();
         for (definition_index, definition) in facts.definitions.iter().enumerate() {
             if definition.context.scope == Scope::Module
                 && matches!(definition.kind, DefKind::Alias { .. })
@@ -594,7 +598,7 @@ impl<'a> Resolver<'a> {
             match self.find_module(&target) {
                 ModuleRef::File(target_index)
                     if self
-                        .exports(target_index, &mut HashSet::new())
+                        .exports(target_index, &mut HashSet::default())
                         .contains(name) =>
                 {
                     return self.lookup(target_index, name, depth + 1);

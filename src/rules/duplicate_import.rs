@@ -32,6 +32,11 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .name
         .as_deref()
         .unwrap_or_default();
+    // A cheap test first: most imported names are not one of the duplicates' names.
+    let symbols: HashSet<&str> = duplicates
+        .iter()
+        .filter_map(|origin| origin.symbol.as_deref())
+        .collect();
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let facts = &cx.graph.files[module.file].facts;
         for (import, verdicts) in facts.imports.iter().zip(&module.resolutions) {
@@ -39,6 +44,12 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 let Some(duplicate) = verdict
                     .origins()
                     .iter()
+                    .filter(|origin| {
+                        origin
+                            .symbol
+                            .as_deref()
+                            .is_some_and(|symbol| symbols.contains(symbol))
+                    })
                     .find(|origin| duplicates.contains(origin))
                 else {
                     continue;
