@@ -5,6 +5,8 @@ use crate::concept::{ConceptTable, ShimSite};
 use crate::facts::LineIndex;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     for shim in &table.shims {
         let facts = cx.graph.facts(shim.module);
@@ -49,7 +51,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 concept.canonical
             )
         });
-        finding.notes.push(cx.canonical_note(table));
+        finding.notes.push(canonical_note.clone());
         out.push(finding);
     }
 }

@@ -7,6 +7,8 @@ use crate::facts::ImportKind;
 use crate::graph::OriginKind;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let file = &cx.graph.files[module.file];
@@ -65,7 +67,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     table.canonical_name
                 ),
             });
-            finding.notes.push(cx.canonical_note(table));
+            finding.notes.push(canonical_note.clone());
             out.push(finding);
         }
     }

@@ -5,6 +5,8 @@ use super::{Context, Finding, Rule};
 use crate::concept::{ConceptTable, Reason};
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     let canonical_name = &table.canonical_name;
     for implementation in &table.implementations {
@@ -65,7 +67,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 concept.canonical
             )
         });
-        finding.notes.push(cx.canonical_note(table));
+        finding.notes.push(canonical_note.clone());
         out.push(finding);
     }
 }

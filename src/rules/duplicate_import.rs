@@ -8,6 +8,8 @@ use crate::facts::Scope;
 use crate::graph::{Origin, OriginKind};
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     // The module-level implementations, as origins an import can resolve to.
     let duplicates: HashSet<Origin> = table
@@ -81,7 +83,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 finding.help = Some(format!(
                     "use the canonical class: `{statement}` (check the behaviour: it is another class)"
                 ));
-                finding.notes.push(cx.canonical_note(table));
+                finding.notes.push(canonical_note.clone());
                 out.push(finding);
             }
         }

@@ -5,6 +5,8 @@ use crate::concept::{ConceptTable, qualname};
 use crate::facts::DefKind;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     for &(module, definition_index) in &table.factories {
         let facts = cx.graph.facts(module);
@@ -41,7 +43,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 concept.canonical
             ),
         });
-        finding.notes.push(cx.canonical_note(table));
+        finding.notes.push(canonical_note.clone());
         out.push(finding);
     }
 }

@@ -5,6 +5,8 @@ use super::{Context, Finding, Rule};
 use crate::concept::ConceptTable;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     let canonical_module = cx.graph.modules[table.canonical_module]
         .name
@@ -65,7 +67,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         finding.help = Some(format!(
             "import it from the canonical module: `{statement}`"
         ));
-        finding.notes.push(cx.canonical_note(table));
+        finding.notes.push(canonical_note.clone());
         let _ = concept;
         out.push(finding);
     }

@@ -24,18 +24,30 @@ pub fn backup_of(path: &str) -> Option<Option<String>> {
         Some((dir, file)) => (Some(dir), file),
         None => (None, path),
     };
+    // Every pattern names a source extension: most files of a repository are ruled out here,
+    // before anything is allocated.
+    if !file.contains(".py") && !file.contains(".rs") {
+        return None;
+    }
     let live = |name: &str| match dir {
         Some(dir) => format!("{dir}/{name}"),
         None => name.to_string(),
     };
-    for extension in [".py", ".pyi", ".rs"] {
-        if let Some(at) = file
-            .find(&format!("{extension}."))
-            .or_else(|| file.find(&format!("{extension}~")))
-        {
-            let suffix = file[at + extension.len()..].to_ascii_lowercase();
-            let words = suffix.split(|c: char| !c.is_ascii_alphabetic());
-            if suffix == "~" || words.into_iter().any(|word| SUFFIX_WORDS.contains(&word)) {
+    for (extension, dotted, tilde) in [
+        (".py", ".py.", ".py~"),
+        (".pyi", ".pyi.", ".pyi~"),
+        (".rs", ".rs.", ".rs~"),
+    ] {
+        if let Some(at) = file.find(dotted).or_else(|| file.find(tilde)) {
+            let suffix = &file[at + extension.len()..];
+            let mut words = suffix.split(|c: char| !c.is_ascii_alphabetic());
+            if suffix == "~"
+                || words.any(|word| {
+                    SUFFIX_WORDS
+                        .iter()
+                        .any(|backup| word.eq_ignore_ascii_case(backup))
+                })
+            {
                 return Some(Some(live(&file[..at + extension.len()])));
             }
         }
@@ -58,13 +70,21 @@ pub fn backup_of(path: &str) -> Option<Option<String>> {
 }
 
 fn is_backup_directory(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    name == "backup"
-        || name == "backups"
-        || name.starts_with("backup_")
-        || name.starts_with("backup-")
-        || name.ends_with("_backup")
-        || name.ends_with("-backup")
+    // Compared as bytes: a name may have multi-byte characters where a `str` slice would split one.
+    let lower = |text: &str, prefix: &str| {
+        let (text, prefix) = (text.as_bytes(), prefix.as_bytes());
+        text.len() >= prefix.len() && text[..prefix.len()].eq_ignore_ascii_case(prefix)
+    };
+    let lower_end = |text: &str, suffix: &str| {
+        let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+        text.len() >= suffix.len() && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    name.eq_ignore_ascii_case("backup")
+        || name.eq_ignore_ascii_case("backups")
+        || lower(name, "backup_")
+        || lower(name, "backup-")
+        || lower_end(name, "_backup")
+        || lower_end(name, "-backup")
 }
 
 pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -143,6 +163,8 @@ mod tests {
             "expected.py.golden",
             "template.py.scaffold",
             "src/rules/stale_backup.rs",
+            "ébackup_é/x.txt",
+            "backupé/x.py",
         ] {
             assert!(backup_of(path).is_none(), "{path}");
         }

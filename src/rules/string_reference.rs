@@ -8,6 +8,8 @@ use crate::concept::{ConceptTable, Reason};
 use crate::facts::{Scope, StringRefKind};
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
+    // Computed once: it reads the line table of the defining file.
+    let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     let shims: HashMap<&str, &crate::concept::Shim> = table
         .shims
@@ -88,7 +90,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 ),
                 _ => format!("use `{target}`"),
             });
-            finding.notes.push(cx.canonical_note(table));
+            finding.notes.push(canonical_note.clone());
             out.push(finding);
         }
     }
