@@ -42,6 +42,8 @@ enum Command {
     /// Check the repository against its concepts: report every duplicate, shim, factory,
     /// indirect import and stale backup.
     Check(CheckArgs),
+    /// Apply the fixes (same as `check --fix`), then report what is left as `check` does.
+    Fix(CheckArgs),
     /// Print a rule's documentation (`explain SSOT002`), or list every rule.
     Explain {
         /// A rule code (`SSOT002`) or name (`indirect-import`); none lists every rule.
@@ -80,6 +82,15 @@ struct CheckArgs {
     /// Do not read or write the fact cache (`.ssot_cache/`).
     #[arg(long)]
     no_cache: bool,
+    /// Apply the safe fixes, then report what is left.
+    #[arg(long)]
+    fix: bool,
+    /// Apply the unsafe fixes too (they may change behaviour).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
+    #[arg(long)]
+    diff: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -132,6 +143,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Reference { output } => reference(output.as_deref()),
         Command::Init { path } => init(path.as_deref()),
         Command::Check(args) => check(cli.config.as_deref(), cli.threads, args),
+        Command::Fix(mut args) => {
+            args.fix = true;
+            check(cli.config.as_deref(), cli.threads, args)
+        }
         Command::Graph { path, format } => {
             let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
             let graph = build_graph(&settings, cli.threads, false);
@@ -258,8 +273,8 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
 
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
     let selection = Selection {
-        select: args.select,
-        ignore: args.ignore,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
     };
     selection
         .validate()
@@ -267,6 +282,9 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     let (settings, prefix) = settings(config, args.path.as_deref())?;
     let graph = build_graph(&settings, threads, !args.no_cache);
     report_skipped(&graph);
+    if args.fix || args.diff || args.unsafe_fixes {
+        return fix(graph, &settings, &selection, &args, &prefix);
+    }
     let mut timer = Timer::new();
     let tables = concept::build(&graph, &settings.concepts)
         .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
@@ -298,6 +316,127 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         _ if findings.is_empty() => Ok(ExitCode::SUCCESS),
         _ => Ok(ExitCode::from(1)),
     }
+}
+
+/// `fix` and `check --fix/--diff`: the fix loop, then the files written (or the diff shown),
+/// then the findings that are left.
+fn fix(
+    graph: Graph,
+    settings: &Settings,
+    selection: &Selection,
+    args: &CheckArgs,
+    prefix: &str,
+) -> Result<ExitCode, Failure> {
+    let outcome = crate::fix::fix(graph, settings, selection, args.unsafe_fixes, prefix)
+        .map_err(|errors| Failure(canonical_errors(settings, &errors)))?;
+    let mut err = anstream::stderr().lock();
+    for (path, reason) in &outcome.failures {
+        let _ = writeln!(err, "error: {path}: {reason}");
+    }
+    let changed: Vec<(usize, &Vec<u8>)> = outcome
+        .originals
+        .iter()
+        .filter(|(file, original)| outcome.graph.files[**file].text != **original)
+        .map(|(file, original)| (*file, original))
+        .collect();
+    let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+    let mut failed = !outcome.failures.is_empty();
+    if args.diff {
+        for &(file, original) in &changed {
+            let source = &outcome.graph.files[file];
+            let old = String::from_utf8_lossy(original);
+            let new = String::from_utf8_lossy(&source.text);
+            let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .header(&format!("a/{}", source.path), &format!("b/{}", source.path))
+            );
+        }
+        let _ = out.flush();
+        let _ = writeln!(
+            err,
+            "Would fix {} in {}.",
+            rules::plural(outcome.applied, "finding"),
+            rules::plural(changed.len(), "file")
+        );
+        return Ok(if failed {
+            ExitCode::from(2)
+        } else if changed.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    let mut written = 0;
+    for &(file, original) in &changed {
+        let source = &outcome.graph.files[file];
+        let path = settings.root.join(&source.path);
+        match write_fixed(&path, original, &source.text) {
+            Ok(()) => written += 1,
+            Err(reason) => {
+                failed = true;
+                let _ = writeln!(err, "error: {}: {reason}", source.path);
+            }
+        }
+    }
+    let _ = writeln!(
+        err,
+        "Fixed {} in {}.",
+        rules::plural(outcome.applied, "finding"),
+        rules::plural(written, "file")
+    );
+    drop(err);
+    let mut findings = outcome.findings;
+    findings.retain(|finding| crate::graph::under(&finding.path, prefix));
+    let summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
+    let shown = match args.format {
+        CheckFormat::Human => render::human(&mut out, &outcome.graph, &findings)
+            .and_then(|()| render::human_summary(&mut out, &summary)),
+        CheckFormat::Concise => render::concise(&mut out, &outcome.graph, &findings),
+        CheckFormat::Json => render::json(&mut out, &outcome.graph, settings, &findings, &summary),
+    }
+    .and_then(|()| out.flush());
+    if let Err(error) = shown
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Failure(format!("error: cannot write output: {error}")));
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Replaces `path` (whose content was `original` when read) by `fixed`: a temporary file in the
+/// same directory with the same permissions, then a rename, so an interrupted run leaves the
+/// old file or the new one. A file changed on disk since it was read is left alone.
+fn write_fixed(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), String> {
+    let now = std::fs::read(path).map_err(|error| format!("cannot read it again: {error}"))?;
+    if now != original {
+        return Err("changed on disk since it was read; not written".to_string());
+    }
+    let permissions = std::fs::metadata(path)
+        .map_err(|error| format!("cannot read its permissions: {error}"))?
+        .permissions();
+    let directory = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = directory.join(format!(".{name}.ssot-fix.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temporary, fixed)
+        .and_then(|()| std::fs::set_permissions(&temporary, permissions))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(format!("cannot write: {error}"));
+    }
+    Ok(())
 }
 
 /// A `canonical` that names nothing, pointed at in ssot.toml, with the nearest definitions.

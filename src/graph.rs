@@ -90,6 +90,15 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Back to the walk it was built from, to resolve again after files change (`fix`).
+    pub fn into_walk(self) -> crate::walk::Walk {
+        crate::walk::Walk {
+            files: self.files,
+            other_files: self.other_files,
+            skipped: self.skipped,
+        }
+    }
+
     pub fn facts(&self, module: usize) -> &FileFacts {
         &self.files[self.modules[module].file].facts
     }

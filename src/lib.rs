@@ -9,6 +9,7 @@ pub mod cli;
 pub mod concept;
 pub mod config;
 pub mod facts;
+pub mod fix;
 pub mod graph;
 pub mod init;
 pub mod python;

@@ -73,7 +73,7 @@ pub struct Summary {
     pub findings: usize,
     /// Findings per rule code, only rules with findings.
     pub by_rule: BTreeMap<&'static str, usize>,
-    /// Files with a fix available (filled by `fix`).
+    /// Findings with a fix.
     pub fixable: usize,
     pub files: usize,
     pub skipped: usize,
@@ -134,7 +134,10 @@ pub fn summary(
     Summary {
         findings: findings.len(),
         by_rule,
-        fixable: 0,
+        fixable: findings
+            .iter()
+            .filter(|finding| finding.fix.is_some())
+            .count(),
         files: graph.files.len(),
         skipped: graph.skipped.len(),
         concepts,

@@ -1,6 +1,7 @@
 //! Everything Python-specific: the lexer, the fact collector and the module resolver.
 
 mod collect;
+pub mod edit;
 mod lexer;
 pub mod resolve;
 

@@ -1,8 +1,11 @@
 //! SSOT002 indirect-import: an import of the canonical object through a shim, a legacy
 //! module or a relative path.
 
-use super::{Context, Finding, Rule};
+use std::collections::BTreeMap;
+
+use super::{Applicability, Context, Finding, Fix, Rule};
 use crate::concept::ConceptTable;
+use crate::python::edit;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -13,6 +16,14 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .as_deref()
         .unwrap_or_default();
     let query = cx.graph.query();
+    // The names of each statement to move: one fix per statement, shared by its findings.
+    let mut moving: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for site in table.importers.iter().filter(|site| !site.canonical) {
+        moving
+            .entry((site.module, site.import))
+            .or_default()
+            .push(site.name);
+    }
     for site in table.importers.iter().filter(|site| !site.canonical) {
         let facts = cx.graph.facts(site.module);
         let import = &facts.imports[site.import];
@@ -64,9 +75,25 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 table.canonical_name
             )
         };
-        finding.help = Some(format!(
-            "import it from the canonical module: `{statement}`"
-        ));
+        let file = &cx.graph.files[cx.graph.modules[site.module].file];
+        let fix = edit::move_names(
+            &file.text,
+            facts,
+            site.import,
+            &moving[&(site.module, site.import)],
+            canonical_module,
+            &table.canonical_name,
+        );
+        finding.help = Some(match &fix {
+            Ok(_) => format!("import it from the canonical module: `{statement}`"),
+            Err(why) => format!(
+                "import it from the canonical module: `{statement}` (no automatic fix: {why})"
+            ),
+        });
+        finding.fix = fix.ok().map(|edits| Fix {
+            applicability: Applicability::Safe,
+            edits,
+        });
         finding.notes.push(canonical_note.clone());
         let _ = concept;
         out.push(finding);

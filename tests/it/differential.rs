@@ -72,7 +72,7 @@ struct OracleRecord {
 }
 
 pub struct Python {
-    program: PathBuf,
+    pub program: PathBuf,
     version: String,
 }
 

@@ -5,6 +5,7 @@ mod config;
 mod differential;
 mod dogfood;
 mod facts;
+mod fix;
 mod graph;
 mod reference;
 mod rules_doc;

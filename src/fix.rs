@@ -1,0 +1,130 @@
+//! The fix loop: apply the fixes of the findings, re-collect the changed files, resolve again,
+//! and repeat until nothing changes (at most [`MAX_PASSES`]). Pure: texts in, texts out; the
+//! CLI writes the files.
+//!
+//! In one pass a file gets the fixes whose edits do not overlap an edit already taken
+//! (sorted by position); the others wait for the next pass, where they are recomputed from
+//! the new text. A file whose fixed text has more syntax errors than before is left as it
+//! was and reported: a fix must never break code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::concept::{self, CanonicalError, ConceptTable};
+use crate::config::Settings;
+use crate::graph::Graph;
+use crate::python;
+use crate::rules::{self, Applicability, Edit, Finding, Selection};
+
+pub const MAX_PASSES: usize = 10;
+
+pub struct Outcome {
+    pub graph: Graph,
+    pub tables: Vec<ConceptTable>,
+    /// What is left after fixing.
+    pub findings: Vec<Finding>,
+    /// The original text of every file that changed, by file index.
+    pub originals: BTreeMap<usize, Vec<u8>>,
+    /// Fixes applied, over all passes.
+    pub applied: usize,
+    /// Files whose fixes were not applied, with the reason (an internal error).
+    pub failures: Vec<(String, String)>,
+}
+
+/// Runs the fix loop over `graph`; only files under `prefix` are changed.
+pub fn fix(
+    mut graph: Graph,
+    settings: &Settings,
+    selection: &Selection,
+    unsafe_fixes: bool,
+    prefix: &str,
+) -> Result<Outcome, Vec<CanonicalError>> {
+    let mut originals: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let mut failed: BTreeSet<usize> = BTreeSet::new();
+    let mut failures = Vec::new();
+    let mut applied = 0;
+    for pass in 0.. {
+        let tables = concept::build(&graph, &settings.concepts)?;
+        let cx = rules::Context {
+            graph: &graph,
+            settings,
+            tables: &tables,
+        };
+        let findings = rules::check(&cx, selection);
+        let mut per_file: BTreeMap<usize, Vec<&[Edit]>> = BTreeMap::new();
+        for finding in &findings {
+            let (Some(file), Some(fix)) = (finding.file, &finding.fix) else {
+                continue;
+            };
+            let wanted = match fix.applicability {
+                Applicability::Safe => true,
+                Applicability::Unsafe => unsafe_fixes,
+                Applicability::DisplayOnly => false,
+            };
+            if wanted
+                && !fix.edits.is_empty()
+                && !failed.contains(&file)
+                && crate::graph::under(&finding.path, prefix)
+            {
+                per_file.entry(file).or_default().push(&fix.edits);
+            }
+        }
+        if per_file.is_empty() || pass == MAX_PASSES {
+            return Ok(Outcome {
+                graph,
+                tables,
+                findings,
+                originals,
+                applied,
+                failures,
+            });
+        }
+        // Non-overlapping fixes of each file, as owned edits (the findings borrow the graph).
+        let mut changes: Vec<(usize, Vec<Edit>, usize)> = Vec::new();
+        for (file, mut fixes) in per_file {
+            fixes.sort_by_key(|edits| (edits[0].span.start, edits[0].span.end));
+            fixes.dedup();
+            let mut taken: Vec<Edit> = Vec::new();
+            let mut count = 0;
+            for edits in fixes {
+                let overlaps = edits.iter().any(|edit| {
+                    taken.iter().any(|other| {
+                        edit.span.start < other.span.end && other.span.start < edit.span.end
+                            || edit.span == other.span
+                    })
+                });
+                if !overlaps {
+                    taken.extend(edits.iter().cloned());
+                    count += 1;
+                }
+            }
+            taken.sort_by_key(|edit| (edit.span.start, edit.span.end));
+            changes.push((file, taken, count));
+        }
+        drop(findings);
+        drop(tables);
+        let mut walk = graph.into_walk();
+        for (file, edits, count) in changes {
+            let source = &mut walk.files[file];
+            let text = python::edit::apply(&source.text, &edits);
+            let facts = python::collect(&text);
+            if facts.errors.len() > source.facts.errors.len() {
+                failures.push((
+                    source.path.clone(),
+                    "internal error: the fix would introduce a syntax error; the file is left as it was"
+                        .to_string(),
+                ));
+                failed.insert(file);
+                continue;
+            }
+            originals
+                .entry(file)
+                .or_insert_with(|| std::mem::take(&mut source.text));
+            source.hash = xxhash_rust::xxh3::xxh3_64(&text);
+            source.text = text;
+            source.facts = facts;
+            applied += count;
+        }
+        graph = python::resolve::resolve(walk, &settings.python_roots);
+    }
+    unreachable!("the loop returns")
+}

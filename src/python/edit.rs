@@ -1,0 +1,279 @@
+//! Import rewrites as edits: point a `from ... import` at the canonical module, keeping every
+//! byte outside the edited spans (comments inside parentheses, indentation, line endings).
+//!
+//! Two shapes:
+//! - every name of the statement is the concept: the module path is replaced, and each name
+//!   becomes `Canonical as local` where the local name differs
+//!   (`from .compat import Legacy` → `from pkg.canonical import Canonical as Legacy`);
+//! - some names are other objects: the concept's name is cut out of the statement, and a
+//!   new statement for it goes on the next line, at the same indentation.
+//!
+//! At module level, when the file already has a plain `from <canonical module> import ...`,
+//! the name joins that statement instead of a new one (or nothing is added when it already
+//! binds the same local name), and a statement left empty is deleted with its line.
+
+use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span};
+use crate::rules::Edit;
+
+/// The edits that move the names `moving` (all in the statement `facts.imports[import]`)
+/// to the canonical path, or why there is no fix.
+pub fn move_names(
+    text: &[u8],
+    facts: &FileFacts,
+    import: usize,
+    moving: &[usize],
+    canonical_module: &str,
+    canonical_name: &str,
+) -> Result<Vec<Edit>, &'static str> {
+    let statement = &facts.imports[import];
+    if statement.kind != ImportKind::From {
+        return Err("`import a.b` statements are not rewritten yet");
+    }
+    if statement.names.iter().any(|name| name.name == "*") {
+        return Err("a star import cannot be split");
+    }
+    if text[statement.span.range()].contains(&b'\\') {
+        return Err("the statement has a backslash continuation");
+    }
+    if !facts.errors.is_empty() {
+        return Err("the file has syntax errors");
+    }
+    let written = |index: usize| {
+        let name = &statement.names[index];
+        let local = name.bound_name(ImportKind::From);
+        if local == canonical_name {
+            canonical_name.to_string()
+        } else {
+            format!("{canonical_name} as {local}")
+        }
+    };
+    let locals: Vec<&str> = moving
+        .iter()
+        .map(|&index| statement.names[index].bound_name(ImportKind::From))
+        .collect();
+    let plain_module_level = statement.context.scope == Scope::Module
+        && statement.context.guard == Guard::None
+        && !statement.context.conditional
+        && !statement.context.type_checking;
+    // An existing plain import from the canonical module, at module level, to join.
+    let existing = plain_module_level
+        .then(|| {
+            facts.imports.iter().enumerate().find(|(index, other)| {
+                *index != import
+                    && other.kind == ImportKind::From
+                    && other.level == 0
+                    && other.module == canonical_module
+                    && other.context.scope == Scope::Module
+                    && other.context.guard == Guard::None
+                    && !other.context.conditional
+                    && !other.names.iter().any(|name| name.name == "*")
+                    && !text[other.span.range()].contains(&b'\\')
+            })
+        })
+        .flatten();
+    let whole = moving.len() == statement.names.len();
+
+    let mut edits = Vec::new();
+    match existing {
+        Some((_, other)) => {
+            // Names the existing statement does not bind yet.
+            let missing: Vec<String> = moving
+                .iter()
+                .zip(&locals)
+                .filter(|(_, local)| {
+                    !other.names.iter().any(|name| {
+                        name.bound_name(ImportKind::From) == **local && name.name == canonical_name
+                    })
+                })
+                .map(|(&index, _)| written(index))
+                .collect();
+            if !missing.is_empty() {
+                let last = other.names.last().expect("a from-import names something");
+                edits.push(Edit {
+                    span: Span::new(last.span.end as usize, last.span.end as usize),
+                    content: format!(", {}", missing.join(", ")),
+                });
+            }
+            if whole {
+                edits.push(
+                    delete_statement(text, statement)
+                        .ok_or("the statement shares its line with other code")?,
+                );
+            } else {
+                for &index in moving {
+                    edits.push(cut_name(text, statement, index)?);
+                }
+            }
+        }
+        None if whole => {
+            edits.push(Edit {
+                span: statement.module_span,
+                content: canonical_module.to_string(),
+            });
+            for &index in moving {
+                let name = &statement.names[index];
+                let new = written(index);
+                if text[name.span.range()] != *new.as_bytes() {
+                    edits.push(Edit {
+                        span: name.span,
+                        content: new,
+                    });
+                }
+            }
+        }
+        None => {
+            for &index in moving {
+                edits.push(cut_name(text, statement, index)?);
+            }
+            let names: Vec<String> = moving.iter().map(|&index| written(index)).collect();
+            let line_start = line_start(text, statement.span.start as usize);
+            let indent = String::from_utf8_lossy(&text[line_start..statement.span.start as usize])
+                .to_string();
+            if !indent.trim().is_empty() {
+                return Err("the statement shares its line with other code");
+            }
+            let end = line_end(text, statement.span.end as usize);
+            if !text[statement.span.end as usize..end]
+                .iter()
+                .all(|b| b.is_ascii_whitespace())
+            {
+                return Err("the statement shares its line with other code");
+            }
+            let newline = newline_of(text);
+            let at = next_line_start(text, end);
+            let mut content = String::new();
+            if at == text.len() && !text.ends_with(b"\n") && !text.ends_with(b"\r") {
+                content.push_str(newline);
+            }
+            content.push_str(&format!(
+                "{indent}from {canonical_module} import {}{newline}",
+                names.join(", ")
+            ));
+            edits.push(Edit {
+                span: Span::new(at, at),
+                content,
+            });
+        }
+    }
+    edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
+    Ok(edits)
+}
+
+/// Deletes a statement with its whole line(s), when nothing else shares them.
+fn delete_statement(text: &[u8], statement: &Import) -> Option<Edit> {
+    let start = line_start(text, statement.span.start as usize);
+    if !text[start..statement.span.start as usize]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+    {
+        return None;
+    }
+    let end = line_end(text, statement.span.end as usize);
+    if !text[statement.span.end as usize..end]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+    {
+        return None;
+    }
+    Some(Edit {
+        span: Span::new(start, next_line_start(text, end)),
+        content: String::new(),
+    })
+}
+
+/// Cuts one name (with its comma) out of a statement that keeps other names. In a
+/// parenthesised list the name's own line goes when nothing else is left on it.
+fn cut_name(text: &[u8], statement: &Import, index: usize) -> Result<Edit, &'static str> {
+    let name = &statement.names[index];
+    let end_of_statement = statement.span.end as usize;
+    let after = skip_blanks(text, name.span.end as usize, end_of_statement);
+    if text.get(after) == Some(&b',') {
+        // `A, Name, B` or `Name,` before `)`: the name, its comma and the blanks after it.
+        let mut end = skip_blanks(text, after + 1, end_of_statement);
+        let start = name.span.start as usize;
+        let line_start = line_start(text, start);
+        let only_blanks_before = text[line_start..start]
+            .iter()
+            .all(|b| *b == b' ' || *b == b'\t');
+        let at_line_end = matches!(text.get(end), Some(b'\n' | b'\r'));
+        if only_blanks_before && at_line_end {
+            // The name had its own line: the line goes.
+            end = next_line_start(text, end);
+            return Ok(Edit {
+                span: Span::new(line_start, end),
+                content: String::new(),
+            });
+        }
+        // Otherwise up to the next name, or to a comment that followed the name (kept).
+        Ok(Edit {
+            span: Span::new(start, end),
+            content: String::new(),
+        })
+    } else {
+        // The last name without a trailing comma: cut from the previous name's end.
+        let previous = index
+            .checked_sub(1)
+            .map(|previous| &statement.names[previous])
+            .ok_or("the statement has a single name")?;
+        let between = &text[previous.span.end as usize..name.span.start as usize];
+        if between.contains(&b'#') {
+            return Err("a comment sits between the names");
+        }
+        Ok(Edit {
+            span: Span::new(previous.span.end as usize, name.span.end as usize),
+            content: String::new(),
+        })
+    }
+}
+
+fn skip_blanks(text: &[u8], mut at: usize, end: usize) -> usize {
+    while at < end && matches!(text[at], b' ' | b'\t') {
+        at += 1;
+    }
+    at
+}
+
+fn line_start(text: &[u8], offset: usize) -> usize {
+    text[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |at| at + 1)
+}
+
+fn line_end(text: &[u8], offset: usize) -> usize {
+    text[offset..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(text.len(), |at| offset + at)
+}
+
+/// The start of the line after the line end at `end` (`\n`, `\r\n` or `\r`).
+fn next_line_start(text: &[u8], end: usize) -> usize {
+    match text.get(end) {
+        Some(b'\r') if text.get(end + 1) == Some(&b'\n') => end + 2,
+        Some(b'\r' | b'\n') => end + 1,
+        _ => end,
+    }
+}
+
+/// The file's line ending: the first one it uses, `\n` when it has none.
+fn newline_of(text: &[u8]) -> &'static str {
+    match text.iter().position(|&b| b == b'\n' || b == b'\r') {
+        Some(at) if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') => "\r\n",
+        Some(at) if text[at] == b'\r' => "\r",
+        _ => "\n",
+    }
+}
+
+/// Applies sorted, non-overlapping edits.
+pub fn apply(text: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0;
+    for edit in edits {
+        out.extend_from_slice(&text[at..edit.span.start as usize]);
+        out.extend_from_slice(edit.content.as_bytes());
+        at = edit.span.end as usize;
+    }
+    out.extend_from_slice(&text[at..]);
+    out
+}
