@@ -193,3 +193,58 @@ fn the_demo_after_fixing() {
         String::from_utf8_lossy(&tests.stderr)
     );
 }
+
+/// Real code: a copy of the newest CPython's standard library, where `unittest.TestCase` is
+/// imported through the package's `__init__` re-export. After `fix`, every changed file
+/// compiles, a second `fix` changes nothing, and no SSOT002 is left.
+#[test]
+fn fix_on_the_standard_library() {
+    let python = crate::differential::python();
+    let stdlib = crate::differential::stdlib_dir(&python);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path().join("lib");
+    let files = crate::differential::python_files(&stdlib);
+    for file in &files {
+        let target = root.join(file.strip_prefix(&stdlib).expect("under the stdlib"));
+        fs::create_dir_all(target.parent().expect("a parent")).expect("create directories");
+        fs::copy(file, &target).expect("copy a stdlib file");
+    }
+    fs::write(
+        root.join("ssot.toml"),
+        "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"testcase\"\ncanonical = \"unittest.case.TestCase\"\n",
+    )
+    .expect("write ssot.toml");
+    let out = run(&root, &["fix", "--no-cache", "--select", "SSOT002"]);
+    out.assert_clean_exit(0);
+    let changed: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter_map(|file| {
+            let copy = root.join(file.strip_prefix(&stdlib).expect("under the stdlib"));
+            (fs::read(file).expect("original") != fs::read(&copy).expect("copy")).then_some(copy)
+        })
+        .collect();
+    assert!(changed.len() >= 10, "fixed {} files: {}", changed.len(), out.stderr);
+    assert!(
+        out.stderr.contains(&format!("in {} files.", changed.len())),
+        "{}",
+        out.stderr
+    );
+    // Compiled from outside the copy, so the copy's modules do not shadow the interpreter's.
+    let compiled = Command::new(&python.program)
+        .args(["-m", "py_compile"])
+        .args(&changed)
+        .current_dir(dir.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run py_compile");
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let again = run(&root, &["fix", "--diff", "--no-cache"]);
+    again.assert_clean_exit(0);
+    let left = run(&root, &["check", "--select", "SSOT002", "--no-cache", "--format", "concise"]);
+    left.assert_clean_exit(0);
+    assert_eq!(left.stdout_text(), "");
+}
