@@ -2,10 +2,11 @@
 
 use std::collections::HashSet;
 
-use super::{Context, Finding, Rule};
+use super::{Applicability, Context, Finding, Fix, Rule};
 use crate::concept::{ConceptTable, Reason};
 use crate::facts::Scope;
 use crate::graph::{Origin, OriginKind};
+use crate::python::edit;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -41,25 +42,44 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .collect();
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let facts = &cx.graph.files[module.file].facts;
-        for (import, verdicts) in facts.imports.iter().zip(&module.resolutions) {
-            for (name, verdict) in import.names.iter().zip(verdicts) {
-                let Some(duplicate) = verdict
-                    .origins()
-                    .iter()
-                    .filter(|origin| {
-                        origin
-                            .symbol
-                            .as_deref()
-                            .is_some_and(|symbol| symbols.contains(symbol))
-                    })
-                    .find(|origin| duplicates.contains(origin))
-                else {
-                    continue;
-                };
-                // The module that defines the duplicate does not import it.
-                if module.name.as_deref() == Some(duplicate.module.as_str()) {
-                    continue;
-                }
+        for (import_index, (import, verdicts)) in
+            facts.imports.iter().zip(&module.resolutions).enumerate()
+        {
+            let hits: Vec<(usize, &Origin)> = import
+                .names
+                .iter()
+                .zip(verdicts)
+                .enumerate()
+                .filter_map(|(index, (_, verdict))| {
+                    let duplicate = verdict
+                        .origins()
+                        .iter()
+                        .filter(|origin| {
+                            origin
+                                .symbol
+                                .as_deref()
+                                .is_some_and(|symbol| symbols.contains(symbol))
+                        })
+                        .find(|origin| duplicates.contains(origin))?;
+                    // The module that defines the duplicate does not import it.
+                    (module.name.as_deref() != Some(duplicate.module.as_str()))
+                        .then_some((index, duplicate))
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            let moving: Vec<usize> = hits.iter().map(|(index, _)| *index).collect();
+            let fix = edit::move_names(
+                &cx.graph.files[module.file].text,
+                facts,
+                import_index,
+                &moving,
+                canonical_module,
+                &table.canonical_name,
+            );
+            for &(name_index, duplicate) in &hits {
+                let name = &import.names[name_index];
                 let mut finding = cx.finding(
                     Rule::DuplicateImport,
                     Some(table.concept),
@@ -80,9 +100,19 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                         table.canonical_name
                     )
                 };
-                finding.help = Some(format!(
-                    "use the canonical class: `{statement}` (check the behaviour: it is another class)"
-                ));
+                finding.help = Some(match &fix {
+                    Ok(_) => format!(
+                        "use the canonical class: `{statement}` (check the behaviour: it is another class)"
+                    ),
+                    Err(why) => format!(
+                        "use the canonical class: `{statement}` (check the behaviour: it is another class; no automatic fix: {why})"
+                    ),
+                });
+                // Unsafe: the canonical class is another class, with its own behaviour.
+                finding.fix = fix.as_ref().ok().map(|edits| Fix {
+                    applicability: Applicability::Unsafe,
+                    edits: edits.clone(),
+                });
                 finding.notes.push(canonical_note.clone());
                 out.push(finding);
             }

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{Context, Finding, Rule};
+use super::{Applicability, Context, Edit, Finding, Fix, Rule};
 use crate::concept::{ConceptTable, Reason};
-use crate::facts::{Scope, StringRefKind};
+use crate::facts::{Scope, Span, StringRefKind};
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -90,10 +90,50 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 ),
                 _ => format!("use `{target}`"),
             });
+            // Unsafe: the code may rely on the old path (a patch of where a name is looked
+            // up, a plugin list).
+            finding.fix = (reference.kind != StringRefKind::PatchObject)
+                .then(|| {
+                    let file = &cx.graph.files[module.file];
+                    string_contents(&file.text, reference.span, &target)
+                })
+                .flatten()
+                .map(|edit| Fix {
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                });
             finding.notes.push(canonical_note.clone());
             out.push(finding);
         }
     }
+}
+
+/// Replaces the contents of a plain (or raw) string literal, keeping its prefix and quotes.
+fn string_contents(text: &[u8], span: Span, new: &str) -> Option<Edit> {
+    let literal = &text[span.range()];
+    let quote_at = literal.iter().position(|&b| b == b'"' || b == b'\'')?;
+    let prefix = &literal[..quote_at];
+    if !prefix
+        .iter()
+        .all(|b| matches!(b, b'r' | b'R' | b'u' | b'U'))
+    {
+        return None;
+    }
+    let quote = literal[quote_at];
+    let width = if literal[quote_at..].starts_with(&[quote; 3]) {
+        3
+    } else {
+        1
+    };
+    let start = quote_at + width;
+    let end = literal.len().checked_sub(width)?;
+    if end < start || literal[start..end].contains(&b'\\') {
+        return None;
+    }
+    Some(Edit {
+        span: Span::new(span.start as usize + start, span.start as usize + end),
+        content: new.to_string(),
+    })
 }
 
 /// `shim.Name` or `defining_module.Name`: a path to the concept through a module that only

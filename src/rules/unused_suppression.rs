@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::{Context, Finding, Rule};
-use crate::facts::LineIndex;
+use super::{Applicability, Context, Edit, Finding, Fix, Rule};
+use crate::facts::{LineIndex, Span, Suppression};
 
 /// Drops the findings that a suppression comment silences, then reports the suppressions
 /// that silenced nothing (when SSOT901 is enabled).
@@ -107,6 +107,16 @@ pub(super) fn apply(
             } else {
                 format!("unused suppression of {}", super::quoted_list(&unused))
             };
+            let fix = if all_unused {
+                remove_comment(&file.text, suppression)
+            } else {
+                let keep: Vec<&String> = suppression
+                    .codes
+                    .iter()
+                    .filter(|code| !unused.contains(code) && !unknown.contains(code))
+                    .collect();
+                replace_codes(&file.text, suppression, &keep)
+            };
             kept.push(Finding {
                 rule: Rule::UnusedSuppression,
                 concept: None,
@@ -125,9 +135,60 @@ pub(super) fn apply(
                     "remove the unused codes from the comment".to_string()
                 }),
                 notes: Vec::new(),
-                fix: None,
+                fix: fix.map(|edit| Fix {
+                    applicability: Applicability::Safe,
+                    edits: vec![edit],
+                }),
             });
         }
     }
     kept
+}
+
+/// Deletes a suppression comment (and the blanks before it); a comment alone on its line
+/// takes the line with it. `None` when the comment holds more than the suppression
+/// (`# noqa: E501  ssot: ignore[...]`).
+fn remove_comment(text: &[u8], suppression: &Suppression) -> Option<Edit> {
+    let start = suppression.span.start as usize;
+    let hash = text[..start].iter().rposition(|&b| b == b'#')?;
+    if !text[hash + 1..start]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+    {
+        return None;
+    }
+    let mut from = hash;
+    while from > 0 && matches!(text[from - 1], b' ' | b'\t') {
+        from -= 1;
+    }
+    let mut to = suppression.span.end as usize;
+    let alone = from == 0 || matches!(text[from - 1], b'\n' | b'\r');
+    if alone {
+        // The whole line, with its line ending.
+        match text.get(to) {
+            Some(b'\r') if text.get(to + 1) == Some(&b'\n') => to += 2,
+            Some(b'\r' | b'\n') => to += 1,
+            _ => {}
+        }
+    }
+    Some(Edit {
+        span: Span::new(from, to),
+        content: String::new(),
+    })
+}
+
+/// Rewrites the code list of a partly used suppression to the codes that still silence.
+fn replace_codes(text: &[u8], suppression: &Suppression, keep: &[&String]) -> Option<Edit> {
+    let comment = &text[suppression.span.range()];
+    let open = comment.iter().position(|&b| b == b'[')?;
+    let close = open + comment[open..].iter().position(|&b| b == b']')?;
+    let start = suppression.span.start as usize;
+    Some(Edit {
+        span: Span::new(start + open + 1, start + close),
+        content: keep
+            .iter()
+            .map(|code| code.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }

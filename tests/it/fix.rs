@@ -223,7 +223,12 @@ fn fix_on_the_standard_library() {
             (fs::read(file).expect("original") != fs::read(&copy).expect("copy")).then_some(copy)
         })
         .collect();
-    assert!(changed.len() >= 10, "fixed {} files: {}", changed.len(), out.stderr);
+    assert!(
+        changed.len() >= 10,
+        "fixed {} files: {}",
+        changed.len(),
+        out.stderr
+    );
     assert!(
         out.stderr.contains(&format!("in {} files.", changed.len())),
         "{}",
@@ -244,7 +249,72 @@ fn fix_on_the_standard_library() {
     );
     let again = run(&root, &["fix", "--diff", "--no-cache"]);
     again.assert_clean_exit(0);
-    let left = run(&root, &["check", "--select", "SSOT002", "--no-cache", "--format", "concise"]);
+    let left = run(
+        &root,
+        &[
+            "check",
+            "--select",
+            "SSOT002",
+            "--no-cache",
+            "--format",
+            "concise",
+        ],
+    );
     left.assert_clean_exit(0);
     assert_eq!(left.stdout_text(), "");
+}
+
+/// `--unsafe-fixes` also points duplicate imports (SSOT003) and strings (SSOT007) at the
+/// canonical path; the demo's own tests still pass.
+#[test]
+fn unsafe_fixes_on_the_demo() {
+    let dir = copy_fixture("fixtures/demo");
+    let safe_only = run(dir.path(), &["fix", "--diff", "--no-cache"]);
+    assert!(
+        !safe_only.stdout_text().contains("mock.patch"),
+        "strings need --unsafe-fixes"
+    );
+    let out = run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--no-cache", "--format", "json"],
+    );
+    out.assert_clean_exit(1);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let by_rule = &json["summary"]["by_rule"];
+    for code in ["SSOT002", "SSOT003", "SSOT007"] {
+        assert!(by_rule.get(code).is_none(), "{code} left: {by_rule}");
+    }
+    run(
+        dir.path(),
+        &["fix", "--unsafe-fixes", "--diff", "--no-cache"],
+    )
+    .assert_clean_exit(0);
+    assert_all_parse(dir.path());
+    let tests = Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
+        .current_dir(dir.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("run the demo's tests");
+    assert!(
+        tests.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tests.stderr)
+    );
+}
+
+/// SSOT901's fix removes a suppression that silences nothing (its line, when the comment is
+/// alone on it) and keeps the used ones.
+#[test]
+fn unused_suppressions_are_removed() {
+    let dir = copy_fixture("fixtures/check/suppression");
+    run(dir.path(), &["fix", "--no-cache"]).assert_clean_exit(0);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/factories.py")).expect("read"),
+        "# ssot: ignore[SSOT004] removed with the legacy API\ndef create_websocket_manager():\n    return None\n\n\nx = 1\ny = 2\nz = 3\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/legacy.py")).expect("read"),
+        fs::read_to_string(fixture("fixtures/check/suppression/app/legacy.py")).expect("read")
+    );
 }
