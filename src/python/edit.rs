@@ -122,9 +122,7 @@ pub fn move_names(
             }
         }
         None => {
-            for &index in moving {
-                edits.push(cut_name(text, statement, index)?);
-            }
+            edits.extend(cut_names(text, statement, moving)?);
             let names: Vec<String> = moving.iter().map(|&index| written(index)).collect();
             let line_start = line_start(text, statement.span.start as usize);
             let indent = String::from_utf8_lossy(&text[line_start..statement.span.start as usize])
@@ -181,10 +179,63 @@ fn delete_statement(text: &[u8], statement: &Import) -> Option<Edit> {
     })
 }
 
-/// Cuts one name (with its comma) out of a statement that keeps other names. In a
-/// parenthesised list the name's own line goes when nothing else is left on it.
+/// Cuts the names `moving` out of a statement that keeps other names. On one line the
+/// kept names are written back in their order (`A, B, C` without `B` is `A, C`); in a
+/// multi-line statement each moving name must have its own line, which goes (a comment after
+/// it stays).
+fn cut_names(text: &[u8], statement: &Import, moving: &[usize]) -> Result<Vec<Edit>, &'static str> {
+    let span = &text[statement.span.range()];
+    if !span.contains(&b'\n') && !span.contains(&b'\r') {
+        let first = statement
+            .names
+            .first()
+            .ok_or("the statement names nothing")?;
+        let last = statement
+            .names
+            .last()
+            .ok_or("the statement names nothing")?;
+        let kept: Vec<String> = statement
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !moving.contains(index))
+            .map(|(_, name)| String::from_utf8_lossy(&text[name.span.range()]).into_owned())
+            .collect();
+        return Ok(vec![Edit {
+            span: Span::new(first.span.start as usize, last.span.end as usize),
+            content: kept.join(", "),
+        }]);
+    }
+    let mut edits = Vec::new();
+    for &index in moving {
+        let edit = cut_name(text, statement, index)?;
+        let name = &statement.names[index];
+        let own_line = line_start(text, name.span.start as usize) == edit.span.start as usize
+            || edit.span.start == name.span.start;
+        if !own_line || edit.span.end as usize > line_end(text, name.span.end as usize) + 2 {
+            return Err("names share lines in a multi-line statement");
+        }
+        edits.push(edit);
+    }
+    edits.sort_by_key(|edit| edit.span.start);
+    if edits
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start)
+    {
+        return Err("names share lines in a multi-line statement");
+    }
+    Ok(edits)
+}
+
+/// Cuts one name (with its comma) out of a multi-line statement.
 fn cut_name(text: &[u8], statement: &Import, index: usize) -> Result<Edit, &'static str> {
     let name = &statement.names[index];
+    let first_on_line = text[line_start(text, name.span.start as usize)..name.span.start as usize]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t');
+    if !first_on_line {
+        return Err("names share lines in a multi-line statement");
+    }
     let end_of_statement = statement.span.end as usize;
     let after = skip_blanks(text, name.span.end as usize, end_of_statement);
     if text.get(after) == Some(&b',') {
@@ -210,17 +261,24 @@ fn cut_name(text: &[u8], statement: &Import, index: usize) -> Result<Edit, &'sta
             content: String::new(),
         })
     } else {
-        // The last name without a trailing comma: cut from the previous name's end.
-        let previous = index
-            .checked_sub(1)
-            .map(|previous| &statement.names[previous])
-            .ok_or("the statement has a single name")?;
-        let between = &text[previous.span.end as usize..name.span.start as usize];
-        if between.contains(&b'#') {
-            return Err("a comment sits between the names");
+        // The last name without a trailing comma, alone at the start of its line: the line
+        // goes when nothing follows the name, else the name (and its indentation) goes and
+        // what follows (`)`, a comment) stays. The previous name keeps its comma, which
+        // becomes a trailing comma.
+        let start = line_start(text, name.span.start as usize);
+        let end = line_end(text, name.span.end as usize);
+        let rest_blank = text[name.span.end as usize..end]
+            .iter()
+            .all(|b| *b == b' ' || *b == b'\t');
+        if index == 0 {
+            return Err("the statement has a single name");
         }
         Ok(Edit {
-            span: Span::new(previous.span.end as usize, name.span.end as usize),
+            span: if rest_blank {
+                Span::new(start, next_line_start(text, end))
+            } else {
+                Span::new(start, name.span.end as usize)
+            },
             content: String::new(),
         })
     }
@@ -265,11 +323,16 @@ fn newline_of(text: &[u8]) -> &'static str {
     }
 }
 
-/// Applies sorted, non-overlapping edits.
+/// Applies sorted, non-overlapping edits; an edit out of order, overlapping the one before it
+/// or outside the text is skipped (never a panic).
 pub fn apply(text: &[u8], edits: &[Edit]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut at = 0;
     for edit in edits {
+        let (start, end) = (edit.span.start as usize, edit.span.end as usize);
+        if start < at || end < start || end > text.len() {
+            continue;
+        }
         out.extend_from_slice(&text[at..edit.span.start as usize]);
         out.extend_from_slice(edit.content.as_bytes());
         at = edit.span.end as usize;
