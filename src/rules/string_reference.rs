@@ -92,16 +92,26 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             });
             // Unsafe: the code may rely on the old path (a patch of where a name is looked
             // up, a plugin list).
-            finding.fix = (reference.kind != StringRefKind::PatchObject)
-                .then(|| {
-                    let file = &cx.graph.files[module.file];
-                    string_contents(&file.text, reference.span, &target)
-                })
-                .flatten()
-                .map(|edit| Fix {
-                    applicability: Applicability::Unsafe,
-                    edits: vec![edit],
-                });
+            let edit = if reference.kind == StringRefKind::PatchObject {
+                Err("`patch.object` takes an expression, not a string")
+            } else {
+                let file = &cx.graph.files[module.file];
+                string_contents(&file.text, reference.span, &target)
+                    .ok_or("the string has a prefix or an escape")
+            };
+            match edit {
+                Ok(edit) => {
+                    finding.fix = Some(Fix {
+                        applicability: Applicability::Unsafe,
+                        edits: vec![edit],
+                    });
+                }
+                Err(why) => {
+                    if let Some(help) = &mut finding.help {
+                        help.push_str(&format!(" (no automatic fix: {why})"));
+                    }
+                }
+            }
             finding.notes.push(canonical_note.clone());
             out.push(finding);
         }

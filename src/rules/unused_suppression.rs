@@ -129,10 +129,10 @@ pub(super) fn apply(
                 } else {
                     "partly unused".to_string()
                 },
-                help: Some(if all_unused {
-                    "remove the comment".to_string()
-                } else {
-                    "remove the unused codes from the comment".to_string()
+                help: Some(match (all_unused, fix.is_some()) {
+                    (true, true) => "remove the comment".to_string(),
+                    (false, true) => "remove the unused codes from the comment".to_string(),
+                    (_, false) => "remove it by hand (no automatic fix: the comment holds more than the suppression)".to_string(),
                 }),
                 notes: Vec::new(),
                 fix: fix.map(|edit| Fix {
