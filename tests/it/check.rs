@@ -488,20 +488,13 @@ fn check_format_doc_example_is_real() {
 #[test]
 fn check_on_the_standard_library() {
     let python = crate::differential::python();
-    let stdlib = crate::differential::stdlib_dir(&python);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let files = crate::differential::python_files(&stdlib);
+    let (_, files) = crate::differential::copy_stdlib(&python, dir.path());
     assert!(
         files.len() > 500,
         "a real standard library: {}",
         files.len()
     );
-    for file in &files {
-        let relative = file.strip_prefix(&stdlib).expect("under the stdlib");
-        let target = dir.path().join(relative);
-        fs::create_dir_all(target.parent().expect("a parent")).expect("create directories");
-        fs::copy(file, &target).expect("copy a stdlib file");
-    }
     fs::write(
         dir.path().join("ssot.toml"),
         "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"logger\"\ncanonical = \"logging.Logger\"\nimplementations = [\"*Logger\"]\nfactories = [\"get*Logger*\"]\nallowed-factories = [\"logging.getLogger\"]\n",

@@ -139,6 +139,19 @@ pub fn stdlib_dir(python: &Python) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
+/// Copies the `*.py` files of `python`'s standard library under `into` (a repository of its
+/// own for `check` and `fix`); returns the standard library's directory and its files.
+pub fn copy_stdlib(python: &Python, into: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let stdlib = stdlib_dir(python);
+    let files = python_files(&stdlib);
+    for file in &files {
+        let target = into.join(file.strip_prefix(&stdlib).expect("under the stdlib"));
+        std::fs::create_dir_all(target.parent().expect("a parent")).expect("create directories");
+        std::fs::copy(file, &target).expect("copy a stdlib file");
+    }
+    (stdlib, files)
+}
+
 /// Every `*.py` under `dir`, sorted, without `site-packages` and without following symlinks.
 pub fn python_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();

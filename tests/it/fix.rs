@@ -181,9 +181,14 @@ fn the_demo_after_fixing() {
     assert_eq!(concept["canonical_importers"], concept["importers"]);
     run(dir.path(), &["fix", "--diff", "--no-cache"]).assert_clean_exit(0);
     assert_all_parse(dir.path());
+    assert_demo_tests_pass(dir.path());
+}
+
+/// The demo's own unittest suite, run in a (fixed) copy of it.
+fn assert_demo_tests_pass(dir: &Path) {
     let tests = Command::new("python3")
         .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("run the demo's tests");
@@ -200,15 +205,9 @@ fn the_demo_after_fixing() {
 #[test]
 fn fix_on_the_standard_library() {
     let python = crate::differential::python();
-    let stdlib = crate::differential::stdlib_dir(&python);
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path().join("lib");
-    let files = crate::differential::python_files(&stdlib);
-    for file in &files {
-        let target = root.join(file.strip_prefix(&stdlib).expect("under the stdlib"));
-        fs::create_dir_all(target.parent().expect("a parent")).expect("create directories");
-        fs::copy(file, &target).expect("copy a stdlib file");
-    }
+    let (stdlib, files) = crate::differential::copy_stdlib(&python, &root);
     fs::write(
         root.join("ssot.toml"),
         "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"testcase\"\ncanonical = \"unittest.case.TestCase\"\n",
@@ -290,17 +289,7 @@ fn unsafe_fixes_on_the_demo() {
     )
     .assert_clean_exit(0);
     assert_all_parse(dir.path());
-    let tests = Command::new("python3")
-        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
-        .current_dir(dir.path())
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run the demo's tests");
-    assert!(
-        tests.status.success(),
-        "{}",
-        String::from_utf8_lossy(&tests.stderr)
-    );
+    assert_demo_tests_pass(dir.path());
 }
 
 /// SSOT901's fix removes a suppression that silences nothing (its line, when the comment is
