@@ -675,3 +675,25 @@ fn describe(resolution: Option<&Resolution>) -> String {
         Some(Resolution::Dynamic { module }) => format!("dynamic ({module} defines __getattr__)"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_fixed;
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_left_alone() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("a.py");
+        std::fs::write(&path, "edited by someone else\n").expect("write");
+        let error = write_fixed(&path, b"what was read\n", b"fixed\n").expect_err("refused");
+        assert!(error.contains("changed on disk"), "{error}");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            b"edited by someone else\n"
+        );
+        write_fixed(&path, b"edited by someone else\n", b"fixed\n").expect("written");
+        assert_eq!(std::fs::read(&path).expect("read"), b"fixed\n");
+        let leftovers = std::fs::read_dir(dir.path()).expect("list").count();
+        assert_eq!(leftovers, 1, "no temporary file is left");
+    }
+}

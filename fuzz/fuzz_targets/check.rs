@@ -1,12 +1,13 @@
 //! The whole `check` pipeline on an in-memory repository built from arbitrary bytes: facts,
 //! resolution, the concept table, every rule, suppressions, and all three renderers. The
 //! input is split on `\n#FILE\n` into up to four files; the first three are the modules of
-//! a small package around the canonical class, the fourth a test file.
+//! a small package around the canonical class, the fourth a test file. Then the fix loop runs
+//! with every fix enabled.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use ssot_gardener::walk::{Language, SourceFile, Walk};
-use ssot_gardener::{concept, config, python, render, rules};
+use ssot_gardener::{concept, config, fix, python, render, rules};
 
 const CONFIG: &str = r#"[project]
 python-roots = ["."]
@@ -64,6 +65,18 @@ fuzz_target!(|data: &[u8]| {
     render::human_summary(&mut out, &summary).expect("render");
     render::concise(&mut out, &graph, &findings).expect("render");
     render::json(&mut out, &graph, &settings, &findings, &summary).expect("render");
+    drop(findings);
+    drop(tables);
+    // The fixer, safe and unsafe fixes: never a panic, and a fixed file never gains syntax
+    // errors (the loop refuses such a fix).
+    let Ok(outcome) = fix::fix(graph, &settings, &rules::Selection::default(), true, "") else {
+        return;
+    };
+    for (&file, original) in &outcome.originals {
+        let before = python::collect(original).errors.len();
+        let after = &outcome.graph.files[file].facts.errors;
+        assert!(after.len() <= before, "a fix added a syntax error");
+    }
 });
 
 fn split(data: &[u8]) -> Vec<&[u8]> {
