@@ -156,3 +156,46 @@ fn the_starter_concept_block_works_once_uncommented() {
         "mypackage/legacy.py:1:7: SSOT001 class `LegacyWebSocketManager` re-implements `websocket-manager`\n"
     );
 }
+
+/// README's quick start cannot drift: its two commands are the ones CI and users run, and
+/// the sample output it shows is what the first one prints.
+#[test]
+fn readme_quick_start_is_true() {
+    let readme = fs::read_to_string(fixture("README.md")).expect("README.md");
+    let start = readme.find("## Quick start").expect("a quick start");
+    let block_start = readme[start..].find("```sh\n").expect("a command block") + start + 6;
+    let block = &readme[block_start..][..readme[block_start..].find("```").expect("fence")];
+    let commands: Vec<&str> = block
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo run --release -- check fixtures/demo",
+            "cargo test --release --locked"
+        ]
+    );
+    let ci = fs::read_to_string(fixture(".ci/run")).expect(".ci/run");
+    assert!(
+        ci.lines()
+            .any(|line| line.trim() == "cargo test --release --locked"),
+        ".ci/run runs README's test command"
+    );
+    // The sample output: every line of it (but the `...` elision) is in the real output.
+    let out = run(
+        Path::new(CRATE_ROOT),
+        &["check", "fixtures/demo", "--no-cache"],
+    );
+    out.assert_clean_exit(1);
+    let actual = out.stdout_text();
+    let sample_start =
+        readme[block_start..].find("```\nerror[").expect("a sample") + block_start + 4;
+    let sample = &readme[sample_start..][..readme[sample_start..].find("```").expect("fence")];
+    for line in sample.lines().filter(|line| *line != "...") {
+        assert!(
+            actual.contains(line),
+            "README shows a line `check` does not print: {line}"
+        );
+    }
+}
