@@ -42,6 +42,15 @@ impl<'g> Positions<'g> {
         }
     }
 
+    /// 1-based (line, column) of a byte offset in a file.
+    pub fn at(&mut self, file: usize, offset: u32) -> (u32, u32) {
+        let text = &self.graph.files[file].text;
+        self.lines
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(text))
+            .line_column(text, offset)
+    }
+
     pub fn of(&mut self, finding: &Finding) -> Position {
         let Some(file) = finding.file else {
             return Position {
@@ -51,13 +60,8 @@ impl<'g> Positions<'g> {
                 end_column: 1,
             };
         };
-        let text = &self.graph.files[file].text;
-        let lines = self
-            .lines
-            .entry(file)
-            .or_insert_with(|| LineIndex::new(text));
-        let (line, column) = lines.line_column(text, finding.span.start);
-        let (end_line, end_column) = lines.line_column(text, finding.span.end);
+        let (line, column) = self.at(file, finding.span.start);
+        let (end_line, end_column) = self.at(file, finding.span.end);
         Position {
             line,
             column,
@@ -337,7 +341,7 @@ pub fn json(
                 fix: finding
                     .fix
                     .as_ref()
-                    .map(|fix| json_fix(graph, finding, fix)),
+                    .map(|fix| json_fix(&mut positions, finding, fix)),
             }
         })
         .collect();
@@ -352,20 +356,17 @@ pub fn json(
     writeln!(out)
 }
 
-fn json_fix<'a>(graph: &Graph, finding: &Finding, fix: &'a Fix) -> JsonFix<'a> {
+fn json_fix<'a>(positions: &mut Positions, finding: &Finding, fix: &'a Fix) -> JsonFix<'a> {
     let edits = fix
         .edits
         .iter()
         .map(|edit| {
-            let (line, column, end_line, end_column) = match finding.file {
-                Some(file) => {
-                    let text = &graph.files[file].text;
-                    let lines = LineIndex::new(text);
-                    let (line, column) = lines.line_column(text, edit.span.start);
-                    let (end_line, end_column) = lines.line_column(text, edit.span.end);
-                    (line, column, end_line, end_column)
-                }
-                None => (1, 1, 1, 1),
+            let ((line, column), (end_line, end_column)) = match finding.file {
+                Some(file) => (
+                    positions.at(file, edit.span.start),
+                    positions.at(file, edit.span.end),
+                ),
+                None => ((1, 1), (1, 1)),
             };
             JsonEdit {
                 line,

@@ -10,7 +10,6 @@ use crate::python::edit;
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
     let canonical_note = cx.canonical_note(table);
-    let concept = &cx.settings.concepts[table.concept];
     let canonical_module = cx.graph.modules[table.canonical_module]
         .name
         .as_deref()
@@ -95,7 +94,6 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             edits,
         });
         finding.notes.push(canonical_note.clone());
-        let _ = concept;
         out.push(finding);
     }
 }

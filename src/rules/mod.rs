@@ -278,13 +278,12 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
             .is_ignored(Path::new(&finding.path), finding.rule.code())
     });
     let mut findings = unused_suppression::apply(cx, findings, &enabled);
-    sort(cx.graph, &mut findings);
+    sort(&mut findings);
     findings
 }
 
 /// By path, then position, then code.
-fn sort(graph: &Graph, findings: &mut [Finding]) {
-    let _ = graph;
+fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.path, a.span.start, a.rule, a.span.end, &a.message).cmp(&(
             &b.path,
