@@ -8,8 +8,9 @@
 //! - some names are other objects: the concept's name is cut out of the statement, and a
 //!   new statement for it goes on the next line, at the same indentation.
 //!
-//! At module level, when the file already has a plain `from <canonical module> import ...`,
-//! the name joins that statement instead of a new one (or nothing is added when it already
+//! At module level, when the file already has a plain `from <canonical module> import ...`
+//! (before the statement, or after it with no mention of the name in between), the name
+//! joins that statement instead of a new one (or nothing is added when it already
 //! binds the same local name), and a statement left empty is deleted with its line.
 
 use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span};
@@ -58,8 +59,17 @@ pub fn move_names(
     // An existing plain import from the canonical module, at module level, to join.
     let existing = plain_module_level
         .then(|| {
+            // One that comes later only when nothing between the two statements mentions a
+            // moving name: a use there must still find it bound.
             facts.imports.iter().enumerate().find(|(index, other)| {
                 *index != import
+                    && (other.span.end <= statement.span.start
+                        || !locals.iter().any(|local| {
+                            mentions(
+                                &text[statement.span.end as usize..other.span.start as usize],
+                                local,
+                            )
+                        }))
                     && other.kind == ImportKind::From
                     && other.level == 0
                     && other.module == canonical_module
@@ -88,7 +98,10 @@ pub fn move_names(
                 .map(|(&index, _)| written(index))
                 .collect();
             if !missing.is_empty() {
-                let last = other.names.last().expect("a from-import names something");
+                let last = other
+                    .names
+                    .last()
+                    .ok_or("the canonical import names nothing")?;
                 edits.push(Edit {
                     span: Span::new(last.span.end as usize, last.span.end as usize),
                     content: format!(", {}", missing.join(", ")),
@@ -155,6 +168,17 @@ pub fn move_names(
     }
     edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
     Ok(edits)
+}
+
+/// Does `text` contain `name` as a whole identifier (in code, a string or a comment alike:
+/// erring on the side of "yes")?
+fn mentions(text: &[u8], name: &str) -> bool {
+    let is_identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    memchr::memmem::find_iter(text, name.as_bytes()).any(|at| {
+        let before = at.checked_sub(1).map(|i| text[i]);
+        let after = text.get(at + name.len()).copied();
+        !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
+    })
 }
 
 /// Deletes a statement with its whole line(s), when nothing else shares them.
