@@ -143,11 +143,10 @@ pub fn move_names(
             if !indent.trim().is_empty() {
                 return Err("the statement shares its line with other code");
             }
+            // Blanks and a comment may follow the statement on its line; code may not.
             let end = line_end(text, statement.span.end as usize);
-            if !text[statement.span.end as usize..end]
-                .iter()
-                .all(|b| b.is_ascii_whitespace())
-            {
+            let rest = text[statement.span.end as usize..end].trim_ascii_start();
+            if !rest.is_empty() && !rest.starts_with(b"#") {
                 return Err("the statement shares its line with other code");
             }
             let newline = newline_of(text);

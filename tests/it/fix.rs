@@ -60,7 +60,7 @@ fn the_rewrites_as_a_diff() {
     );
     out.assert_clean_exit(1);
     assert!(
-        out.stderr.contains("Would fix 15 findings in 15 files."),
+        out.stderr.contains("Would fix 16 findings in 16 files."),
         "{}",
         out.stderr
     );
@@ -80,7 +80,7 @@ fn fixing_converges_keeps_bytes_and_parses() {
     let out = run(dir.path(), &["fix", "--no-cache", "--format", "json"]);
     out.assert_clean_exit(1);
     assert!(
-        out.stderr.contains("Fixed 15 findings in 15 files."),
+        out.stderr.contains("Fixed 16 findings in 16 files."),
         "{}",
         out.stderr
     );
