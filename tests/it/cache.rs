@@ -173,3 +173,44 @@ fn an_unwritable_cache_directory_is_not_an_error() {
     fs::write(dir.path().join(".ssot_cache"), "in the way").expect("write");
     assert_eq!(check(dir.path(), &[]), expected);
 }
+
+/// One changed file goes into `facts.delta`, the base stays as it was; many changes fold
+/// everything back into one base. A damaged delta is ignored like a damaged base.
+#[test]
+fn a_few_changes_go_to_the_delta_and_many_fold_into_the_base() {
+    let dir = repo();
+    for index in 0..30 {
+        fs::write(
+            dir.path().join(format!("app/module_{index}.py")),
+            format!("from app.websocket_manager import WebSocketManager\nVALUE = {index}\n"),
+        )
+        .expect("write");
+    }
+    check(dir.path(), &[]);
+    let base = fs::read(cache_file(dir.path())).expect("base");
+    let delta = dir.path().join(".ssot_cache/facts.delta");
+    assert!(!delta.exists());
+
+    fs::write(dir.path().join("app/module_3.py"), "VALUE = 'changed'\n").expect("edit");
+    assert_eq!(check(dir.path(), &[]), check(dir.path(), &["--no-cache"]));
+    assert!(delta.is_file(), "one change goes to the delta");
+    assert_eq!(
+        fs::read(cache_file(dir.path())).expect("base"),
+        base,
+        "the base is untouched"
+    );
+
+    fs::write(&delta, b"garbage").expect("damage the delta");
+    assert_eq!(check(dir.path(), &[]), check(dir.path(), &["--no-cache"]));
+
+    for index in 0..30 {
+        fs::write(
+            dir.path().join(format!("app/module_{index}.py")),
+            format!("VALUE = {}\n", index * 2),
+        )
+        .expect("edit");
+    }
+    assert_eq!(check(dir.path(), &[]), check(dir.path(), &["--no-cache"]));
+    assert!(!delta.exists(), "many changes fold into a new base");
+    assert_ne!(fs::read(cache_file(dir.path())).expect("base"), base);
+}
