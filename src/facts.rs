@@ -228,6 +228,24 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// The offset where the line holding `offset` starts (after `\n`, `\r\n` or a lone `\r`).
+pub fn line_start(text: &[u8], offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |at| at + 1)
+}
+
+/// The offset of the line ending after `offset` (the text's end when there is none).
+pub fn line_end(text: &[u8], offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text[offset..]
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map_or(text.len(), |at| offset + at)
+}
+
 /// Byte offset to (line, column) conversion; lines and columns are 1-based, columns count
 /// characters. `\n`, `\r\n` and a lone `\r` each end a line, as in CPython.
 #[derive(Clone, Debug)]

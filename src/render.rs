@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::concept::ConceptTable;
 use crate::config::Settings;
-use crate::facts::LineIndex;
+use crate::facts::{LineIndex, line_end, line_start};
 use crate::graph::Graph;
 use crate::rules::{Finding, Fix, Rule};
 
@@ -381,20 +381,4 @@ fn json_fix<'a>(positions: &mut Positions, finding: &Finding, fix: &'a Fix) -> J
         applicability: fix.applicability,
         edits,
     }
-}
-
-fn line_start(text: &[u8], offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text[..offset]
-        .iter()
-        .rposition(|&b| b == b'\n' || b == b'\r')
-        .map_or(0, |at| at + 1)
-}
-
-fn line_end(text: &[u8], offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text[offset..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map_or(text.len(), |at| offset + at)
 }

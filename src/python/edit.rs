@@ -13,7 +13,7 @@
 //! joins that statement instead of a new one (or nothing is added when it already
 //! binds the same local name), and a statement left empty is deleted with its line.
 
-use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span};
+use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span, line_end, line_start};
 use crate::rules::Edit;
 
 /// The edits that move the names `moving` (all in the statement `facts.imports[import]`)
@@ -312,20 +312,6 @@ fn skip_blanks(text: &[u8], mut at: usize, end: usize) -> usize {
         at += 1;
     }
     at
-}
-
-fn line_start(text: &[u8], offset: usize) -> usize {
-    text[..offset]
-        .iter()
-        .rposition(|&b| b == b'\n' || b == b'\r')
-        .map_or(0, |at| at + 1)
-}
-
-fn line_end(text: &[u8], offset: usize) -> usize {
-    text[offset..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map_or(text.len(), |at| offset + at)
 }
 
 /// The start of the line after the line end at `end` (`\n`, `\r\n` or `\r`).
