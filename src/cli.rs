@@ -44,6 +44,9 @@ enum Command {
     Check(CheckArgs),
     /// Apply the fixes (same as `check --fix`), then report what is left as `check` does.
     Fix(CheckArgs),
+    /// Write the baseline: every finding of today, accepted, so that `check` reports only new
+    /// ones. Run it again to shrink the baseline once findings are fixed.
+    Baseline(BaselineArgs),
     /// Print a rule's documentation (`explain SSOT002`), or list every rule.
     Explain {
         /// A rule code (`SSOT002`) or name (`indirect-import`); none lists every rule.
@@ -68,9 +71,9 @@ pub const REFERENCE_MODULE: &str = include_str!("../reference/websocket_manager.
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// The repository, or a directory or file inside it to limit the report to (the graph
-    /// is always built from the whole repository).
-    path: Option<PathBuf>,
+    /// The repository, or directories and files inside it to limit the report to (the graph
+    /// is always built from the whole repository; ssot.toml is found from the first one).
+    paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
     /// Only these rules: codes or code prefixes, comma-separated (`SSOT001,SSOT002`, `SSOT00`).
@@ -91,6 +94,35 @@ struct CheckArgs {
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
     #[arg(long)]
     diff: bool,
+    /// Report only findings not in this baseline file (default: `[project] baseline`).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    baseline: Option<PathBuf>,
+    /// Report every finding, ignoring `[project] baseline`.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Fail when baseline entries match nothing any more (fixed since): the baseline must
+    /// be rewritten to shrink, so it only ever ratchets down.
+    #[arg(long)]
+    strict_baseline: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct BaselineArgs {
+    /// The repository (or a directory inside it); the baseline always covers all of it.
+    path: Option<PathBuf>,
+    /// Write the baseline here (default: `[project] baseline`, else `ssot-baseline.json` in
+    /// the repository root).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Only these rules: codes or code prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Vec<String>,
+    /// Not these rules: codes or code prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+    /// Do not read or write the fact cache (`.ssot_cache/`).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,6 +133,12 @@ enum CheckFormat {
     Concise,
     /// Versioned JSON (see docs/check-format.md).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps).
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    /// JUnit XML, one test case per finding.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -147,8 +185,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             args.fix = true;
             check(cli.config.as_deref(), cli.threads, args)
         }
+        Command::Baseline(args) => baseline(cli.config.as_deref(), cli.threads, args),
         Command::Graph { path, format } => {
-            let (settings, prefix) = settings(cli.config.as_deref(), path.as_deref())?;
+            let (settings, prefixes) = settings(cli.config.as_deref(), path.as_slice())?;
+            let prefix = prefixes.into_iter().next().unwrap_or_default();
             let graph = build_graph(&settings, cli.threads, false);
             report_skipped(&graph);
             // Buffered: the JSON serialiser writes a few bytes at a time, and a line-buffered
@@ -279,11 +319,20 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     selection
         .validate()
         .map_err(|message| Failure(format!("error: {message}")))?;
-    let (settings, prefix) = settings(config, args.path.as_deref())?;
+    let (settings, prefixes) = settings(config, &args.paths)?;
+    let scope = Scope(prefixes);
+    let baseline = load_baseline(&settings, &args)?;
     let graph = build_graph(&settings, threads, !args.no_cache);
     report_skipped(&graph);
     if args.fix || args.diff || args.unsafe_fixes {
-        return fix(graph, &settings, &selection, &args, &prefix);
+        return fix(
+            graph,
+            &settings,
+            &selection,
+            &args,
+            &scope,
+            baseline.as_ref(),
+        );
     }
     let mut timer = Timer::new();
     let tables = concept::build(&graph, &settings.concepts)
@@ -295,27 +344,208 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         tables: &tables,
     };
     let mut findings = rules::check(&cx, &selection);
-    findings.retain(|finding| crate::graph::under(&finding.path, &prefix));
+    findings.retain(|finding| scope.contains(&finding.path));
+    let matched = baseline.as_ref().map(|(path, baseline)| {
+        let (fresh, matched) = apply_baseline(
+            baseline,
+            &graph,
+            &settings,
+            findings_take(&mut findings),
+            &scope,
+            &selection,
+        );
+        findings = fresh;
+        render::BaselineStatus {
+            path: path.clone(),
+            accepted: matched.accepted,
+            stale: matched.stale,
+        }
+    });
     timer.lap("rules");
-    let summary = render::summary(&graph, &settings, &tables, &findings);
+    let mut summary = render::summary(&graph, &settings, &tables, &findings);
+    summary.baseline = matched.clone();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
-    let written = match args.format {
-        CheckFormat::Human => render::human(&mut out, &graph, &findings)
-            .and_then(|()| render::human_summary(&mut out, &summary)),
-        CheckFormat::Concise => render::concise(&mut out, &graph, &findings),
-        CheckFormat::Json => render::json(&mut out, &graph, &settings, &findings, &summary),
-    }
-    .and_then(|()| out.flush());
+    let written = report(
+        &mut out,
+        args.format,
+        &graph,
+        &settings,
+        &findings,
+        &summary,
+    );
     drop(out);
     timer.lap("output");
     std::mem::forget(graph);
-    match written {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure(format!("error: cannot write output: {error}")))
-        }
-        _ if findings.is_empty() => Ok(ExitCode::SUCCESS),
-        _ => Ok(ExitCode::from(1)),
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(Failure(format!("error: cannot write output: {error}")));
     }
+    Ok(verdict(&args, &findings, matched.as_ref(), false))
+}
+
+/// The exit code of a `check`: 1 for findings (after the baseline) and, under
+/// `--strict-baseline`, for baseline entries that match nothing any more.
+fn verdict(
+    args: &CheckArgs,
+    findings: &[rules::Finding],
+    matched: Option<&render::BaselineStatus>,
+    failed: bool,
+) -> ExitCode {
+    let stale = matched.map_or(0, |status| status.stale);
+    if matched.is_some() && args.format != CheckFormat::Human {
+        // The human summary says it on stdout; the machine formats keep stdout clean.
+        if let Some(status) = matched {
+            let _ = writeln!(anstream::stderr(), "{}", render::baseline_line(status));
+        }
+    }
+    let strict_failure = args.strict_baseline && stale > 0;
+    if strict_failure {
+        let _ = writeln!(
+            anstream::stderr(),
+            "error: --strict-baseline: {} in the baseline matched nothing; run `ssot-gardener baseline` to shrink it",
+            rules::plural(stale, "entry")
+        );
+    }
+    if failed {
+        ExitCode::from(2)
+    } else if findings.is_empty() && !strict_failure {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn findings_take(findings: &mut Vec<rules::Finding>) -> Vec<rules::Finding> {
+    std::mem::take(findings)
+}
+
+/// The baseline to compare with: `--baseline FILE`, else `[project] baseline` unless
+/// `--no-baseline`. A missing or unreadable baseline is an error (exit 2).
+fn load_baseline(
+    settings: &Settings,
+    args: &CheckArgs,
+) -> Result<Option<(String, crate::baseline::Baseline)>, Failure> {
+    // Shown as written: on the command line, or relative to the root in ssot.toml.
+    let (path, shown) = match (&args.baseline, &settings.baseline) {
+        _ if args.no_baseline => return Ok(None),
+        (Some(path), _) => (path.clone(), path.display().to_string()),
+        (None, Some(path)) => (settings.root.join(path), path.display().to_string()),
+        (None, None) => {
+            if args.strict_baseline {
+                return Err(Failure(
+                    "error: --strict-baseline needs a baseline: `--baseline FILE` or `[project] baseline`"
+                        .to_string(),
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    let baseline = crate::baseline::Baseline::read(&path)
+        .map_err(|why| Failure(format!("error: baseline `{shown}` {why}")))?;
+    Ok(Some((shown, baseline)))
+}
+
+/// Drops the findings the baseline accepts; entries count as stale only for the paths and
+/// rules this run looked at.
+fn apply_baseline(
+    baseline: &crate::baseline::Baseline,
+    graph: &Graph,
+    settings: &Settings,
+    findings: Vec<rules::Finding>,
+    scope: &Scope,
+    selection: &Selection,
+) -> (Vec<rules::Finding>, crate::baseline::Matched) {
+    baseline.filter(graph, settings, findings, &|entry| {
+        scope.contains(&entry.path)
+            && Rule::find(&entry.rule).is_some_and(|rule| selection.enabled(rule))
+    })
+}
+
+/// `ssot-gardener baseline`: every finding of the whole repository, written sorted.
+fn baseline(
+    config: Option<&Path>,
+    threads: usize,
+    args: BaselineArgs,
+) -> Result<ExitCode, Failure> {
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    selection
+        .validate()
+        .map_err(|message| Failure(format!("error: {message}")))?;
+    let (settings, _) = settings(config, args.path.as_slice())?;
+    let path = match (&args.baseline, &settings.baseline) {
+        (Some(path), _) => path.clone(),
+        (None, Some(path)) => settings.root.join(path),
+        (None, None) => settings.root.join("ssot-baseline.json"),
+    };
+    let graph = build_graph(&settings, threads, !args.no_cache);
+    report_skipped(&graph);
+    let tables = concept::build(&graph, &settings.concepts)
+        .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
+    let cx = rules::Context {
+        graph: &graph,
+        settings: &settings,
+        tables: &tables,
+    };
+    let findings = rules::check(&cx, &selection);
+    let baseline = crate::baseline::Baseline::from_findings(&graph, &settings, &findings);
+    let files: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .map(|finding| finding.path.as_str())
+        .collect();
+    write_atomic(&path, baseline.to_json().as_bytes())
+        .map_err(|error| Failure(format!("error: cannot write `{}`: {error}", path.display())))?;
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(
+        err,
+        "wrote {}: {} in {}",
+        path.display(),
+        rules::plural(findings.len(), "finding"),
+        rules::plural(files.len(), "file")
+    );
+    if settings.baseline.is_none() && args.baseline.is_none() {
+        let _ = writeln!(
+            err,
+            "hint: add `baseline = \"ssot-baseline.json\"` to `[project]` in ssot.toml so that `check` uses it"
+        );
+    }
+    std::mem::forget(graph);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The paths a run reports on: `/`-separated prefixes relative to the repository root; none
+/// means the whole repository.
+struct Scope(Vec<String>);
+
+impl Scope {
+    fn contains(&self, path: &str) -> bool {
+        self.0.is_empty()
+            || self
+                .0
+                .iter()
+                .any(|prefix| crate::graph::under(path, prefix))
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
 }
 
 /// `fix` and `check --fix/--diff`: the fix loop, then the files written (or the diff shown),
@@ -325,10 +555,13 @@ fn fix(
     settings: &Settings,
     selection: &Selection,
     args: &CheckArgs,
-    prefix: &str,
+    scope: &Scope,
+    baseline: Option<&(String, crate::baseline::Baseline)>,
 ) -> Result<ExitCode, Failure> {
-    let outcome = crate::fix::fix(graph, settings, selection, args.unsafe_fixes, prefix)
-        .map_err(|errors| Failure(canonical_errors(settings, &errors)))?;
+    let outcome = crate::fix::fix(graph, settings, selection, args.unsafe_fixes, &|path| {
+        scope.contains(path)
+    })
+    .map_err(|errors| Failure(canonical_errors(settings, &errors)))?;
     let mut err = anstream::stderr().lock();
     for (path, reason) in &outcome.failures {
         let _ = writeln!(err, "error: {path}: {reason}");
@@ -389,27 +622,61 @@ fn fix(
     );
     drop(err);
     let mut findings = outcome.findings;
-    findings.retain(|finding| crate::graph::under(&finding.path, prefix));
-    let summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
-    let shown = match args.format {
-        CheckFormat::Human => render::human(&mut out, &outcome.graph, &findings)
-            .and_then(|()| render::human_summary(&mut out, &summary)),
-        CheckFormat::Concise => render::concise(&mut out, &outcome.graph, &findings),
-        CheckFormat::Json => render::json(&mut out, &outcome.graph, settings, &findings, &summary),
-    }
-    .and_then(|()| out.flush());
+    findings.retain(|finding| scope.contains(&finding.path));
+    let matched = baseline.map(|(path, baseline)| {
+        let (fresh, matched) = apply_baseline(
+            baseline,
+            &outcome.graph,
+            settings,
+            findings_take(&mut findings),
+            scope,
+            selection,
+        );
+        findings = fresh;
+        render::BaselineStatus {
+            path: path.clone(),
+            accepted: matched.accepted,
+            stale: matched.stale,
+        }
+    });
+    let mut summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
+    summary.baseline = matched.clone();
+    let shown = report(
+        &mut out,
+        args.format,
+        &outcome.graph,
+        settings,
+        &findings,
+        &summary,
+    );
     if let Err(error) = shown
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(Failure(format!("error: cannot write output: {error}")));
     }
-    Ok(if failed {
-        ExitCode::from(2)
-    } else if findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(verdict(args, &findings, matched.as_ref(), failed))
+}
+
+/// The findings in the chosen format, flushed.
+fn report(
+    out: &mut impl Write,
+    format: CheckFormat,
+    graph: &Graph,
+    settings: &Settings,
+    findings: &[rules::Finding],
+    summary: &render::Summary,
+) -> std::io::Result<()> {
+    match format {
+        CheckFormat::Human => {
+            render::human(out, graph, findings).and_then(|()| render::human_summary(out, summary))
+        }
+        CheckFormat::Concise => render::concise(out, graph, findings),
+        CheckFormat::Json => render::json(out, graph, settings, findings, summary),
+        CheckFormat::Sarif => render::sarif(out, graph, settings, findings),
+        CheckFormat::Github => render::github(out, graph, findings),
+        CheckFormat::Junit => render::junit(out, graph, findings),
+    }
+    .and_then(|()| out.flush())
 }
 
 /// Replaces `path` (whose content was `original` when read) by `fixed`: a temporary file in the
@@ -524,17 +791,21 @@ impl Timer {
 /// `path` relative to the repository root (empty for the whole repository).
 fn settings(
     config_path: Option<&Path>,
-    path: Option<&Path>,
-) -> Result<(Settings, String), Failure> {
+    paths: &[PathBuf],
+) -> Result<(Settings, Vec<String>), Failure> {
     let cwd = std::env::current_dir()
         .map_err(|error| Failure(format!("error: no working directory: {error}")))?;
-    let target = path.map_or_else(|| cwd.clone(), |path| cwd.join(path));
-    if !target.exists() {
-        return Err(Failure(format!(
-            "error: `{}` does not exist",
-            path.unwrap_or(&target).display()
-        )));
+    for path in paths {
+        if !cwd.join(path).exists() {
+            return Err(Failure(format!(
+                "error: `{}` does not exist",
+                path.display()
+            )));
+        }
     }
+    let target = paths
+        .first()
+        .map_or_else(|| cwd.clone(), |path| cwd.join(path));
     let config_file = match config_path {
         Some(file) => {
             if !file.is_file() {
@@ -563,16 +834,23 @@ fn settings(
     let canonical =
         |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let root = canonical(&settings.root);
-    let target = canonical(&target);
-    let Ok(inside) = target.strip_prefix(&root) else {
-        return Err(Failure(format!(
-            "error: `{}` is outside the repository root `{}`",
-            target.display(),
-            root.display()
-        )));
-    };
-    let prefix = walk::relative_path(Path::new(""), inside);
-    Ok((settings, prefix))
+    let mut prefixes = Vec::with_capacity(paths.len());
+    for path in paths {
+        let target = canonical(&cwd.join(path));
+        let Ok(inside) = target.strip_prefix(&root) else {
+            return Err(Failure(format!(
+                "error: `{}` is outside the repository root `{}`",
+                target.display(),
+                root.display()
+            )));
+        };
+        prefixes.push(walk::relative_path(Path::new(""), inside));
+    }
+    if prefixes.iter().any(String::is_empty) {
+        // One of them is the whole repository.
+        prefixes.clear();
+    }
+    Ok((settings, prefixes))
 }
 
 fn report_skipped(graph: &Graph) {

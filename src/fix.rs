@@ -30,13 +30,13 @@ pub struct Outcome {
     pub failures: Vec<(String, String)>,
 }
 
-/// Runs the fix loop over `graph`; only files under `prefix` are changed.
+/// Runs the fix loop over `graph`; only files whose path is `in_scope` are changed.
 pub fn fix(
     mut graph: Graph,
     settings: &Settings,
     selection: &Selection,
     unsafe_fixes: bool,
-    prefix: &str,
+    in_scope: &dyn Fn(&str) -> bool,
 ) -> Result<Outcome, Vec<CanonicalError>> {
     let mut originals: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
     let mut failed: BTreeSet<usize> = BTreeSet::new();
@@ -63,7 +63,7 @@ pub fn fix(
             if wanted
                 && !fix.edits.is_empty()
                 && !failed.contains(&file)
-                && crate::graph::under(&finding.path, prefix)
+                && in_scope(&finding.path)
             {
                 per_file.entry(file).or_default().push(&fix.edits);
             }

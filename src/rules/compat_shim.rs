@@ -16,6 +16,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         };
         let module = &cx.graph.modules[shim.module];
         let mut finding = cx.finding(Rule::CompatShim, Some(table.concept), shim.module, span);
+        finding.symbol = module.name.clone().unwrap_or_default();
         let kind = if module.is_package {
             "package `__init__`"
         } else {

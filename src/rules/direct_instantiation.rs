@@ -55,6 +55,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 module_index,
                 call.callee,
             );
+            finding.symbol = callee.clone();
             finding.message = format!(
                 "`{callee}(...)` constructs the canonical `{}` outside `allowed-factories`",
                 table.canonical_name

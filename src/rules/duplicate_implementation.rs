@@ -2,7 +2,7 @@
 //! canonical module.
 
 use super::{Context, Finding, Rule};
-use crate::concept::{ConceptTable, Reason};
+use crate::concept::{ConceptTable, Reason, qualname};
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -18,6 +18,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             implementation.module,
             definition.name_span,
         );
+        finding.symbol = qualname(facts, implementation.definition);
         let what = if implementation.in_test {
             "test double"
         } else {

@@ -86,6 +86,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     module_index,
                     import.span,
                 );
+                finding.symbol = name.name.clone();
                 finding.message = format!(
                     "`{}` imported from `{}`, a duplicate implementation of `{}`",
                     name.name, duplicate.module, concept.name

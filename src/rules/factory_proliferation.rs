@@ -17,6 +17,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             module,
             definition.name_span,
         );
+        finding.symbol = qualname(facts, definition_index);
         let kind = match definition.kind {
             DefKind::Class { .. } => "factory class",
             _ => "factory",

@@ -37,6 +37,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             site.module,
             import.span,
         );
+        finding.symbol = name.name.clone();
         let written = format!("{}{}", ".".repeat(import.level as usize), import.module);
         finding.message = if target == canonical_module {
             format!(

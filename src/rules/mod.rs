@@ -37,10 +37,11 @@ pub enum Rule {
     StringReference,
     DirectInstantiation,
     UnusedSuppression,
+    BlanketSuppression,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::DuplicateImplementation,
         Rule::IndirectImport,
         Rule::DuplicateImport,
@@ -50,6 +51,7 @@ impl Rule {
         Rule::StringReference,
         Rule::DirectInstantiation,
         Rule::UnusedSuppression,
+        Rule::BlanketSuppression,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Rule {
             Rule::StringReference => "SSOT007",
             Rule::DirectInstantiation => "SSOT008",
             Rule::UnusedSuppression => "SSOT901",
+            Rule::BlanketSuppression => "SSOT902",
         }
     }
 
@@ -77,6 +80,7 @@ impl Rule {
             Rule::StringReference => "string-reference",
             Rule::DirectInstantiation => "direct-instantiation",
             Rule::UnusedSuppression => "unused-suppression",
+            Rule::BlanketSuppression => "blanket-suppression",
         }
     }
 
@@ -92,6 +96,7 @@ impl Rule {
             Rule::StringReference => include_str!("../../rules/SSOT007.md"),
             Rule::DirectInstantiation => include_str!("../../rules/SSOT008.md"),
             Rule::UnusedSuppression => include_str!("../../rules/SSOT901.md"),
+            Rule::BlanketSuppression => include_str!("../../rules/SSOT902.md"),
         }
     }
 
@@ -140,6 +145,9 @@ pub struct Finding {
     pub file: Option<usize>,
     /// The primary span; empty at 0 for a finding about a whole file.
     pub span: Span,
+    /// What the finding is about, as the baseline fingerprint names it: the imported name,
+    /// the class or factory's qualified name, the shim module, the string, the callee.
+    pub symbol: String,
     pub message: String,
     /// Shown under the caret.
     pub label: String,
@@ -198,6 +206,7 @@ impl Context<'_> {
             path: self.graph.files[file].path.clone(),
             file: Some(file),
             span,
+            symbol: String::new(),
             message: String::new(),
             label: String::new(),
             help: None,

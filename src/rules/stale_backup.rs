@@ -116,6 +116,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             path: path.to_string(),
             file,
             span: Span::default(),
+            symbol: live.clone().unwrap_or_default(),
             message: match &live {
                 Some(live) => format!("committed backup copy of `{live}`"),
                 None => "committed backup copy of a source file".to_string(),

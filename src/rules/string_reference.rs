@@ -74,6 +74,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 module_index,
                 reference.span,
             );
+            finding.symbol = value.to_string();
             finding.message = message;
             finding.label = label.to_string();
             let target = if shims.contains_key(value) {

@@ -1,14 +1,15 @@
 //! Suppression comments (`# ssot: ignore[SSOT002] reason` on the line of a finding or the
-//! line above), and SSOT901 unused-suppression: a suppression that silences nothing.
+//! line above); SSOT901 unused-suppression, a suppression that silences nothing; SSOT902
+//! blanket-suppression, a bare `# ssot: ignore` naming no code (it silences nothing).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use super::{Applicability, Context, Edit, Finding, Fix, Rule};
 use crate::facts::{LineIndex, Span, Suppression};
 
 /// Drops the findings that a suppression comment silences, then reports the suppressions
-/// that silenced nothing (when SSOT901 is enabled).
+/// that silenced nothing (when SSOT901 is enabled) and the bare ones (SSOT902).
 pub(super) fn apply(
     cx: &Context,
     findings: Vec<Finding>,
@@ -21,8 +22,10 @@ pub(super) fn apply(
             .or_insert_with(|| LineIndex::new(&cx.graph.files[file].text))
             .line(offset)
     };
-    // (file, suppression index, code or "" for a bare suppression)
+    // (file, suppression index, code)
     let mut used: HashSet<(usize, usize, &'static str)> = HashSet::new();
+    // What each bare suppression would silence if it named the codes: (file, index) -> codes.
+    let mut blanket: HashMap<(usize, usize), BTreeSet<&'static str>> = HashMap::new();
     let mut kept = Vec::with_capacity(findings.len());
     for finding in findings {
         let Some(file) = finding.file else {
@@ -43,8 +46,8 @@ pub(super) fn apply(
                 continue;
             }
             if suppression.codes.is_empty() {
-                used.insert((file, index, ""));
-                silenced = true;
+                // A bare suppression silences nothing: SSOT902 asks for the codes.
+                blanket.entry((file, index)).or_default().insert(code);
             } else if suppression
                 .codes
                 .iter()
@@ -58,32 +61,43 @@ pub(super) fn apply(
             kept.push(finding);
         }
     }
-    if !enabled(Rule::UnusedSuppression) {
-        return kept;
-    }
+    let unused_on = enabled(Rule::UnusedSuppression);
+    let blanket_on = enabled(Rule::BlanketSuppression);
     for (file_index, file) in cx.graph.files.iter().enumerate() {
-        if file.facts.suppressions.is_empty()
-            || cx
-                .settings
-                .is_ignored(Path::new(&file.path), Rule::UnusedSuppression.code())
-        {
+        if file.facts.suppressions.is_empty() {
             continue;
         }
+        let reported = |rule: Rule| {
+            let on = if rule == Rule::UnusedSuppression {
+                unused_on
+            } else {
+                blanket_on
+            };
+            on && !cx.settings.is_ignored(Path::new(&file.path), rule.code())
+        };
         for (index, suppression) in file.facts.suppressions.iter().enumerate() {
+            if suppression.codes.is_empty() {
+                if reported(Rule::BlanketSuppression) {
+                    let codes = blanket.get(&(file_index, index));
+                    kept.push(blanket_finding(cx, file_index, suppression, codes));
+                }
+                continue;
+            }
+            if !reported(Rule::UnusedSuppression) {
+                continue;
+            }
             let mut unused = Vec::new();
             let mut unknown = Vec::new();
-            if suppression.codes.is_empty() {
-                if !used.contains(&(file_index, index, "")) {
-                    unused.push(String::new());
-                }
-            } else {
+            {
                 for code in &suppression.codes {
                     match Rule::find(code) {
                         None => unknown.push(code.clone()),
                         // Nothing to silence where the rule does not run.
                         Some(rule)
-                            if rule == Rule::UnusedSuppression
-                                || !enabled(rule)
+                            if matches!(
+                                rule,
+                                Rule::UnusedSuppression | Rule::BlanketSuppression
+                            ) || !enabled(rule)
                                 || cx.settings.is_ignored(Path::new(&file.path), rule.code()) => {}
                         Some(rule) => {
                             if !used.contains(&(file_index, index, rule.code())) {
@@ -102,8 +116,6 @@ pub(super) fn apply(
                     "suppression names unknown rule {}",
                     super::quoted_list(&unknown)
                 )
-            } else if suppression.codes.is_empty() {
-                "suppression silences nothing".to_string()
             } else {
                 format!("unused suppression of {}", super::quoted_list(&unused))
             };
@@ -123,6 +135,7 @@ pub(super) fn apply(
                 path: file.path.clone(),
                 file: Some(file_index),
                 span: suppression.span,
+                symbol: String::from_utf8_lossy(&file.text[suppression.span.range()]).into_owned(),
                 message,
                 label: if all_unused {
                     "silences nothing".to_string()
@@ -143,6 +156,74 @@ pub(super) fn apply(
         }
     }
     kept
+}
+
+/// SSOT902: a bare `# ssot: ignore`. When findings sit on the lines it covers, the fix (unsafe:
+/// it silences them) names their codes; otherwise the fix (safe) removes the comment.
+fn blanket_finding(
+    cx: &Context,
+    file_index: usize,
+    suppression: &Suppression,
+    codes: Option<&BTreeSet<&'static str>>,
+) -> Finding {
+    let file = &cx.graph.files[file_index];
+    let (message, label, help, fix) = match codes {
+        Some(codes) => {
+            let list: Vec<&str> = codes.iter().copied().collect();
+            let written = format!("ssot: ignore[{}]", list.join(", "));
+            let fix = name_codes(&file.text, suppression, &list).map(|edit| Fix {
+                applicability: Applicability::Unsafe,
+                edits: vec![edit],
+            });
+            (
+                "bare `ssot: ignore` names no rule, so it silences nothing".to_string(),
+                "names no rule".to_string(),
+                format!(
+                    "name the rules it is meant to silence: `{written}` (the findings on these lines)"
+                ),
+                fix,
+            )
+        }
+        None => (
+            "bare `ssot: ignore` names no rule and has nothing to silence".to_string(),
+            "names no rule".to_string(),
+            "remove the comment, or name the rules it is meant to silence: `ssot: ignore[SSOT002]`"
+                .to_string(),
+            remove_comment(&file.text, suppression).map(|edit| Fix {
+                applicability: Applicability::Safe,
+                edits: vec![edit],
+            }),
+        ),
+    };
+    Finding {
+        rule: Rule::BlanketSuppression,
+        concept: None,
+        path: file.path.clone(),
+        file: Some(file_index),
+        span: suppression.span,
+        symbol: String::from_utf8_lossy(&file.text[suppression.span.range()]).into_owned(),
+        message,
+        label,
+        help: Some(help),
+        notes: Vec::new(),
+        fix,
+    }
+}
+
+/// `ssot: ignore` (or `ssot: ignore[]`) → `ssot: ignore[SSOT002, SSOT003]`.
+fn name_codes(text: &[u8], suppression: &Suppression, codes: &[&str]) -> Option<Edit> {
+    let comment = &text[suppression.span.range()];
+    let at = memchr::memmem::find(comment, b"ignore")? + b"ignore".len();
+    let mut end = at;
+    if comment.get(at) == Some(&b'[') {
+        // Empty or unclosed brackets: replaced when closed on this comment.
+        end = at + comment[at..].iter().position(|&b| b == b']')? + 1;
+    }
+    let start = suppression.span.start as usize;
+    Some(Edit {
+        span: Span::new(start + at, start + end),
+        content: format!("[{}]", codes.join(", ")),
+    })
 }
 
 /// Deletes a suppression comment (and the blanks before it); a comment alone on its line

@@ -292,22 +292,6 @@ fn unsafe_fixes_on_the_demo() {
     assert_demo_tests_pass(dir.path());
 }
 
-/// SSOT901's fix removes a suppression that silences nothing (its line, when the comment is
-/// alone on it) and keeps the used ones.
-#[test]
-fn unused_suppressions_are_removed() {
-    let dir = copy_fixture("fixtures/check/suppression");
-    run(dir.path(), &["fix", "--no-cache"]).assert_clean_exit(0);
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app/factories.py")).expect("read"),
-        "# ssot: ignore[SSOT004] removed with the legacy API\ndef create_websocket_manager():\n    return None\n\n\nx = 1\ny = 2\nz = 3\n"
-    );
-    assert_eq!(
-        fs::read_to_string(dir.path().join("app/legacy.py")).expect("read"),
-        fs::read_to_string(fixture("fixtures/check/suppression/app/legacy.py")).expect("read")
-    );
-}
-
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);
 

@@ -1,4 +1,5 @@
 mod bad_input;
+mod baseline;
 mod cache;
 mod check;
 mod config;
@@ -6,6 +7,7 @@ mod differential;
 mod dogfood;
 mod facts;
 mod fix;
+mod formats;
 mod graph;
 mod reference;
 mod rules_doc;

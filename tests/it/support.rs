@@ -222,3 +222,21 @@ pub fn verdicts(graph: &Value, path: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// Copies the directory `from` (files and subdirectories) to `to`, which is created.
+pub fn copy_dir(from: &Path, to: &Path) {
+    let mut pending = vec![from.to_path_buf()];
+    std::fs::create_dir_all(to).expect("mkdir");
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("read directory") {
+            let path = entry.expect("entry").path();
+            let target = to.join(path.strip_prefix(from).expect("inside"));
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).expect("mkdir");
+                pending.push(path);
+            } else {
+                std::fs::copy(&path, &target).expect("copy");
+            }
+        }
+    }
+}

@@ -1,8 +1,17 @@
-//! Findings to text: `human` (snippets with carets), `concise` (one line each) and `json`
-//! (versioned, documented in `docs/check-format.md`), plus the summary and burn-down.
+//! Findings to text: `human` (snippets with carets), `concise` (one line each), `json`
+//! (versioned, documented in `docs/check-format.md`), `sarif`, `github` and `junit`, plus the
+//! summary and burn-down.
 //!
 //! Colours are decided by the caller's stream (`anstream` strips them when the output is not
 //! a terminal or `NO_COLOR` is set); this module always writes styled text for `human`.
+
+mod github;
+mod junit;
+mod sarif;
+
+pub use github::github;
+pub use junit::junit;
+pub use sarif::sarif;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
@@ -82,6 +91,37 @@ pub struct Summary {
     pub files: usize,
     pub skipped: usize,
     pub concepts: Vec<BurnDown>,
+    /// Set when findings were compared with a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineStatus>,
+}
+
+/// What the baseline did in a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselineStatus {
+    /// The baseline file, as given or configured.
+    pub path: String,
+    /// Findings in the baseline, not reported.
+    pub accepted: usize,
+    /// Baseline entries that matched nothing (fixed since): the baseline can shrink by this many.
+    pub stale: usize,
+}
+
+/// `Baseline ssot-baseline.json: 23 findings accepted; it can shrink by 2 ...`
+pub fn baseline_line(status: &BaselineStatus) -> String {
+    let mut line = format!(
+        "Baseline {}: {} accepted, not shown.",
+        status.path,
+        crate::rules::plural(status.accepted, "finding")
+    );
+    if status.stale > 0 {
+        line.push_str(&format!(
+            " {} fixed since: baseline can shrink by {} (run `ssot-gardener baseline`).",
+            crate::rules::plural(status.stale, "finding"),
+            status.stale
+        ));
+    }
+    line
 }
 
 /// Where a concept stands: how many import statements use the canonical path, and what is
@@ -145,6 +185,7 @@ pub fn summary(
         files: graph.files.len(),
         skipped: graph.skipped.len(),
         concepts,
+        baseline: None,
     }
 }
 
@@ -226,9 +267,18 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
 
 /// The text after a human run: findings per rule and each concept's burn-down.
 pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> {
+    let new = if summary.baseline.is_some() {
+        "new "
+    } else {
+        ""
+    };
     if summary.findings == 0 {
         let files = crate::rules::plural(summary.files, "file");
-        writeln!(out, "All checks passed ({files}).")?;
+        if summary.baseline.is_some() {
+            writeln!(out, "No new findings ({files}).")?;
+        } else {
+            writeln!(out, "All checks passed ({files}).")?;
+        }
     } else {
         let rules: Vec<String> = summary
             .by_rule
@@ -245,7 +295,7 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
         };
         writeln!(
             out,
-            "Found {} {noun} in {}: {}.",
+            "Found {} {new}{noun} in {}: {}.",
             summary.findings,
             crate::rules::plural(summary.files, "file"),
             rules.join(", ")
@@ -265,6 +315,9 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
             concept.duplicates,
             concept.factories
         )?;
+    }
+    if let Some(status) = &summary.baseline {
+        writeln!(out, "{}", baseline_line(status))?;
     }
     if summary.skipped > 0 {
         writeln!(
@@ -296,6 +349,7 @@ struct JsonFinding<'a> {
     message: &'a str,
     help: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
@@ -342,6 +396,7 @@ pub fn json(
                     .fix
                     .as_ref()
                     .map(|fix| json_fix(&mut positions, finding, fix)),
+                fingerprint: crate::baseline::fingerprint(graph, settings, finding),
             }
         })
         .collect();
