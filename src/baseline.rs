@@ -179,22 +179,36 @@ impl Baseline {
                 _ => fresh.push(finding),
             }
         }
-        let stale = self
+        // The entries left over, with how many of each: fixed since the baseline was written.
+        let fixed = self
             .findings
             .iter()
             .filter(|entry| in_scope(entry))
-            .map(|entry| left[entry.fingerprint.as_str()])
-            .sum();
-        (fresh, Matched { accepted, stale })
+            .filter_map(|entry| {
+                let count = left.get(entry.fingerprint.as_str()).copied().unwrap_or(0);
+                (count > 0).then(|| Entry {
+                    count,
+                    ..entry.clone()
+                })
+            })
+            .collect();
+        (fresh, Matched { accepted, fixed })
     }
 }
 
 /// What a baseline accepted in a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Matched {
     /// Findings the baseline accepted, not reported.
     pub accepted: usize,
-    /// Baseline entries (counting duplicates) that matched no finding: fixed since, so the
-    /// baseline can shrink by this many.
-    pub stale: usize,
+    /// Baseline entries that matched no finding (fixed since), in file order, each with how
+    /// many of its findings are gone.
+    pub fixed: Vec<Entry>,
+}
+
+impl Matched {
+    /// How much the baseline can shrink: the findings it accepts that are gone.
+    pub fn stale(&self) -> usize {
+        self.fixed.iter().map(|entry| entry.count).sum()
+    }
 }

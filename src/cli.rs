@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -342,6 +344,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         graph: &graph,
         settings: &settings,
         tables: &tables,
+        unsafe_fixes: false,
     };
     let mut findings = rules::check(&cx, &selection);
     findings.retain(|finding| scope.contains(&finding.path));
@@ -355,11 +358,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
             &selection,
         );
         findings = fresh;
-        render::BaselineStatus {
-            path: path.clone(),
-            accepted: matched.accepted,
-            stale: matched.stale,
-        }
+        render::BaselineStatus::new(path.clone(), matched)
     });
     timer.lap("rules");
     let mut summary = render::summary(&graph, &settings, &tables, &findings);
@@ -489,6 +488,7 @@ fn baseline(
         graph: &graph,
         settings: &settings,
         tables: &tables,
+        unsafe_fixes: false,
     };
     let findings = rules::check(&cx, &selection);
     let baseline = crate::baseline::Baseline::from_findings(&graph, &settings, &findings);
@@ -602,8 +602,19 @@ fn fix(
             ExitCode::from(1)
         });
     }
+    // Ctrl-C (SIGINT) or SIGTERM while files are written stops between two files: each file
+    // is then old or new, and no temporary is left (SIGKILL can still leave one, never a
+    // half-written file). Before this point nothing is on disk and the default handling stands.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let hooks: Vec<_> = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+        .into_iter()
+        .filter_map(|signal| signal_hook::flag::register(signal, Arc::clone(&interrupted)).ok())
+        .collect();
     let mut written = 0;
     for &(file, original) in &changed {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
         let source = &outcome.graph.files[file];
         let path = settings.root.join(&source.path);
         match write_fixed(&path, original, &source.text) {
@@ -613,6 +624,19 @@ fn fix(
                 let _ = writeln!(err, "error: {}: {reason}", source.path);
             }
         }
+    }
+    for hook in hooks {
+        signal_hook::low_level::unregister(hook);
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        let _ = writeln!(
+            err,
+            "Interrupted: wrote {} of {}; the others are unchanged.",
+            written,
+            rules::plural(changed.len(), "changed file")
+        );
+        // 128 + SIGINT, as a shell reports a run stopped by Ctrl-C.
+        return Ok(ExitCode::from(130));
     }
     let _ = writeln!(
         err,
@@ -633,11 +657,7 @@ fn fix(
             selection,
         );
         findings = fresh;
-        render::BaselineStatus {
-            path: path.clone(),
-            accepted: matched.accepted,
-            stale: matched.stale,
-        }
+        render::BaselineStatus::new(path.clone(), matched)
     });
     let mut summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
     summary.baseline = matched.clone();
@@ -681,7 +701,8 @@ fn report(
 
 /// Replaces `path` (whose content was `original` when read) by `fixed`: a temporary file in the
 /// same directory with the same permissions, then a rename, so an interrupted run leaves the
-/// old file or the new one. A file changed on disk since it was read is left alone.
+/// old file or the new one (the caller holds Ctrl-C between files, so no temporary is left).
+/// A file changed on disk since it was read is left alone.
 fn write_fixed(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), String> {
     let now = std::fs::read(path).map_err(|error| format!("cannot read it again: {error}"))?;
     if now != original {

@@ -409,7 +409,27 @@ fn shims(
     for (module_index, module) in graph.modules.iter().enumerate() {
         let facts = &graph.files[module.file].facts;
         for (import_index, import) in facts.imports.iter().enumerate() {
-            if import.kind != ImportKind::From {
+            if import.kind == ImportKind::Module {
+                // `import a.compat as m` then `m.WebSocketManager`: an importer through the
+                // shim too, though the statement names no class.
+                let text = &graph.files[module.file].text;
+                for name in &import.names {
+                    let Some(&target) = graph.by_name.get(&name.name) else {
+                        continue;
+                    };
+                    let Some(shim_names) = by_module.get(&target) else {
+                        continue;
+                    };
+                    let prefix = name.alias.as_deref().unwrap_or(&name.name);
+                    if target != module_index
+                        && attribute_uses(facts, text, prefix).any(|used| shim_names.contains(used))
+                    {
+                        importers
+                            .entry(target)
+                            .or_default()
+                            .push((module_index, import_index));
+                    }
+                }
                 continue;
             }
             let Some(target) = query.import_target(module_index, import) else {
@@ -513,6 +533,19 @@ fn shims(
         }
     }
     shims
+}
+
+/// The attribute names read through `prefix` in a file: `Name` for each `prefix.Name...`.
+fn attribute_uses<'t>(
+    facts: &'t FileFacts,
+    text: &'t [u8],
+    prefix: &'t str,
+) -> impl Iterator<Item = &'t str> {
+    facts.attributes.iter().filter_map(move |attribute| {
+        let written = std::str::from_utf8(&text[attribute.span.range()]).ok()?;
+        let rest = written.strip_prefix(prefix)?.strip_prefix('.')?;
+        rest.split('.').next()
+    })
 }
 
 /// The first module-level statement binding one of `names`: an import, an alias, or a star

@@ -44,7 +44,24 @@ pub struct FileFacts {
     /// Calls of a plain or dotted name (`f(...)`, `a.b.C(...)`), for the rules about factories
     /// and instantiation.
     pub calls: Vec<Call>,
+    /// Dotted names whose first name an import statement of the file binds (`m.Name` after
+    /// `import a.b as m`), for the rules about objects reached through a module.
+    pub attributes: Vec<Attribute>,
     pub errors: Vec<SyntaxError>,
+}
+
+/// `m.Name`, `a.b.Name.method`: a dotted name written without spaces, whose first name is not
+/// itself an attribute (`x.m.Name` gives nothing) and is bound by some import statement of the
+/// file (`import a.b as m`, `import a.b`, `from pkg import m`), in any scope. Kept small: the
+/// parts are read from the file's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    /// From the first name to the last.
+    pub span: Span,
+    /// The whole dotted name may be assigned or deleted here (`m.Name = x`, `m.Name += 1`,
+    /// `del m.Name`, `for m.Name in ...`, `with ... as m.Name`, `a, m.Name = ...`). Errs on
+    /// the side of yes: a load may be marked (`d[m.Name] = 1`), a target never goes unmarked.
+    pub target: bool,
 }
 
 /// `a.b.C(...)`: a call whose callee is a dotted name. Kept small (no strings): a file has

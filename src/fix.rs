@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::concept::{self, CanonicalError, ConceptTable};
 use crate::config::Settings;
+use crate::facts::FileFacts;
 use crate::graph::Graph;
 use crate::python;
 use crate::rules::{self, Applicability, Edit, Finding, Selection};
@@ -48,6 +49,7 @@ pub fn fix(
             graph: &graph,
             settings,
             tables: &tables,
+            unsafe_fixes,
         };
         let findings = rules::check(&cx, selection);
         let mut per_file: BTreeMap<usize, Vec<&[Edit]>> = BTreeMap::new();
@@ -60,10 +62,7 @@ pub fn fix(
                 Applicability::Unsafe => unsafe_fixes,
                 Applicability::DisplayOnly => false,
             };
-            if wanted
-                && !fix.edits.is_empty()
-                && !failed.contains(&file)
-                && in_scope(&finding.path)
+            if wanted && !fix.edits.is_empty() && !failed.contains(&file) && in_scope(&finding.path)
             {
                 per_file.entry(file).or_default().push(&fix.edits);
             }
@@ -105,9 +104,7 @@ pub fn fix(
         let mut walk = graph.into_walk();
         for (file, edits, count) in changes {
             let source = &mut walk.files[file];
-            let text = python::edit::apply(&source.text, &edits);
-            let facts = python::collect(&text);
-            if facts.errors.len() > source.facts.errors.len() {
+            let Some((text, facts)) = apply_checked(&source.text, &source.facts, &edits) else {
                 failures.push((
                     source.path.clone(),
                     "internal error: the fix would introduce a syntax error; the file is left as it was"
@@ -115,7 +112,7 @@ pub fn fix(
                 ));
                 failed.insert(file);
                 continue;
-            }
+            };
             originals
                 .entry(file)
                 .or_insert_with(|| std::mem::take(&mut source.text));
@@ -127,4 +124,58 @@ pub fn fix(
         graph = python::resolve::resolve(walk, &settings.python_roots);
     }
     unreachable!("the loop returns")
+}
+
+/// `text` with `edits` applied, and its facts; `None` when the result has more syntax errors
+/// than `before` (the facts of `text`): the guard that keeps a faulty fix from breaking code.
+fn apply_checked(text: &[u8], before: &FileFacts, edits: &[Edit]) -> Option<(Vec<u8>, FileFacts)> {
+    let fixed = python::edit::apply(text, edits);
+    let facts = python::collect(&fixed);
+    (facts.errors.len() <= before.errors.len()).then_some((fixed, facts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Span;
+
+    fn edit(start: usize, end: usize, content: &str) -> Edit {
+        Edit {
+            span: Span::new(start, end),
+            content: content.to_string(),
+        }
+    }
+
+    /// No rule is known to write a broken file, so the guard is fed a deliberately broken
+    /// edit: a fix that cuts a name out of a parenthesised import and leaves `(` unclosed.
+    #[test]
+    fn a_fix_that_breaks_the_file_is_refused() {
+        let text = b"from app.compat import (\n    helper,\n    Manager,\n)\nprint(helper)\n";
+        let before = python::collect(text);
+        assert!(before.errors.is_empty());
+        let closing = text.iter().position(|&b| b == b')').expect("a `)`");
+        let broken = [edit(closing, closing + 1, "")];
+        assert!(apply_checked(text, &before, &broken).is_none());
+        // The same cut done right passes, with the new text's facts.
+        let manager = memchr::memmem::find(text, b"    Manager,\n").expect("the name's line");
+        let (fixed, facts) =
+            apply_checked(text, &before, &[edit(manager, manager + 13, "")]).expect("accepted");
+        assert_eq!(
+            fixed,
+            b"from app.compat import (\n    helper,\n)\nprint(helper)\n"
+        );
+        assert_eq!(facts.imports[0].names.len(), 1);
+    }
+
+    /// A file that was already broken may stay as broken, no more.
+    #[test]
+    fn a_broken_file_may_stay_broken() {
+        let text = b"def f(:\n    pass\nimport os\n";
+        let before = python::collect(text);
+        assert!(!before.errors.is_empty());
+        let rename = [edit(text.len() - 3, text.len() - 1, "sys")];
+        assert!(apply_checked(text, &before, &rename).is_some());
+        let more = [edit(text.len() - 1, text.len(), "\nclass :\n")];
+        assert!(apply_checked(text, &before, &more).is_none());
+    }
 }

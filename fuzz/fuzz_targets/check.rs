@@ -57,6 +57,8 @@ fuzz_target!(|data: &[u8]| {
         graph: &graph,
         settings: &settings,
         tables: &tables,
+        // The rules offer their unsafe variants too.
+        unsafe_fixes: true,
     };
     let findings = rules::check(&cx, &rules::Selection::default());
     let summary = render::summary(&graph, &settings, &tables, &findings);
@@ -65,11 +67,21 @@ fuzz_target!(|data: &[u8]| {
     render::human_summary(&mut out, &summary).expect("render");
     render::concise(&mut out, &graph, &findings).expect("render");
     render::json(&mut out, &graph, &settings, &findings, &summary).expect("render");
+    render::sarif(&mut out, &graph, &settings, &findings).expect("render");
+    render::github(&mut out, &graph, &findings).expect("render");
+    render::junit(&mut out, &graph, &findings).expect("render");
+    // A baseline of every finding accepts every finding, and survives its own file format.
+    let baseline = ssot_gardener::baseline::Baseline::from_findings(&graph, &settings, &findings);
+    let reread: ssot_gardener::baseline::Baseline =
+        serde_json::from_str(&baseline.to_json()).expect("baseline JSON reads back");
+    let (fresh, matched) = reread.filter(&graph, &settings, findings.clone(), &|_| true);
+    assert!(fresh.is_empty(), "a baseline of every finding left some new");
+    assert_eq!((matched.accepted, matched.stale()), (findings.len(), 0));
     drop(findings);
     drop(tables);
     // The fixer, safe and unsafe fixes: never a panic, and a fixed file never gains syntax
     // errors (the loop refuses such a fix).
-    let Ok(outcome) = fix::fix(graph, &settings, &rules::Selection::default(), true, "") else {
+    let Ok(outcome) = fix::fix(graph, &settings, &rules::Selection::default(), true, &|_| true) else {
         return;
     };
     for (&file, original) in &outcome.originals {

@@ -1,10 +1,11 @@
 //! The Python fact collector: a statement scanner over the lexer's logical lines.
 //!
 //! It reads imports, class and function headers, module-level bindings, `__all__`, dotted
-//! string references and suppression comments, and tracks the block structure from
-//! indentation so every fact knows its context (scope, `try` branch, `TYPE_CHECKING`).
-//! Expressions are never parsed: a statement is classified by its first tokens, and only
-//! the statements that bind or import are read further.
+//! string references, calls, dotted names of imported names (`m.Name` after `import a as m`)
+//! and suppression comments, and tracks the block structure from indentation so every fact
+//! knows its context (scope, `try` branch, `TYPE_CHECKING`). Expressions are never parsed: a
+//! statement is classified by its first tokens, and only the statements that bind or import
+//! are read further; calls and dotted names are picked out of the tokens in one pass.
 //!
 //! Collecting never fails: unreadable statements become syntax errors and the scan goes on
 //! with the next logical line.
@@ -13,7 +14,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::lexer::{Kind, Lexer, LineStart, Token};
 use crate::facts::{
-    Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind,
+    Attribute, Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind,
     ImportedName, Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
 };
 
@@ -32,6 +33,8 @@ pub fn collect(src: &[u8]) -> FileFacts {
         pending: None,
         headers: Vec::new(),
         latin1: false,
+        imported: Vec::new(),
+        imported_filter: [0; 4],
     };
     collector.check_encoding();
     let mut lexer = Lexer::new(src);
@@ -95,52 +98,68 @@ struct Collector<'a> {
     headers: Vec<(u32, BlockKind)>,
     /// The file declares Latin-1 and is not valid UTF-8.
     latin1: bool,
+    /// The names bound by the import statements read so far (`m` of `import a.b as m`).
+    imported: Vec<String>,
+    /// A 256-bit filter of `imported` (see [`name_bit`]): most dotted names start with a
+    /// local name, rejected here without comparing strings.
+    imported_filter: [u64; 4],
+}
+
+/// A name's bit in [`Collector::imported_filter`], from its length and its first and last byte.
+fn name_bit(name: &[u8]) -> usize {
+    let (first, last) = match name {
+        [] => (0, 0),
+        [first, .., last] => (*first as usize, *last as usize),
+        [only] => (*only as usize, *only as usize),
+    };
+    (first ^ last.wrapping_mul(31) ^ name.len().wrapping_mul(131)) & 255
 }
 
 fn is_name(src: &[u8], token: &Token, word: &[u8]) -> bool {
     token.kind == Kind::Name && token.text(src) == word
 }
 
-const KEYWORDS: &[&[u8]] = &[
-    b"False",
-    b"None",
-    b"True",
-    b"and",
-    b"as",
-    b"assert",
-    b"async",
-    b"await",
-    b"break",
-    b"class",
-    b"continue",
-    b"def",
-    b"del",
-    b"elif",
-    b"else",
-    b"except",
-    b"finally",
-    b"for",
-    b"from",
-    b"global",
-    b"if",
-    b"import",
-    b"in",
-    b"is",
-    b"lambda",
-    b"nonlocal",
-    b"not",
-    b"or",
-    b"pass",
-    b"raise",
-    b"return",
-    b"try",
-    b"while",
-    b"with",
-    b"yield",
-];
-
+/// Python's hard keywords. A `match` (length, then bytes) rather than a search of a list: it
+/// runs for every name before a `(`.
 fn is_keyword(text: &[u8]) -> bool {
-    KEYWORDS.contains(&text)
+    matches!(
+        text,
+        b"False"
+            | b"None"
+            | b"True"
+            | b"and"
+            | b"as"
+            | b"assert"
+            | b"async"
+            | b"await"
+            | b"break"
+            | b"class"
+            | b"continue"
+            | b"def"
+            | b"del"
+            | b"elif"
+            | b"else"
+            | b"except"
+            | b"finally"
+            | b"for"
+            | b"from"
+            | b"global"
+            | b"if"
+            | b"import"
+            | b"in"
+            | b"is"
+            | b"lambda"
+            | b"nonlocal"
+            | b"not"
+            | b"or"
+            | b"pass"
+            | b"raise"
+            | b"return"
+            | b"try"
+            | b"while"
+            | b"with"
+            | b"yield"
+    )
 }
 
 /// Splits `tokens` at depth-0 tokens of `kind`.
@@ -228,7 +247,7 @@ impl<'a> Collector<'a> {
         while self.headers.last().is_some_and(|&(at, _)| at > indent) {
             self.headers.pop();
         }
-        if self.is_compound(tokens) {
+        if is_compound(self.src, tokens) {
             self.compound(indent, tokens);
         } else {
             if self.headers.last().is_some_and(|&(at, _)| at == indent) {
@@ -273,62 +292,8 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn is_compound(&self, tokens: &[Token]) -> bool {
-        let first = &tokens[0];
-        if first.kind != Kind::Name {
-            return false;
-        }
-        match self.text(first) {
-            b"if" | b"elif" | b"else" | b"while" | b"for" | b"try" | b"except" | b"finally"
-            | b"with" | b"def" | b"class" => true,
-            b"async" => tokens
-                .get(1)
-                .is_some_and(|t| matches!(self.text(t), b"def" | b"for" | b"with")),
-            // Soft keywords: `match x:` but not `match = 1`, `match.group()` or `match(x)`.
-            b"match" | b"case" => {
-                tokens.len() > 2
-                    && !matches!(
-                        tokens[1].kind,
-                        Kind::Equal
-                            | Kind::Colon
-                            | Kind::Dot
-                            | Kind::AugAssign
-                            | Kind::Walrus
-                            | Kind::Comma
-                            | Kind::Semi
-                    )
-                    && self.header_colon(tokens).is_some()
-                    && !(tokens[1].kind == Kind::Open
-                        && self.header_colon(tokens) == Some(tokens.len()))
-            }
-            _ => false,
-        }
-    }
-
-    /// The index of the `:` ending a compound statement header: the first one at depth 0
-    /// that does not belong to a `lambda`.
-    fn header_colon(&self, tokens: &[Token]) -> Option<usize> {
-        let mut depth = 0i32;
-        let mut lambdas = 0;
-        for (i, token) in tokens.iter().enumerate() {
-            match token.kind {
-                Kind::Open => depth += 1,
-                Kind::Close => depth -= 1,
-                Kind::Name if depth == 0 && self.text(token) == b"lambda" => lambdas += 1,
-                Kind::Colon if depth == 0 => {
-                    if lambdas == 0 {
-                        return Some(i);
-                    }
-                    lambdas -= 1;
-                }
-                _ => {}
-            }
-        }
-        None
-    }
-
     fn compound(&mut self, indent: u32, tokens: &[Token]) {
-        let colon = self.header_colon(tokens);
+        let colon = header_colon(self.src, tokens);
         let header = &tokens[..colon.unwrap_or(tokens.len())];
         let span = Span::new(
             tokens[0].start as usize,
@@ -377,7 +342,7 @@ impl<'a> Collector<'a> {
             _ => BlockKind::Other,
         };
         self.string_refs(header);
-        self.calls(header);
+        self.expressions(header);
         match self.headers.last_mut() {
             Some(last) if last.0 == indent => last.1 = kind,
             _ => self.headers.push((indent, kind)),
@@ -463,7 +428,60 @@ impl<'a> Collector<'a> {
             self.bindings(tokens);
         }
         self.string_refs(tokens);
-        self.calls(tokens);
+        self.expressions(tokens);
+    }
+
+    /// Records the names an import statement binds, for [`Collector::attribute`].
+    fn imported(&mut self, kind: ImportKind, names: &[ImportedName]) {
+        for name in names.iter().filter(|name| name.name != "*") {
+            let bound = name.bound_name(kind);
+            if !self.imported.iter().any(|known| known == bound) {
+                let bit = name_bit(bound.as_bytes());
+                self.imported_filter[bit / 64] |= 1 << (bit % 64);
+                self.imported.push(bound.to_string());
+            }
+        }
+    }
+
+    fn is_imported(&self, name: &[u8]) -> bool {
+        let bit = name_bit(name);
+        self.imported_filter[bit / 64] & (1 << (bit % 64)) != 0
+            && self.imported.iter().any(|known| known.as_bytes() == name)
+    }
+
+    /// May the dotted name `tokens[first..=last]` be assigned or deleted?
+    fn is_target(&self, tokens: &[Token], first: usize, last: usize, shape: Shape) -> bool {
+        let keyword = |token: Option<&Token>, words: &[&[u8]]| {
+            token.is_some_and(|t| t.kind == Kind::Name && words.contains(&self.text(t)))
+        };
+        let previous = first.checked_sub(1).map(|at| &tokens[at]);
+        if keyword(tokens.first(), &[b"del"]) || keyword(previous, &[b"for", b"as"]) {
+            return true;
+        }
+        // `for a, m.Name in ...`, in a statement or a comprehension: after a `for`, before
+        // its `in`.
+        if shape.has_for
+            && tokens[..first]
+                .iter()
+                .rev()
+                .find(|&t| keyword(Some(t), &[b"for", b"in"]))
+                .is_some_and(|t| self.text(t) == b"for")
+        {
+            return true;
+        }
+        // `x: m.Name = y`: an annotation, read, never assigned.
+        let annotation = shape.colon.is_some_and(|colon| colon < first);
+        match tokens.get(last + 1).map(|t| t.kind) {
+            Some(Kind::AugAssign) => !annotation,
+            // `m.Name = 1`, `a, m.Name = ...`, `(m.Name, b) = ...`; not a parameter's
+            // default (`def f(x: m.Name = 1)`), whose `=` is inside brackets.
+            Some(Kind::Equal | Kind::Comma | Kind::Close) => {
+                !annotation && shape.assign.is_some_and(|assign| last < assign)
+            }
+            // `m.Name: int = 1`
+            Some(Kind::Colon) => first == 0,
+            _ => false,
+        }
     }
 
     /// The innermost enclosing `def` or `class` definition.
@@ -475,39 +493,96 @@ impl<'a> Collector<'a> {
         })
     }
 
-    /// Calls of dotted names: `f(`, `a.b.C(`; not `def f(`, `class C(`, `x.y().z(`, `if (`.
-    fn calls(&mut self, tokens: &[Token]) {
+    /// Calls and dotted names in one pass over the tokens (most statements have neither,
+    /// and the pass is what costs).
+    fn expressions(&mut self, tokens: &[Token]) {
         let mut enclosing = None;
-        for (i, token) in tokens.iter().enumerate().skip(1) {
-            if token.kind != Kind::Open || self.text(token) != b"(" {
-                continue;
+        let mut shape = None;
+        let attributes = !self.imported.is_empty();
+        // The end of the last dotted name recorded: its dots start nothing new.
+        let mut after_attribute = 0;
+        for i in 1..tokens.len() {
+            match tokens[i].kind {
+                Kind::Open => self.call(tokens, i, &mut enclosing),
+                Kind::Dot if attributes && i >= after_attribute => {
+                    if let Some(last) = self.attribute(tokens, i, &mut shape) {
+                        after_attribute = last + 1;
+                    }
+                }
+                _ => {}
             }
-            let last = &tokens[i - 1];
-            if last.kind != Kind::Name {
-                continue;
-            }
-            let mut first = i - 1;
-            while first >= 2
-                && tokens[first - 1].kind == Kind::Dot
-                && tokens[first - 2].kind == Kind::Name
-            {
-                first -= 2;
-            }
-            if first >= 1 && tokens[first - 1].kind == Kind::Dot {
-                continue;
-            }
-            if first == i - 1 && is_keyword(self.text(last)) {
-                continue;
-            }
-            if first >= 1 && matches!(self.text(&tokens[first - 1]), b"def" | b"class") {
-                continue;
-            }
-            let enclosing = *enclosing.get_or_insert_with(|| self.parent());
-            self.facts.calls.push(Call {
-                callee: Span::new(tokens[first].start as usize, last.end as usize),
-                enclosing,
-            });
         }
+    }
+
+    /// A call of a dotted name at `tokens[open]`, the `(`: `f(`, `a.b.C(`; not `def f(`,
+    /// `class C(`, `x.y().z(`, `if (`. `enclosing` is computed on the first call.
+    fn call(&mut self, tokens: &[Token], open: usize, enclosing: &mut Option<Option<u32>>) {
+        if self.text(&tokens[open]) != b"(" {
+            return;
+        }
+        let last = &tokens[open - 1];
+        if last.kind != Kind::Name {
+            return;
+        }
+        let mut first = open - 1;
+        while first >= 2
+            && tokens[first - 1].kind == Kind::Dot
+            && tokens[first - 2].kind == Kind::Name
+        {
+            first -= 2;
+        }
+        if first >= 1 && tokens[first - 1].kind == Kind::Dot {
+            return;
+        }
+        if first == open - 1 && is_keyword(self.text(last)) {
+            return;
+        }
+        if first >= 1 && matches!(self.text(&tokens[first - 1]), b"def" | b"class") {
+            return;
+        }
+        let enclosing = *enclosing.get_or_insert_with(|| self.parent());
+        self.facts.calls.push(Call {
+            callee: Span::new(tokens[first].start as usize, last.end as usize),
+            enclosing,
+        });
+    }
+
+    /// The dotted name through the dot at `tokens[dot]`, when it is written without spaces,
+    /// its first name is not an attribute itself and is bound by an import statement read
+    /// before (an import further down the file, after a function that uses it, is not seen:
+    /// rare, and much cheaper, since most dotted names are `self.x` or a local's attribute
+    /// and none of them is recorded). Returns the index of its last name.
+    fn attribute(
+        &mut self,
+        tokens: &[Token],
+        dot: usize,
+        shape: &mut Option<Shape>,
+    ) -> Option<usize> {
+        let adjacent = |at: usize, kind: Kind| {
+            tokens
+                .get(at)
+                .is_some_and(|t| t.kind == kind && t.start == tokens[at - 1].end)
+        };
+        let first = dot - 1;
+        if tokens[first].kind != Kind::Name
+            || (first > 0 && tokens[first - 1].kind == Kind::Dot)
+            || !self.is_imported(self.text(&tokens[first]))
+            || tokens[first].end != tokens[dot].start
+            || !adjacent(dot + 1, Kind::Name)
+        {
+            return None;
+        }
+        let mut last = dot + 1;
+        while adjacent(last + 1, Kind::Dot) && adjacent(last + 2, Kind::Name) {
+            last += 2;
+        }
+        let shape = *shape.get_or_insert_with(|| Shape::of(self.src, tokens));
+        let target = self.is_target(tokens, first, last, shape);
+        self.facts.attributes.push(Attribute {
+            span: Span::new(tokens[first].start as usize, tokens[last].end as usize),
+            target,
+        });
+        Some(last)
     }
 
     fn dotted_name(&self, tokens: &[Token], mut i: usize) -> Option<(String, usize)> {
@@ -585,6 +660,7 @@ impl<'a> Collector<'a> {
         }
         if !names.is_empty() {
             let context = self.context();
+            self.imported(ImportKind::Module, &names);
             self.facts.imports.push(Import {
                 kind: ImportKind::Module,
                 span,
@@ -690,6 +766,7 @@ impl<'a> Collector<'a> {
         }
         let end = tokens[(i.min(tokens.len())).max(1) - 1].end;
         let context = self.context();
+        self.imported(ImportKind::From, &names);
         self.facts.imports.push(Import {
             kind: ImportKind::From,
             span: Span::new(tokens[0].start as usize, end as usize),
@@ -1093,6 +1170,39 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// What decides whether a dotted name in a statement is an assignment target.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    /// The first depth-0 `:` (an annotation follows it in a simple statement).
+    colon: Option<usize>,
+    /// The last depth-0 `=` or augmented assignment.
+    assign: Option<usize>,
+    /// A `for` anywhere (a `for` statement or a comprehension).
+    has_for: bool,
+}
+
+impl Shape {
+    fn of(src: &[u8], tokens: &[Token]) -> Shape {
+        let mut depth = 0i32;
+        let mut shape = Shape {
+            colon: None,
+            assign: None,
+            has_for: false,
+        };
+        for (i, token) in tokens.iter().enumerate() {
+            match token.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                Kind::Colon if depth == 0 && shape.colon.is_none() => shape.colon = Some(i),
+                Kind::Equal | Kind::AugAssign if depth == 0 => shape.assign = Some(i),
+                Kind::Name if token.text(src) == b"for" => shape.has_for = true,
+                _ => {}
+            }
+        }
+        shape
+    }
+}
+
 /// The index after the bracket group opening at `open`.
 fn skip_group(tokens: &[Token], open: usize) -> usize {
     let mut depth = 0;
@@ -1154,6 +1264,61 @@ fn declared_encoding(src: &[u8]) -> Option<String> {
             .map(u8::to_ascii_lowercase)
             .collect();
         return Some(String::from_utf8_lossy(&name).into_owned());
+    }
+    None
+}
+
+/// Whether a logical line starts a compound statement: `if`, `for`, `def`, ... (the soft
+/// keywords `match` and `case` only when they start a header: not `match = 1`,
+/// `match.group()` or `match(x)`).
+pub(crate) fn is_compound(src: &[u8], tokens: &[Token]) -> bool {
+    let Some(first) = tokens.first().filter(|t| t.kind == Kind::Name) else {
+        return false;
+    };
+    match first.text(src) {
+        b"if" | b"elif" | b"else" | b"while" | b"for" | b"try" | b"except" | b"finally"
+        | b"with" | b"def" | b"class" => true,
+        b"async" => tokens
+            .get(1)
+            .is_some_and(|t| matches!(t.text(src), b"def" | b"for" | b"with")),
+        b"match" | b"case" => {
+            tokens.len() > 2
+                && !matches!(
+                    tokens[1].kind,
+                    Kind::Equal
+                        | Kind::Colon
+                        | Kind::Dot
+                        | Kind::AugAssign
+                        | Kind::Walrus
+                        | Kind::Comma
+                        | Kind::Semi
+                )
+                && header_colon(src, tokens).is_some()
+                && !(tokens[1].kind == Kind::Open
+                    && header_colon(src, tokens) == Some(tokens.len()))
+        }
+        _ => false,
+    }
+}
+
+/// The index of the `:` ending a compound statement header: the first one at depth 0 that
+/// does not belong to a `lambda`.
+pub(crate) fn header_colon(src: &[u8], tokens: &[Token]) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut lambdas = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        match token.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => depth -= 1,
+            Kind::Name if depth == 0 && token.text(src) == b"lambda" => lambdas += 1,
+            Kind::Colon if depth == 0 => {
+                if lambdas == 0 {
+                    return Some(i);
+                }
+                lambdas -= 1;
+            }
+            _ => {}
+        }
     }
     None
 }

@@ -105,7 +105,23 @@ pub struct BaselineStatus {
     pub accepted: usize,
     /// Baseline entries that matched nothing (fixed since): the baseline can shrink by this many.
     pub stale: usize,
+    /// Those entries, each with how many of its findings are gone.
+    pub fixed: Vec<crate::baseline::Entry>,
 }
+
+impl BaselineStatus {
+    pub fn new(path: String, matched: crate::baseline::Matched) -> BaselineStatus {
+        BaselineStatus {
+            path,
+            accepted: matched.accepted,
+            stale: matched.stale(),
+            fixed: matched.fixed,
+        }
+    }
+}
+
+/// How many fixed baseline entries the human summary lists.
+const FIXED_SHOWN: usize = 10;
 
 /// `Baseline ssot-baseline.json: 23 findings accepted; it can shrink by 2 ...`
 pub fn baseline_line(status: &BaselineStatus) -> String {
@@ -318,6 +334,21 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
     }
     if let Some(status) = &summary.baseline {
         writeln!(out, "{}", baseline_line(status))?;
+        for entry in status.fixed.iter().take(FIXED_SHOWN) {
+            let times = if entry.count > 1 {
+                format!(" (×{})", entry.count)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  fixed: {} {} `{}`{times}",
+                entry.path, entry.rule, entry.symbol
+            )?;
+        }
+        if status.fixed.len() > FIXED_SHOWN {
+            writeln!(out, "  ... and {} more", status.fixed.len() - FIXED_SHOWN)?;
+        }
     }
     if summary.skipped > 0 {
         writeln!(

@@ -77,6 +77,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 &moving,
                 canonical_module,
                 &table.canonical_name,
+                false,
             );
             for &(name_index, duplicate) in &hits {
                 let name = &import.names[name_index];

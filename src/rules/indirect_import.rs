@@ -1,11 +1,14 @@
 //! SSOT002 indirect-import: an import of the canonical object through a shim, a legacy
-//! module or a relative path.
+//! module or a relative path: `from shim import Name`, or `import shim as m` and `m.Name`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use super::{Applicability, Context, Finding, Fix, Rule};
+use super::{Applicability, Context, Edit, Finding, Fix, Rule};
 use crate::concept::ConceptTable;
+use crate::facts::{Guard, ImportKind, Scope, Span, StringRefKind};
+use crate::graph::{Graph, OriginKind};
 use crate::python::edit;
+use crate::python::resolve::Query;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -14,7 +17,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .name
         .as_deref()
         .unwrap_or_default();
-    let query = cx.graph.query();
+    let mut query = cx.graph.query();
     // The names of each statement to move: one fix per statement, shared by its findings.
     let mut moving: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for site in table.importers.iter().filter(|site| !site.canonical) {
@@ -52,49 +55,484 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         };
         finding.label = if target == canonical_module {
             "relative spelling of the canonical module".to_string()
-        } else if cx
-            .graph
-            .by_name
-            .get(&target)
-            .is_some_and(|&m| table.shims.iter().any(|shim| shim.module == m))
-        {
-            "through a compat shim".to_string()
-        } else if table
-            .origin_site
-            .is_some_and(|(module, _)| cx.graph.modules[module].name.as_deref() == Some(&target))
-        {
-            "through the defining module instead of the canonical one".to_string()
         } else {
-            "not the canonical path".to_string()
+            label(cx.graph, table, &target)
         };
-        let statement = if local == table.canonical_name {
-            format!("from {canonical_module} import {}", table.canonical_name)
-        } else {
-            format!(
-                "from {canonical_module} import {} as {local}",
-                table.canonical_name
-            )
-        };
+        let statement = from_statement(canonical_module, &table.canonical_name, local);
         let file = &cx.graph.files[cx.graph.modules[site.module].file];
-        let fix = edit::move_names(
-            &file.text,
-            facts,
-            site.import,
-            &moving[&(site.module, site.import)],
-            canonical_module,
-            &table.canonical_name,
-        );
+        let moving = &moving[&(site.module, site.import)];
+        // Under `--unsafe-fixes`, the uses of another local name take the canonical one.
+        let renamed = (cx.unsafe_fixes && local != table.canonical_name && moving.len() == 1)
+            .then(|| {
+                rename_allowed(cx, table, site.module, local)?;
+                edit::rename_local(
+                    &file.text,
+                    facts,
+                    site.import,
+                    site.name,
+                    canonical_module,
+                    &table.canonical_name,
+                )
+                .map_err(str::to_string)
+            })
+            .and_then(Result::ok);
+        let fix = match renamed {
+            Some(edits) => Ok(Fix {
+                applicability: Applicability::Unsafe,
+                edits,
+            }),
+            None => edit::move_names(
+                &file.text,
+                facts,
+                site.import,
+                moving,
+                canonical_module,
+                &table.canonical_name,
+                false,
+            )
+            .map(|edits| Fix {
+                applicability: Applicability::Safe,
+                edits,
+            }),
+        };
         finding.help = Some(match &fix {
+            Ok(fix) if fix.applicability == Applicability::Unsafe => format!(
+                "import it from the canonical module under its own name: `{}`, and write `{}` for `{local}`",
+                from_statement(
+                    canonical_module,
+                    &table.canonical_name,
+                    &table.canonical_name
+                ),
+                table.canonical_name
+            ),
             Ok(_) => format!("import it from the canonical module: `{statement}`"),
             Err(why) => format!(
                 "import it from the canonical module: `{statement}` (no automatic fix: {why})"
             ),
         });
-        finding.fix = fix.ok().map(|edits| Fix {
-            applicability: Applicability::Safe,
-            edits,
-        });
+        finding.fix = fix.ok();
         finding.notes.push(canonical_note.clone());
         out.push(finding);
     }
+    attribute_uses(cx, table, &mut query, &canonical_note, out);
+}
+
+/// `from <module> import <canonical>`, with `as <local>` when the local name differs.
+fn from_statement(module: &str, canonical: &str, local: &str) -> String {
+    if local == canonical {
+        format!("from {module} import {canonical}")
+    } else {
+        format!("from {module} import {canonical} as {local}")
+    }
+}
+
+/// What the module an import goes through is.
+fn label(graph: &Graph, table: &ConceptTable, module: &str) -> String {
+    if graph
+        .by_name
+        .get(module)
+        .is_some_and(|&m| table.shims.iter().any(|shim| shim.module == m))
+    {
+        "through a compat shim".to_string()
+    } else if table
+        .origin_site
+        .is_some_and(|(origin, _)| graph.modules[origin].name.as_deref() == Some(module))
+    {
+        "through the defining module instead of the canonical one".to_string()
+    } else {
+        "not the canonical path".to_string()
+    }
+}
+
+/// Renaming a module-level `local` changes the module's namespace: refused when other code
+/// may read `local` from it (it is a shim: imported from, star-imported or listed in
+/// `__all__`; or a string names it) or the canonical name is bound there already.
+fn rename_allowed(
+    cx: &Context,
+    table: &ConceptTable,
+    module: usize,
+    local: &str,
+) -> Result<(), String> {
+    if table.shims.iter().any(|shim| shim.module == module) {
+        return Err("other modules import the name from this one".to_string());
+    }
+    let Some(name) = cx.graph.modules[module].name.as_deref() else {
+        return Ok(());
+    };
+    let dotted = format!("{name}.{local}");
+    let named_by_string = cx.graph.files.iter().any(|file| {
+        file.facts
+            .string_refs
+            .iter()
+            .any(|reference| reference.value == dotted)
+    });
+    if named_by_string {
+        return Err(format!("a string names `{dotted}`"));
+    }
+    if !cx
+        .graph
+        .query()
+        .name(module, &table.canonical_name)
+        .is_empty()
+    {
+        return Err("the canonical name is already bound in the module".to_string());
+    }
+    Ok(())
+}
+
+/// Uses of one object through one module path in one file: `m.Name` after `import a.b as m`.
+struct Group {
+    /// The import statement and name binding the first part of `prefix`.
+    import: usize,
+    name: usize,
+    /// The module `prefix` names.
+    module: String,
+    /// `(span, target)` of each dotted name starting with `prefix.attribute`.
+    uses: Vec<(Span, bool)>,
+}
+
+/// `import a.b as m` (or `import a.b`, `from pkg import m`), then `m.Name` where `Name` in
+/// the module `a.b` is the concept: one finding per module path and name, on the import
+/// statement, with a fix that reads `m.Name` as a plain name imported from the canonical
+/// module.
+fn attribute_uses(
+    cx: &Context,
+    table: &ConceptTable,
+    query: &mut Query,
+    canonical_note: &str,
+    out: &mut Vec<Finding>,
+) {
+    let graph = cx.graph;
+    let canonical_module = graph.modules[table.canonical_module]
+        .name
+        .as_deref()
+        .unwrap_or_default();
+    let origin_module = graph.by_name.get(&table.origin.module).copied();
+    // What other files do to modules, read on the first finding.
+    let mut elsewhere: Option<Elsewhere> = None;
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        let facts = &graph.files[module.file].facts;
+        if facts.attributes.is_empty()
+            || module_index == table.canonical_module
+            || Some(module_index) == origin_module
+        {
+            continue;
+        }
+        let text = &graph.files[module.file].text;
+        // Only a name some module binds the concept under can be it: each dotted name with
+        // its parts and the index of that name.
+        let candidates: Vec<(&crate::facts::Attribute, Vec<&str>, usize)> = facts
+            .attributes
+            .iter()
+            .filter_map(|attribute| {
+                let written = std::str::from_utf8(&text[attribute.span.range()]).ok()?;
+                let parts: Vec<&str> = written.split('.').collect();
+                let at = (1..parts.len()).find(|&at| table.names.contains(parts[at]))?;
+                Some((attribute, parts, at))
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // The module each imported name binds, preferring a plain module-level import.
+        let mut bases: BTreeMap<&str, (usize, usize, String, u8)> = BTreeMap::new();
+        for (import_index, import) in facts.imports.iter().enumerate() {
+            let rank = match import.context {
+                context if context.scope != Scope::Module => 2,
+                context if context.conditional || context.guard != Guard::None => 1,
+                _ => 0,
+            };
+            for (name_index, name) in import.names.iter().enumerate() {
+                let bound_module = match import.kind {
+                    ImportKind::Module if name.alias.is_some() => Some(name.name.clone()),
+                    ImportKind::Module => name.name.split('.').next().map(str::to_string),
+                    ImportKind::From => {
+                        match module.resolutions[import_index][name_index].origins() {
+                            [origin] if origin.kind == OriginKind::Module => {
+                                Some(origin.module.clone())
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                let Some(bound_module) = bound_module else {
+                    continue;
+                };
+                let bound = name.bound_name(import.kind);
+                if bases.get(bound).is_none_or(|known| rank < known.3) {
+                    bases.insert(bound, (import_index, name_index, bound_module, rank));
+                }
+            }
+        }
+        let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+        for (attribute, parts, at) in candidates {
+            let Some((import, name, bound_module, _)) = bases.get(parts[0]) else {
+                continue;
+            };
+            let Some(through) = module_path(graph, query, bound_module, &parts[1..at]) else {
+                continue;
+            };
+            if through == canonical_module {
+                continue;
+            }
+            let Some(&through_index) = graph.by_name.get(&through) else {
+                continue;
+            };
+            if !query.name(through_index, parts[at]).contains(&table.origin) {
+                continue;
+            }
+            let prefix = parts[..at].join(".");
+            groups
+                .entry((prefix, parts[at].to_string()))
+                .or_insert_with(|| Group {
+                    import: *import,
+                    name: *name,
+                    module: through,
+                    uses: Vec::new(),
+                })
+                .uses
+                .push((attribute.span, attribute.target && at + 1 == parts.len()));
+        }
+        // A shim's own re-export (`Name = m.Name`) is reported once, as SSOT005.
+        if let Some(shim) = table.shims.iter().find(|shim| shim.module == module_index) {
+            for group in groups.values_mut() {
+                group.uses.retain(|(span, _)| {
+                    !facts.definitions.iter().any(|definition| {
+                        definition.context.scope == Scope::Module
+                            && shim.names.contains(&definition.name)
+                            && definition.span.start <= span.start
+                            && span.end <= definition.span.end
+                    })
+                });
+            }
+            groups.retain(|_, group| !group.uses.is_empty());
+        }
+        for ((prefix, attribute), group) in groups {
+            let elsewhere = elsewhere.get_or_insert_with(|| Elsewhere::read(graph, query));
+            let written = format!("{prefix}.{attribute}");
+            let import = &facts.imports[group.import];
+            let mut finding = cx.finding(
+                Rule::IndirectImport,
+                Some(table.concept),
+                module_index,
+                import.span,
+            );
+            finding.symbol = written.clone();
+            finding.message = format!(
+                "`{attribute}` used as `{written}` through `{}` instead of `{canonical_module}`",
+                group.module
+            );
+            finding.label = label(graph, table, &group.module);
+            let fixed = |local: &str| {
+                attribute_fix(cx, table, module_index, &group, &written, local, elsewhere)
+            };
+            // Under `--unsafe-fixes`, `m.Legacy` becomes the canonical name itself.
+            let fix = match (cx.unsafe_fixes && attribute != table.canonical_name)
+                .then(|| fixed(&table.canonical_name))
+            {
+                Some(Ok(edits)) => {
+                    Ok((Applicability::Unsafe, table.canonical_name.as_str(), edits))
+                }
+                _ => {
+                    fixed(&attribute).map(|edits| (Applicability::Safe, attribute.as_str(), edits))
+                }
+            };
+            let local = fix
+                .as_ref()
+                .map_or(attribute.as_str(), |(_, local, _)| local);
+            let statement = from_statement(canonical_module, &table.canonical_name, local);
+            finding.help = Some(match &fix {
+                Ok(_) => format!(
+                    "import it from the canonical module, `{statement}`, and write `{local}` for `{written}`"
+                ),
+                Err(why) => format!(
+                    "import it from the canonical module, `{statement}`, and write `{local}` for `{written}` (no automatic fix: {why})"
+                ),
+            });
+            let lines = crate::facts::LineIndex::new(text);
+            let mut at: Vec<String> = group
+                .uses
+                .iter()
+                .map(|(span, _)| lines.line(span.start).to_string())
+                .collect();
+            at.dedup();
+            let count = at.len();
+            at.truncate(8);
+            finding.notes.push(format!(
+                "`{written}` used on {} {}{}",
+                if count == 1 { "line" } else { "lines" },
+                at.join(", "),
+                if count > at.len() { ", ..." } else { "" }
+            ));
+            finding.notes.push(canonical_note.to_string());
+            finding.fix = fix.ok().map(|(applicability, _, edits)| Fix {
+                applicability,
+                edits,
+            });
+            out.push(finding);
+        }
+    }
+}
+
+/// The module that `base.parts[0].parts[1]...` names, where `base` is a module name: each part
+/// a submodule, or a module-level name bound to a module.
+fn module_path(graph: &Graph, query: &mut Query, base: &str, parts: &[&str]) -> Option<String> {
+    let mut module = base.to_string();
+    for part in parts {
+        let submodule = format!("{module}.{part}");
+        if graph.by_name.contains_key(&submodule) {
+            module = submodule;
+            continue;
+        }
+        let index = *graph.by_name.get(&module)?;
+        match query.name(index, part).as_slice() {
+            [origin] if origin.kind == OriginKind::Module => module = origin.module.clone(),
+            _ => return None,
+        }
+    }
+    Some(module)
+}
+
+/// What the repository's files do to modules, beyond importing names from them.
+struct Elsewhere {
+    /// Modules that some `from ... import *` reads: a new public name there is exported too.
+    star_imported: HashSet<usize>,
+    /// Dotted strings (`mock.patch("a.b.Name")`, any other `"a.b.Name"`).
+    strings: HashSet<String>,
+    /// Modules passed to `patch.object(module, "Name")`, by name.
+    patched: HashSet<String>,
+}
+
+impl Elsewhere {
+    fn read(graph: &Graph, query: &mut Query) -> Elsewhere {
+        let mut elsewhere = Elsewhere {
+            star_imported: HashSet::new(),
+            strings: HashSet::new(),
+            patched: HashSet::new(),
+        };
+        for (module_index, module) in graph.modules.iter().enumerate() {
+            let facts = &graph.files[module.file].facts;
+            for import in &facts.imports {
+                if import.kind == ImportKind::From && import.names.iter().any(|n| n.name == "*") {
+                    elsewhere.star_imported.extend(
+                        query
+                            .import_target(module_index, import)
+                            .and_then(|target| graph.by_name.get(&target).copied()),
+                    );
+                }
+            }
+            for reference in &facts.string_refs {
+                if reference.kind != StringRefKind::PatchObject {
+                    elsewhere.strings.insert(reference.value.clone());
+                    continue;
+                }
+                // `patch.object(ws, "Name")` after `import app.ws_compat as ws`.
+                let mut parts = reference.value.split('.');
+                let first = parts.next().unwrap_or_default();
+                let rest: Vec<&str> = parts.collect();
+                let base = match query.name(module_index, first).as_slice() {
+                    [origin] if origin.kind == OriginKind::Module => origin.module.clone(),
+                    _ => first.to_string(),
+                };
+                elsewhere
+                    .patched
+                    .extend(module_path(graph, query, &base, &rest));
+                elsewhere.patched.insert(reference.value.clone());
+            }
+        }
+        elsewhere
+    }
+}
+
+/// The edits reading each use of `group` as `local`, or why not. What needs the graph is
+/// checked here; the rest by [`edit::module_uses`].
+fn attribute_fix(
+    cx: &Context,
+    table: &ConceptTable,
+    module: usize,
+    group: &Group,
+    written: &str,
+    local: &str,
+    elsewhere: &Elsewhere,
+) -> Result<Vec<Edit>, String> {
+    let graph = cx.graph;
+    let facts = graph.facts(module);
+    if group.uses.iter().any(|(_, target)| *target) {
+        return Err(format!(
+            "`{written}` is assigned or deleted in the file, and a plain name would not follow it"
+        ));
+    }
+    let attribute = written.rsplit('.').next().unwrap_or(written);
+    let dotted = format!("{}.{attribute}", group.module);
+    if elsewhere.strings.contains(&dotted) || elsewhere.patched.contains(&group.module) {
+        return Err(format!(
+            "`{dotted}` may be patched (a string or `patch.object` names it), and a plain name would not follow a patch"
+        ));
+    }
+    let text = &graph.files[graph.modules[module].file].text;
+    let statement = &facts.imports[group.import];
+    let base = statement.names[group.name].bound_name(statement.kind);
+    let resolutions = &graph.modules[module].resolutions;
+    let plain = |import: &crate::facts::Import| {
+        import.context.scope == Scope::Module
+            && import.context.guard == Guard::None
+            && !import.context.conditional
+            && !import.context.type_checking
+    };
+    // A plain module-level import that binds `local` to the concept already: before the
+    // statement, or after it with nothing in between that mentions either name (as when a
+    // fix for another name of the same module added it in an earlier pass).
+    let bound_by = (0..facts.imports.len()).find(|&index| {
+        let import = &facts.imports[index];
+        import.kind == ImportKind::From
+            && plain(import)
+            && (import.span.end <= statement.span.start
+                || plain(statement)
+                    && statement.span.end <= import.span.start
+                    && ![base, local].iter().any(|name| {
+                        edit::mentions(
+                            &text[statement.span.end as usize..import.span.start as usize],
+                            name,
+                        )
+                    }))
+            && import
+                .names
+                .iter()
+                .zip(&resolutions[index])
+                .any(|(name, verdict)| {
+                    name.bound_name(ImportKind::From) == local
+                        && matches!(verdict.origins(), [origin] if *origin == table.origin)
+                })
+    });
+    if bound_by.is_none() && statement.context.scope == Scope::Module {
+        if !graph.query().name(module, local).is_empty() {
+            return Err(format!("`{local}` is already bound in the module"));
+        }
+        if elsewhere.star_imported.contains(&module)
+            && facts.exports.is_none()
+            && !local.starts_with('_')
+        {
+            return Err(format!(
+                "the module is star-imported without `__all__`: a new `{local}` would be exported too"
+            ));
+        }
+    }
+    let canonical_module = graph.modules[table.canonical_module]
+        .name
+        .as_deref()
+        .unwrap_or_default();
+    let spans: Vec<Span> = group.uses.iter().map(|(span, _)| *span).collect();
+    edit::module_uses(
+        text,
+        facts,
+        &edit::ModuleUses {
+            import: group.import,
+            name: group.name,
+            spans: &spans,
+            written_len: written.len(),
+            bound_by,
+        },
+        local,
+        &from_statement(canonical_module, &table.canonical_name, local),
+    )
 }

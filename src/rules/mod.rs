@@ -162,6 +162,8 @@ pub struct Context<'a> {
     pub graph: &'a Graph,
     pub settings: &'a Settings,
     pub tables: &'a [ConceptTable],
+    /// `--unsafe-fixes`: a rule whose fix has a safe and an unsafe form offers the unsafe one.
+    pub unsafe_fixes: bool,
 }
 
 impl Context<'_> {

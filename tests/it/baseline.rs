@@ -143,14 +143,33 @@ fn ratchet_story() {
     );
     let human = run(&repo, &["check", "--no-cache"]);
     human.assert_clean_exit(0);
+    let text = human.stdout_text();
+    assert!(text.contains("baseline can shrink by 2"), "{text}");
+    // The fixed entries are listed, so the team sees what burned down.
     assert!(
-        human.stdout_text().contains("baseline can shrink by 2"),
-        "{}",
-        human.stdout_text()
+        text.contains("  fixed: chatapp/routes/ws.py SSOT002 `WebSocketManager`\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  fixed: chatapp/websocket_core/heartbeat.py SSOT002 `WebSocketManager`\n"),
+        "{text}"
     );
     let (result, json) = check_json(&repo, &[]);
     result.assert_clean_exit(0);
     assert_eq!(json["summary"]["baseline"]["stale"], 2);
+    let fixed: Vec<&str> = json["summary"]["baseline"]["fixed"]
+        .as_array()
+        .expect("fixed entries")
+        .iter()
+        .map(|entry| entry["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            "chatapp/routes/ws.py",
+            "chatapp/websocket_core/heartbeat.py"
+        ]
+    );
     assert!(
         result.stderr.contains("baseline can shrink by 2"),
         "{}",

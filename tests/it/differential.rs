@@ -647,3 +647,136 @@ fn collector_agrees_with_cpython_ast_on_tricky_snippets() {
         report.files
     );
 }
+
+/// The dotted names `collect` records as `attributes`, against `ast`: for each file, every
+/// maximal `a.b.c` whose first name an import earlier in the file binds, written without
+/// spaces and outside f-strings, with whether `ast` says it is assigned or deleted.
+const ATTRIBUTE_ORACLE: &str = r#"
+import ast, json, re, sys
+for path in sys.stdin.read().splitlines():
+    src = open(path, "rb").read()
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        print(json.dumps({"path": path, "ok": False}))
+        continue
+    starts = [0] + [m.end() for m in re.finditer(rb"\r\n|\r|\n", src)]
+    first_import = {}
+    inner = set()
+    nodes = list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound = alias.asname or (alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name)
+                where = (node.lineno, node.col_offset)
+                first_import[bound] = min(where, first_import.get(bound, where))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            inner.add(id(node.value))
+        elif type(node).__name__ in ("JoinedStr", "TemplateStr"):
+            inner.update(id(child) for child in ast.walk(node))
+    chains = []
+    for node in nodes:
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue
+        parts, root = [], node
+        while isinstance(root, ast.Attribute):
+            parts.append(root.attr)
+            root = root.value
+        if not isinstance(root, ast.Name):
+            continue
+        if not first_import.get(root.id, (1 << 30, 0)) < (node.lineno, node.col_offset):
+            continue
+        start = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + node.end_col_offset
+        if src[start:end] != ".".join([root.id] + parts[::-1]).encode():
+            continue
+        chains.append([start, isinstance(node.ctx, (ast.Store, ast.Del))])
+    print(json.dumps({"path": path, "ok": True, "chains": chains}))
+"#;
+
+/// `attributes` on the standard library, against `ast`: the same dotted names, and every one
+/// that `ast` says is assigned or deleted marked as a target (the fix of SSOT002 relies on
+/// it); a load marked as a target is allowed (erring on the side of yes), and counted. One
+/// file in four: `ast` over the whole library costs seconds, which the main differential test
+/// pays already (its oracle, `tests/oracle/ast_facts.py`, could print these too).
+#[test]
+fn attributes_agree_with_cpython_ast_on_the_standard_library() {
+    #[derive(Deserialize)]
+    struct Record {
+        path: String,
+        ok: bool,
+        #[serde(default)]
+        chains: Vec<(u32, bool)>,
+    }
+    let python = python();
+    let paths: Vec<PathBuf> = python_files(&stdlib_dir(&python))
+        .into_iter()
+        .step_by(4)
+        .collect();
+    let mut child = Command::new(&python.program)
+        .args(["-c", ATTRIBUTE_ORACLE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the attribute oracle");
+    let input: String = paths
+        .iter()
+        .map(|path| format!("{}\n", path.to_str().expect("UTF-8 path")))
+        .collect();
+    let mut stdin = child.stdin.take().expect("oracle stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("wait for the oracle");
+    writer.join().expect("writer").expect("write paths");
+    assert!(output.status.success(), "the attribute oracle failed");
+    let (mut files, mut chains, mut targets, mut loads_marked) = (0, 0, 0, 0);
+    let mut mismatches = Vec::new();
+    for line in String::from_utf8(output.stdout).expect("UTF-8").lines() {
+        let record: Record = serde_json::from_str(line).expect("an oracle line");
+        let source = std::fs::read(&record.path).expect("read");
+        if !record.ok || source.starts_with(b"\xef\xbb\xbf") {
+            continue;
+        }
+        files += 1;
+        let facts = python::collect(&source);
+        let ours: HashMap<u32, bool> = facts
+            .attributes
+            .iter()
+            .map(|attribute| (attribute.span.start, attribute.target))
+            .collect();
+        let theirs: HashMap<u32, bool> = record.chains.iter().copied().collect();
+        let index = LineIndex::new(&source);
+        for (&start, &store) in &theirs {
+            chains += 1;
+            targets += usize::from(store);
+            match ours.get(&start) {
+                None => mismatches.push(format!("{}:{}: missing", record.path, index.line(start))),
+                Some(false) if store => mismatches.push(format!(
+                    "{}:{}: assigned, not marked as a target",
+                    record.path,
+                    index.line(start)
+                )),
+                Some(true) if !store => loads_marked += 1,
+                Some(_) => {}
+            }
+        }
+        for start in ours.keys().filter(|start| !theirs.contains_key(start)) {
+            mismatches.push(format!(
+                "{}:{}: not a dotted name of an imported name for ast",
+                record.path,
+                index.line(*start)
+            ));
+        }
+    }
+    eprintln!(
+        "attributes: {files} files, {chains} dotted names, {targets} assigned or deleted, {loads_marked} loads marked as targets"
+    );
+    assert!(files >= MIN_STDLIB_FILES / 4, "only {files} files compared");
+    assert!(chains > 10_000, "only {chains} dotted names compared");
+    assert!(
+        targets > 100,
+        "only {targets} assigned dotted names compared"
+    );
+    mismatches.truncate(MAX_MISMATCH_LINES);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
