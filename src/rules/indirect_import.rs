@@ -210,6 +210,8 @@ fn attribute_uses(
     let origin_module = graph.by_name.get(&table.origin.module).copied();
     // What other files do to modules, read on the first finding.
     let mut elsewhere: Option<Elsewhere> = None;
+    let names: rustc_hash::FxHashSet<&[u8]> =
+        table.names.iter().map(|name| name.as_bytes()).collect();
     for (module_index, module) in graph.modules.iter().enumerate() {
         let facts = &graph.files[module.file].facts;
         if facts.attributes.is_empty()
@@ -225,10 +227,15 @@ fn attribute_uses(
             .attributes
             .iter()
             .filter_map(|attribute| {
-                let written = std::str::from_utf8(&text[attribute.span.range()]).ok()?;
-                let parts: Vec<&str> = written.split('.').collect();
-                let at = (1..parts.len()).find(|&at| table.names.contains(parts[at]))?;
-                Some((attribute, parts, at))
+                let written = &text[attribute.span.range()];
+                // Most dotted names are not the concept: found on the bytes, without
+                // allocating or decoding.
+                let at = 1 + written
+                    .split(|&b| b == b'.')
+                    .skip(1)
+                    .position(|part| names.contains(part))?;
+                let written = std::str::from_utf8(written).ok()?;
+                Some((attribute, written.split('.').collect(), at))
             })
             .collect();
         if candidates.is_empty() {
