@@ -38,6 +38,8 @@ python-roots = [{roots}]
 exclude = []
 # Rule codes to silence per path glob, e.g. test doubles:
 # per-path-ignores = {{ "tests/**" = ["SSOT001"] }}
+# Accepted findings (`ssot-gardener baseline` writes it): `check` then reports new ones only.
+# baseline = "ssot-baseline.json"
 
 # One block per concept that must exist once. Fill it in and uncomment it; the
 # bundled reference manager (`ssot-gardener reference`) shows the shape to aim for.
