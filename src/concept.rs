@@ -8,11 +8,12 @@
 //! Invariant: the canonical module and the module that defines the origin are never shims
 //! and hold no duplicates.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::config::{Concept, TestsPolicy};
-use crate::facts::{DefKind, Definition, FileFacts, ImportKind, Scope};
+use crate::facts::{DefKind, Definition, FileFacts, Guard, ImportKind, Scope, Span};
 use crate::graph::{Graph, Origin, OriginKind, Resolution};
+use crate::python::resolve::Query;
 
 /// A concept's place in the graph.
 #[derive(Debug)]
@@ -39,6 +40,9 @@ pub struct ConceptTable {
     /// Import statements (outside the canonical module, the origin's module and shims' own
     /// re-exports) binding the origin: `(module, import, name)`.
     pub importers: Vec<ImportSite>,
+    /// Every `m.Name` read of the origin through a module bound by an import, canonical or
+    /// not (SSOT002 reports the others; the burn-down counts their statements).
+    pub attribute_sites: Vec<AttributeSite>,
     /// Fully qualified names (`module.Class.method`) of the allowed factories, as written and
     /// as resolved.
     pub allowed_factories: HashSet<String>,
@@ -293,14 +297,34 @@ fn build_one(
             || concept.implementations_set.is_match(name)
             || name.contains(canonical_name.as_str())
     };
+    let attribute_sites =
+        attribute_sites(graph, &mut query, &names, &origin, &module_name, &excluded);
     let shims = shims(
         graph,
         &mut query,
         &bindings,
         &origin,
+        &attribute_sites,
         &excluded,
         &concept_like,
     );
+    // A shim's own re-export (`Name = m.Name`) is its SSOT005 finding, not a use.
+    let mut attribute_sites = attribute_sites;
+    for site in &mut attribute_sites {
+        let Some(shim) = shims.iter().find(|shim| shim.module == site.module) else {
+            continue;
+        };
+        let facts = graph.facts(site.module);
+        site.uses.retain(|(span, _)| {
+            !facts.definitions.iter().any(|definition| {
+                definition.context.scope == Scope::Module
+                    && shim.names.contains(&definition.name)
+                    && definition.span.start <= span.start
+                    && span.end <= definition.span.end
+            })
+        });
+    }
+    attribute_sites.retain(|site| !site.uses.is_empty());
     let shim_imports: HashSet<(usize, usize)> = shims
         .iter()
         .flat_map(|shim| {
@@ -363,6 +387,7 @@ fn build_one(
         factories: Vec::new(),
         shims,
         importers,
+        attribute_sites,
         allowed_factories,
     };
     table.implementations = implementations(graph, concept, &table, &excluded);
@@ -394,6 +419,7 @@ fn shims(
     query: &mut crate::python::resolve::Query<'_>,
     bindings: &HashSet<(usize, String)>,
     origin: &Origin,
+    attribute_sites: &[AttributeSite],
     excluded: &dyn Fn(usize) -> bool,
     concept_like: &dyn Fn(&str) -> bool,
 ) -> Vec<Shim> {
@@ -409,27 +435,8 @@ fn shims(
     for (module_index, module) in graph.modules.iter().enumerate() {
         let facts = &graph.files[module.file].facts;
         for (import_index, import) in facts.imports.iter().enumerate() {
-            if import.kind == ImportKind::Module {
-                // `import a.compat as m` then `m.WebSocketManager`: an importer through the
-                // shim too, though the statement names no class.
-                let text = &graph.files[module.file].text;
-                for name in &import.names {
-                    let Some(&target) = graph.by_name.get(&name.name) else {
-                        continue;
-                    };
-                    let Some(shim_names) = by_module.get(&target) else {
-                        continue;
-                    };
-                    let prefix = name.alias.as_deref().unwrap_or(&name.name);
-                    if target != module_index
-                        && attribute_uses(facts, text, prefix).any(|used| shim_names.contains(used))
-                    {
-                        importers
-                            .entry(target)
-                            .or_default()
-                            .push((module_index, import_index));
-                    }
-                }
+            if import.kind != ImportKind::From {
+                // `import a.compat as m`: counted from `attribute_sites` below.
                 continue;
             }
             let Some(target) = query.import_target(module_index, import) else {
@@ -482,6 +489,22 @@ fn shims(
         }
     }
 
+    // `import a.compat as m` then `m.WebSocketManager`: an importer through the shim too,
+    // though the statement names no class.
+    for site in attribute_sites {
+        if let Some(&through) = graph.by_name.get(&site.through)
+            && through != site.module
+            && by_module.contains_key(&through)
+            && !importers
+                .get(&through)
+                .is_some_and(|users| users.contains(&(site.module, site.import)))
+        {
+            importers
+                .entry(through)
+                .or_default()
+                .push((site.module, site.import));
+        }
+    }
     let mut shims = Vec::new();
     let mut modules: Vec<usize> = by_module.keys().copied().collect();
     modules.sort_unstable();
@@ -533,19 +556,6 @@ fn shims(
         }
     }
     shims
-}
-
-/// The attribute names read through `prefix` in a file: `Name` for each `prefix.Name...`.
-fn attribute_uses<'t>(
-    facts: &'t FileFacts,
-    text: &'t [u8],
-    prefix: &'t str,
-) -> impl Iterator<Item = &'t str> {
-    facts.attributes.iter().filter_map(move |attribute| {
-        let written = std::str::from_utf8(&text[attribute.span.range()]).ok()?;
-        let rest = written.strip_prefix(prefix)?.strip_prefix('.')?;
-        rest.split('.').next()
-    })
 }
 
 /// The first module-level statement binding one of `names`: an import, an alias, or a star
@@ -876,4 +886,153 @@ mod tests {
         assert_eq!(required_literal("*"), None);
         assert_eq!(required_literal("a\\*b").as_deref(), Some("a*b"));
     }
+}
+
+/// `m.Name` after `import a.b as m` (or `import a.b`, `from pkg import m`): the uses of the
+/// origin through one module path in one file, read as module attributes.
+#[derive(Clone, Debug)]
+pub struct AttributeSite {
+    /// The module whose file holds the uses.
+    pub module: usize,
+    /// The import statement and name binding the first part of `prefix`.
+    pub import: usize,
+    pub name: usize,
+    /// `m`, or `a.b` for `import a.b`.
+    pub prefix: String,
+    /// The name read from the module: `Name`.
+    pub attribute: String,
+    /// The module `prefix` names.
+    pub through: String,
+    /// Whether `through` is the canonical module (`wm.WebSocketManager` after
+    /// `import app.websocket_manager as wm` is canonical).
+    pub canonical: bool,
+    /// `(span, target)` of each dotted name starting with `prefix.attribute`: `target` when
+    /// the whole dotted name may be assigned or deleted there.
+    pub uses: Vec<(Span, bool)>,
+}
+
+/// Every [`AttributeSite`] of the origin, outside the `excluded` modules.
+fn attribute_sites(
+    graph: &Graph,
+    query: &mut Query,
+    names: &BTreeSet<String>,
+    origin: &Origin,
+    canonical_module: &str,
+    excluded: &dyn Fn(usize) -> bool,
+) -> Vec<AttributeSite> {
+    let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|name| name.as_bytes()).collect();
+    let mut sites = Vec::new();
+    for (module_index, module) in graph.modules.iter().enumerate() {
+        let facts = &graph.files[module.file].facts;
+        if facts.attributes.is_empty() || excluded(module_index) {
+            continue;
+        }
+        let text = &graph.files[module.file].text;
+        // Only a name some module binds the concept under can be it: each dotted name with
+        // its parts and the index of that name.
+        let candidates: Vec<(&crate::facts::Attribute, Vec<&str>, usize)> = facts
+            .attributes
+            .iter()
+            .filter_map(|attribute| {
+                let written = &text[attribute.span.range()];
+                // Most dotted names are not the concept: found on the bytes, without
+                // allocating or decoding.
+                let at = 1 + written
+                    .split(|&b| b == b'.')
+                    .skip(1)
+                    .position(|part| names.contains(part))?;
+                let written = std::str::from_utf8(written).ok()?;
+                Some((attribute, written.split('.').collect(), at))
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        // The module each imported name binds, preferring a plain module-level import.
+        let mut bases: BTreeMap<&str, (usize, usize, String, u8)> = BTreeMap::new();
+        for (import_index, import) in facts.imports.iter().enumerate() {
+            let rank = match import.context {
+                context if context.scope != Scope::Module => 2,
+                context if context.conditional || context.guard != Guard::None => 1,
+                _ => 0,
+            };
+            for (name_index, name) in import.names.iter().enumerate() {
+                let bound_module = match import.kind {
+                    ImportKind::Module if name.alias.is_some() => Some(name.name.clone()),
+                    ImportKind::Module => name.name.split('.').next().map(str::to_string),
+                    ImportKind::From => {
+                        match module.resolutions[import_index][name_index].origins() {
+                            [origin] if origin.kind == OriginKind::Module => {
+                                Some(origin.module.clone())
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                let Some(bound_module) = bound_module else {
+                    continue;
+                };
+                let bound = name.bound_name(import.kind);
+                if bases.get(bound).is_none_or(|known| rank < known.3) {
+                    bases.insert(bound, (import_index, name_index, bound_module, rank));
+                }
+            }
+        }
+        let mut groups: BTreeMap<(String, String), AttributeSite> = BTreeMap::new();
+        for (attribute, parts, at) in candidates {
+            let Some((import, name, bound_module, _)) = bases.get(parts[0]) else {
+                continue;
+            };
+            let Some(through) = module_path(graph, query, bound_module, &parts[1..at]) else {
+                continue;
+            };
+            let Some(&through_index) = graph.by_name.get(&through) else {
+                continue;
+            };
+            if !query.name(through_index, parts[at]).contains(origin) {
+                continue;
+            }
+            let prefix = parts[..at].join(".");
+            groups
+                .entry((prefix.clone(), parts[at].to_string()))
+                .or_insert_with(|| AttributeSite {
+                    module: module_index,
+                    import: *import,
+                    name: *name,
+                    prefix,
+                    attribute: parts[at].to_string(),
+                    canonical: through == canonical_module,
+                    through,
+                    uses: Vec::new(),
+                })
+                .uses
+                .push((attribute.span, attribute.target && at + 1 == parts.len()));
+        }
+        sites.extend(groups.into_values());
+    }
+    sites
+}
+
+/// The module that `base.parts[0].parts[1]...` names, where `base` is a module name: each part
+/// a submodule, or a module-level name bound to a module.
+pub(crate) fn module_path(
+    graph: &Graph,
+    query: &mut Query,
+    base: &str,
+    parts: &[&str],
+) -> Option<String> {
+    let mut module = base.to_string();
+    for part in parts {
+        let submodule = format!("{module}.{part}");
+        if graph.by_name.contains_key(&submodule) {
+            module = submodule;
+            continue;
+        }
+        let index = *graph.by_name.get(&module)?;
+        match query.name(index, part).as_slice() {
+            [origin] if origin.kind == OriginKind::Module => module = origin.module.clone(),
+            _ => return None,
+        }
+    }
+    Some(module)
 }

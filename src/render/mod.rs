@@ -168,16 +168,24 @@ pub fn summary(
     let concepts = tables
         .iter()
         .map(|table| {
-            let statements: BTreeSet<(usize, usize)> = table
+            // `from x import Name` statements, and `import x as m` ones read as `m.Name`.
+            let sites = table
                 .importers
                 .iter()
-                .map(|site| (site.module, site.import))
+                .map(|site| (site.module, site.import, site.canonical))
+                .chain(
+                    table
+                        .attribute_sites
+                        .iter()
+                        .map(|site| (site.module, site.import, site.canonical)),
+                );
+            let statements: BTreeSet<(usize, usize)> = sites
+                .clone()
+                .map(|(module, import, _)| (module, import))
                 .collect();
-            let canonical: BTreeSet<(usize, usize)> = table
-                .importers
-                .iter()
-                .filter(|site| site.canonical)
-                .map(|site| (site.module, site.import))
+            let canonical: BTreeSet<(usize, usize)> = sites
+                .filter(|&(_, _, canonical)| canonical)
+                .map(|(module, import, _)| (module, import))
                 .collect();
             let concept = &settings.concepts[table.concept];
             BurnDown {

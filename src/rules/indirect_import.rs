@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{Applicability, Context, Edit, Finding, Fix, Rule};
-use crate::concept::ConceptTable;
+use crate::concept::{AttributeSite, ConceptTable};
 use crate::facts::{Guard, ImportKind, Scope, Span, StringRefKind};
 use crate::graph::{Graph, OriginKind};
 use crate::python::edit;
@@ -180,17 +180,6 @@ fn rename_allowed(
     Ok(())
 }
 
-/// Uses of one object through one module path in one file: `m.Name` after `import a.b as m`.
-struct Group {
-    /// The import statement and name binding the first part of `prefix`.
-    import: usize,
-    name: usize,
-    /// The module `prefix` names.
-    module: String,
-    /// `(span, target)` of each dotted name starting with `prefix.attribute`.
-    uses: Vec<(Span, bool)>,
-}
-
 /// `import a.b as m` (or `import a.b`, `from pkg import m`), then `m.Name` where `Name` in
 /// the module `a.b` is the concept: one finding per module path and name, on the import
 /// statement, with a fix that reads `m.Name` as a plain name imported from the canonical
@@ -207,114 +196,18 @@ fn attribute_uses(
         .name
         .as_deref()
         .unwrap_or_default();
-    let origin_module = graph.by_name.get(&table.origin.module).copied();
     // What other files do to modules, read on the first finding.
     let mut elsewhere: Option<Elsewhere> = None;
-    let names: rustc_hash::FxHashSet<&[u8]> =
-        table.names.iter().map(|name| name.as_bytes()).collect();
-    for (module_index, module) in graph.modules.iter().enumerate() {
+    let mut by_module: BTreeMap<usize, Vec<AttributeSite>> = BTreeMap::new();
+    for site in table.attribute_sites.iter().filter(|site| !site.canonical) {
+        by_module.entry(site.module).or_default().push(site.clone());
+    }
+    for (module_index, groups) in by_module {
+        let module = &graph.modules[module_index];
         let facts = &graph.files[module.file].facts;
-        if facts.attributes.is_empty()
-            || module_index == table.canonical_module
-            || Some(module_index) == origin_module
-        {
-            continue;
-        }
         let text = &graph.files[module.file].text;
-        // Only a name some module binds the concept under can be it: each dotted name with
-        // its parts and the index of that name.
-        let candidates: Vec<(&crate::facts::Attribute, Vec<&str>, usize)> = facts
-            .attributes
-            .iter()
-            .filter_map(|attribute| {
-                let written = &text[attribute.span.range()];
-                // Most dotted names are not the concept: found on the bytes, without
-                // allocating or decoding.
-                let at = 1 + written
-                    .split(|&b| b == b'.')
-                    .skip(1)
-                    .position(|part| names.contains(part))?;
-                let written = std::str::from_utf8(written).ok()?;
-                Some((attribute, written.split('.').collect(), at))
-            })
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        // The module each imported name binds, preferring a plain module-level import.
-        let mut bases: BTreeMap<&str, (usize, usize, String, u8)> = BTreeMap::new();
-        for (import_index, import) in facts.imports.iter().enumerate() {
-            let rank = match import.context {
-                context if context.scope != Scope::Module => 2,
-                context if context.conditional || context.guard != Guard::None => 1,
-                _ => 0,
-            };
-            for (name_index, name) in import.names.iter().enumerate() {
-                let bound_module = match import.kind {
-                    ImportKind::Module if name.alias.is_some() => Some(name.name.clone()),
-                    ImportKind::Module => name.name.split('.').next().map(str::to_string),
-                    ImportKind::From => {
-                        match module.resolutions[import_index][name_index].origins() {
-                            [origin] if origin.kind == OriginKind::Module => {
-                                Some(origin.module.clone())
-                            }
-                            _ => None,
-                        }
-                    }
-                };
-                let Some(bound_module) = bound_module else {
-                    continue;
-                };
-                let bound = name.bound_name(import.kind);
-                if bases.get(bound).is_none_or(|known| rank < known.3) {
-                    bases.insert(bound, (import_index, name_index, bound_module, rank));
-                }
-            }
-        }
-        let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
-        for (attribute, parts, at) in candidates {
-            let Some((import, name, bound_module, _)) = bases.get(parts[0]) else {
-                continue;
-            };
-            let Some(through) = module_path(graph, query, bound_module, &parts[1..at]) else {
-                continue;
-            };
-            if through == canonical_module {
-                continue;
-            }
-            let Some(&through_index) = graph.by_name.get(&through) else {
-                continue;
-            };
-            if !query.name(through_index, parts[at]).contains(&table.origin) {
-                continue;
-            }
-            let prefix = parts[..at].join(".");
-            groups
-                .entry((prefix, parts[at].to_string()))
-                .or_insert_with(|| Group {
-                    import: *import,
-                    name: *name,
-                    module: through,
-                    uses: Vec::new(),
-                })
-                .uses
-                .push((attribute.span, attribute.target && at + 1 == parts.len()));
-        }
-        // A shim's own re-export (`Name = m.Name`) is reported once, as SSOT005.
-        if let Some(shim) = table.shims.iter().find(|shim| shim.module == module_index) {
-            for group in groups.values_mut() {
-                group.uses.retain(|(span, _)| {
-                    !facts.definitions.iter().any(|definition| {
-                        definition.context.scope == Scope::Module
-                            && shim.names.contains(&definition.name)
-                            && definition.span.start <= span.start
-                            && span.end <= definition.span.end
-                    })
-                });
-            }
-            groups.retain(|_, group| !group.uses.is_empty());
-        }
-        for ((prefix, attribute), group) in groups {
+        for group in groups {
+            let (prefix, attribute) = (&group.prefix, &group.attribute);
             let elsewhere = elsewhere.get_or_insert_with(|| Elsewhere::read(graph, query));
             let written = format!("{prefix}.{attribute}");
             let import = &facts.imports[group.import];
@@ -327,22 +220,20 @@ fn attribute_uses(
             finding.symbol = written.clone();
             finding.message = format!(
                 "`{attribute}` used as `{written}` through `{}` instead of `{canonical_module}`",
-                group.module
+                group.through
             );
-            finding.label = label(graph, table, &group.module);
+            finding.label = label(graph, table, &group.through);
             let fixed = |local: &str| {
                 attribute_fix(cx, table, module_index, &group, &written, local, elsewhere)
             };
             // Under `--unsafe-fixes`, `m.Legacy` becomes the canonical name itself.
-            let fix = match (cx.unsafe_fixes && attribute != table.canonical_name)
+            let fix = match (cx.unsafe_fixes && *attribute != table.canonical_name)
                 .then(|| fixed(&table.canonical_name))
             {
                 Some(Ok(edits)) => {
                     Ok((Applicability::Unsafe, table.canonical_name.as_str(), edits))
                 }
-                _ => {
-                    fixed(&attribute).map(|edits| (Applicability::Safe, attribute.as_str(), edits))
-                }
+                _ => fixed(attribute).map(|edits| (Applicability::Safe, attribute.as_str(), edits)),
             };
             let local = fix
                 .as_ref()
@@ -379,25 +270,6 @@ fn attribute_uses(
             out.push(finding);
         }
     }
-}
-
-/// The module that `base.parts[0].parts[1]...` names, where `base` is a module name: each part
-/// a submodule, or a module-level name bound to a module.
-fn module_path(graph: &Graph, query: &mut Query, base: &str, parts: &[&str]) -> Option<String> {
-    let mut module = base.to_string();
-    for part in parts {
-        let submodule = format!("{module}.{part}");
-        if graph.by_name.contains_key(&submodule) {
-            module = submodule;
-            continue;
-        }
-        let index = *graph.by_name.get(&module)?;
-        match query.name(index, part).as_slice() {
-            [origin] if origin.kind == OriginKind::Module => module = origin.module.clone(),
-            _ => return None,
-        }
-    }
-    Some(module)
 }
 
 /// What the repository's files do to modules, beyond importing names from them.
@@ -443,7 +315,7 @@ impl Elsewhere {
                 };
                 elsewhere
                     .patched
-                    .extend(module_path(graph, query, &base, &rest));
+                    .extend(crate::concept::module_path(graph, query, &base, &rest));
                 elsewhere.patched.insert(reference.value.clone());
             }
         }
@@ -457,7 +329,7 @@ fn attribute_fix(
     cx: &Context,
     table: &ConceptTable,
     module: usize,
-    group: &Group,
+    group: &AttributeSite,
     written: &str,
     local: &str,
     elsewhere: &Elsewhere,
@@ -470,8 +342,8 @@ fn attribute_fix(
         ));
     }
     let attribute = written.rsplit('.').next().unwrap_or(written);
-    let dotted = format!("{}.{attribute}", group.module);
-    if elsewhere.strings.contains(&dotted) || elsewhere.patched.contains(&group.module) {
+    let dotted = format!("{}.{attribute}", group.through);
+    if elsewhere.strings.contains(&dotted) || elsewhere.patched.contains(&group.through) {
         return Err(format!(
             "`{dotted}` may be patched (a string or `patch.object` names it), and a plain name would not follow a patch"
         ));
