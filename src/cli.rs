@@ -78,15 +78,8 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
-    /// Only these rules: codes or code prefixes, comma-separated (`SSOT001,SSOT002`, `SSOT00`).
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    select: Vec<String>,
-    /// Not these rules: codes or code prefixes, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    ignore: Vec<String>,
-    /// Do not read or write the fact cache (`.ssot_cache/`).
-    #[arg(long)]
-    no_cache: bool,
+    #[command(flatten)]
+    rules: RuleArgs,
     /// Apply the safe fixes, then report what is left.
     #[arg(long)]
     fix: bool,
@@ -116,7 +109,14 @@ struct BaselineArgs {
     /// the repository root).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Only these rules: codes or code prefixes, comma-separated.
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+/// Which rules run, and the cache: shared by `check`, `fix` and `baseline`.
+#[derive(Debug, clap::Args)]
+struct RuleArgs {
+    /// Only these rules: codes or code prefixes, comma-separated (`SSOT001,SSOT002`, `SSOT00`).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     select: Vec<String>,
     /// Not these rules: codes or code prefixes, comma-separated.
@@ -125,6 +125,20 @@ struct BaselineArgs {
     /// Do not read or write the fact cache (`.ssot_cache/`).
     #[arg(long)]
     no_cache: bool,
+}
+
+impl RuleArgs {
+    /// The selection, checked: every entry names a rule.
+    fn selection(&self) -> Result<Selection, Failure> {
+        let selection = Selection {
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+        };
+        selection
+            .validate()
+            .map_err(|message| Failure(format!("error: {message}")))?;
+        Ok(selection)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -314,17 +328,11 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
-    let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-    };
-    selection
-        .validate()
-        .map_err(|message| Failure(format!("error: {message}")))?;
+    let selection = args.rules.selection()?;
     let (settings, prefixes) = settings(config, &args.paths)?;
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
-    let graph = build_graph(&settings, threads, !args.no_cache);
+    let graph = build_graph(&settings, threads, !args.rules.no_cache);
     report_skipped(&graph);
     if args.fix || args.diff || args.unsafe_fixes {
         return fix(
@@ -347,19 +355,14 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         unsafe_fixes: false,
     };
     let mut findings = rules::check(&cx, &selection);
-    findings.retain(|finding| scope.contains(&finding.path));
-    let matched = baseline.as_ref().map(|(path, baseline)| {
-        let (fresh, matched) = apply_baseline(
-            baseline,
-            &graph,
-            &settings,
-            findings_take(&mut findings),
-            &scope,
-            &selection,
-        );
-        findings = fresh;
-        render::BaselineStatus::new(path.clone(), matched)
-    });
+    let matched = narrow(
+        &mut findings,
+        &graph,
+        &settings,
+        &scope,
+        &selection,
+        baseline.as_ref(),
+    );
     timer.lap("rules");
     let mut summary = render::summary(&graph, &settings, &tables, &findings);
     summary.baseline = matched.clone();
@@ -392,11 +395,11 @@ fn verdict(
     failed: bool,
 ) -> ExitCode {
     let stale = matched.map_or(0, |status| status.stale);
-    if matched.is_some() && args.format != CheckFormat::Human {
+    if let Some(status) = matched
+        && args.format != CheckFormat::Human
+    {
         // The human summary says it on stdout; the machine formats keep stdout clean.
-        if let Some(status) = matched {
-            let _ = writeln!(anstream::stderr(), "{}", render::baseline_line(status));
-        }
+        let _ = writeln!(anstream::stderr(), "{}", render::baseline_line(status));
     }
     let strict_failure = args.strict_baseline && stale > 0;
     if strict_failure {
@@ -413,10 +416,6 @@ fn verdict(
     } else {
         ExitCode::from(1)
     }
-}
-
-fn findings_take(findings: &mut Vec<rules::Finding>) -> Vec<rules::Finding> {
-    std::mem::take(findings)
 }
 
 /// The baseline to compare with: `--baseline FILE`, else `[project] baseline` unless
@@ -445,20 +444,24 @@ fn load_baseline(
     Ok(Some((shown, baseline)))
 }
 
-/// Drops the findings the baseline accepts; entries count as stale only for the paths and
-/// rules this run looked at.
-fn apply_baseline(
-    baseline: &crate::baseline::Baseline,
+/// Keeps the findings under the PATHs of the run, then drops those the baseline accepts
+/// (entries count as stale only for the paths and rules this run looked at).
+fn narrow(
+    findings: &mut Vec<rules::Finding>,
     graph: &Graph,
     settings: &Settings,
-    findings: Vec<rules::Finding>,
     scope: &Scope,
     selection: &Selection,
-) -> (Vec<rules::Finding>, crate::baseline::Matched) {
-    baseline.filter(graph, settings, findings, &|entry| {
+    baseline: Option<&(String, crate::baseline::Baseline)>,
+) -> Option<render::BaselineStatus> {
+    findings.retain(|finding| scope.contains(&finding.path));
+    let (path, baseline) = baseline?;
+    let (fresh, matched) = baseline.filter(graph, settings, std::mem::take(findings), &|entry| {
         scope.contains(&entry.path)
             && Rule::find(&entry.rule).is_some_and(|rule| selection.enabled(rule))
-    })
+    });
+    *findings = fresh;
+    Some(render::BaselineStatus::new(path.clone(), matched))
 }
 
 /// `ssot-gardener baseline`: every finding of the whole repository, written sorted.
@@ -467,20 +470,14 @@ fn baseline(
     threads: usize,
     args: BaselineArgs,
 ) -> Result<ExitCode, Failure> {
-    let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-    };
-    selection
-        .validate()
-        .map_err(|message| Failure(format!("error: {message}")))?;
+    let selection = args.rules.selection()?;
     let (settings, _) = settings(config, args.path.as_slice())?;
     let path = match (&args.baseline, &settings.baseline) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => settings.root.join(path),
         (None, None) => settings.root.join("ssot-baseline.json"),
     };
-    let graph = build_graph(&settings, threads, !args.no_cache);
+    let graph = build_graph(&settings, threads, !args.rules.no_cache);
     report_skipped(&graph);
     let tables = concept::build(&graph, &settings.concepts)
         .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
@@ -646,19 +643,14 @@ fn fix(
     );
     drop(err);
     let mut findings = outcome.findings;
-    findings.retain(|finding| scope.contains(&finding.path));
-    let matched = baseline.map(|(path, baseline)| {
-        let (fresh, matched) = apply_baseline(
-            baseline,
-            &outcome.graph,
-            settings,
-            findings_take(&mut findings),
-            scope,
-            selection,
-        );
-        findings = fresh;
-        render::BaselineStatus::new(path.clone(), matched)
-    });
+    let matched = narrow(
+        &mut findings,
+        &outcome.graph,
+        settings,
+        scope,
+        selection,
+        baseline,
+    );
     let mut summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
     summary.baseline = matched.clone();
     let shown = report(

@@ -1204,7 +1204,7 @@ impl Shape {
 }
 
 /// The index after the bracket group opening at `open`.
-fn skip_group(tokens: &[Token], open: usize) -> usize {
+pub(crate) fn skip_group(tokens: &[Token], open: usize) -> usize {
     let mut depth = 0;
     for (i, token) in tokens.iter().enumerate().skip(open) {
         match token.kind {

@@ -20,7 +20,7 @@
 //! - [`rename_local`]: `from legacy import Alias` becomes `from <canonical module> import
 //!   <Canonical>` and every use of `Alias` becomes `Canonical`.
 
-use super::collect::{header_colon, is_compound};
+use super::collect::{header_colon, is_compound, skip_group};
 use super::lexer::{Kind, Lexer, Token};
 use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span, line_end, line_start};
 use crate::rules::Edit;
@@ -651,24 +651,6 @@ fn import_bindings(
             });
         }
     }
-}
-
-/// The index after the bracket group opening at `open`.
-fn skip_group(tokens: &[Token], open: usize) -> usize {
-    let mut depth = 0;
-    for (i, token) in tokens.iter().enumerate().skip(open) {
-        match token.kind {
-            Kind::Open => depth += 1,
-            Kind::Close => {
-                depth -= 1;
-                if depth == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    tokens.len()
 }
 
 /// Uses `prefix.Name` of an object reached through a module, all to be read as the plain

@@ -130,12 +130,6 @@ pub(super) fn apply(
                 replace_codes(&file.text, suppression, &keep)
             };
             kept.push(Finding {
-                rule: Rule::UnusedSuppression,
-                concept: None,
-                path: file.path.clone(),
-                file: Some(file_index),
-                span: suppression.span,
-                symbol: String::from_utf8_lossy(&file.text[suppression.span.range()]).into_owned(),
                 message,
                 label: if all_unused {
                     "silences nothing".to_string()
@@ -147,11 +141,11 @@ pub(super) fn apply(
                     (false, true) => "remove the unused codes from the comment".to_string(),
                     (_, false) => "remove it by hand (no automatic fix: the comment holds more than the suppression)".to_string(),
                 }),
-                notes: Vec::new(),
                 fix: fix.map(|edit| Fix {
                     applicability: Applicability::Safe,
                     edits: vec![edit],
                 }),
+                ..suppression_finding(cx, Rule::UnusedSuppression, file_index, suppression)
             });
         }
     }
@@ -196,17 +190,34 @@ fn blanket_finding(
         ),
     };
     Finding {
-        rule: Rule::BlanketSuppression,
+        message,
+        label,
+        help: Some(help),
+        fix,
+        ..suppression_finding(cx, Rule::BlanketSuppression, file_index, suppression)
+    }
+}
+
+/// A finding of `rule` on a suppression comment, its text as the symbol.
+fn suppression_finding(
+    cx: &Context,
+    rule: Rule,
+    file_index: usize,
+    suppression: &Suppression,
+) -> Finding {
+    let file = &cx.graph.files[file_index];
+    Finding {
+        rule,
         concept: None,
         path: file.path.clone(),
         file: Some(file_index),
         span: suppression.span,
         symbol: String::from_utf8_lossy(&file.text[suppression.span.range()]).into_owned(),
-        message,
-        label,
-        help: Some(help),
+        message: String::new(),
+        label: String::new(),
+        help: None,
         notes: Vec::new(),
-        fix,
+        fix: None,
     }
 }
 

@@ -15,21 +15,7 @@ use crate::support::{CRATE_ROOT, fixture, run};
 /// Copies a fixture directory into a fresh temporary directory.
 fn copy_fixture(relative: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let from = fixture(relative);
-    let mut pending = vec![from.clone()];
-    while let Some(current) = pending.pop() {
-        for entry in fs::read_dir(&current).expect("read fixture") {
-            let path = entry.expect("entry").path();
-            let target = dir.path().join(path.strip_prefix(&from).expect("inside"));
-            if path.is_dir() {
-                fs::create_dir_all(&target).expect("mkdir");
-                pending.push(path);
-            } else {
-                fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-                fs::copy(&path, &target).expect("copy");
-            }
-        }
-    }
+    crate::support::copy_dir(&fixture(relative), dir.path());
     dir
 }
 

@@ -297,7 +297,7 @@ fn sarif_fingerprints_do_not_move_with_lines() {
 
     // A copy elsewhere, with 20 blank lines above everything in one file.
     let copy = tempfile::tempdir().expect("temporary directory");
-    copy_tree(&fixture(DEMO), copy.path());
+    crate::support::copy_dir(&fixture(DEMO), copy.path());
     let moved = "chatapp/websocket_core/heartbeat.py";
     let file = copy.path().join(moved);
     let text = fs::read_to_string(&file).expect("read the file");
@@ -316,19 +316,6 @@ fn sarif_fingerprints_do_not_move_with_lines() {
         }
     }
     assert!(moved_results > 0, "{moved} has findings");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).expect("read a fixture directory") {
-        let path = entry.expect("a directory entry").path();
-        let target = to.join(path.file_name().expect("a name"));
-        if path.is_dir() {
-            fs::create_dir_all(&target).expect("create a directory");
-            copy_tree(&path, &target);
-        } else {
-            fs::copy(&path, &target).expect("copy a file");
-        }
-    }
 }
 
 /// Counts in a JUnit report as `tests failures suites cases failure-elements first-case`.
