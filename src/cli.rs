@@ -83,7 +83,8 @@ struct CheckArgs {
     /// Apply the safe fixes, then report what is left.
     #[arg(long)]
     fix: bool,
-    /// Apply the unsafe fixes too (they may change behaviour).
+    /// Offer the unsafe fixes too (they may change behaviour): applied with `--fix`, shown with
+    /// `--diff`, and without either only listed on the findings (nothing is written).
     #[arg(long)]
     unsafe_fixes: bool,
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
@@ -334,7 +335,8 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     let baseline = load_baseline(&settings, &args)?;
     let graph = build_graph(&settings, threads, !args.rules.no_cache);
     report_skipped(&graph);
-    if args.fix || args.diff || args.unsafe_fixes {
+    // `--unsafe-fixes` alone shows the unsafe fixes and writes nothing, as in ruff.
+    if args.fix || args.diff {
         return fix(
             graph,
             &settings,
@@ -352,7 +354,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
         graph: &graph,
         settings: &settings,
         tables: &tables,
-        unsafe_fixes: false,
+        unsafe_fixes: args.unsafe_fixes,
     };
     let mut findings = rules::check(&cx, &selection);
     let matched = narrow(
@@ -732,17 +734,25 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
         .map(|error| {
             let concept = &settings.concepts[error.concept];
             let span =
-                config::concept_value_span(&source, error.concept, "canonical").unwrap_or(0..0);
-            let mut text = config::ConfigError::at(
-                &path,
-                &source,
-                span,
-                format!(
-                    "canonical path of concept `{}` names no definition: {}",
-                    concept.name, error.message
-                ),
-                "not found in the repository",
-            )
+                config::concept_value_span(&source, error.concept, error.key).unwrap_or(0..0);
+            let (message, label) = if error.key == "public" {
+                (
+                    format!(
+                        "public path of concept `{}` is not the canonical class: {}",
+                        concept.name, error.message
+                    ),
+                    "not the canonical class",
+                )
+            } else {
+                (
+                    format!(
+                        "canonical path of concept `{}` names no definition: {}",
+                        concept.name, error.message
+                    ),
+                    "not found in the repository",
+                )
+            };
+            let mut text = config::ConfigError::at(&path, &source, span, message, label)
             .to_string();
             if !error.nearest.is_empty() {
                 let nearest: Vec<String> = error

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::config::{Concept, TestsPolicy};
+use crate::config::{Concept, RelativePolicy, TestsPolicy};
 use crate::facts::{DefKind, Definition, FileFacts, Guard, ImportKind, Scope, Span};
 use crate::graph::{Graph, Origin, OriginKind, Resolution};
 use crate::python::resolve::Query;
@@ -46,6 +46,39 @@ pub struct ConceptTable {
     /// Fully qualified names (`module.Class.method`) of the allowed factories, as written and
     /// as resolved.
     pub allowed_factories: HashSet<String>,
+    /// The modules of the concept's accepted `public` spellings.
+    pub public_modules: HashSet<usize>,
+    /// The modules `import <canonical module>` runs ([`crate::import_time::closure`]): a
+    /// module among them cannot import from the canonical module at import time.
+    pub canonical_closure: crate::import_time::Closure,
+    /// The same for the origin's defining module, when it is another module.
+    pub origin_closure: Option<crate::import_time::Closure>,
+    /// Public methods of the origin class and of its bases in the repository, with whether
+    /// each is `async`.
+    pub interface: BTreeMap<String, bool>,
+    /// Said once per run: most importers use a public re-export rather than the canonical
+    /// path, which may be the path to declare.
+    pub hint: Option<String>,
+}
+
+impl ConceptTable {
+    /// Would an import-time import of `target` in `module` close a cycle: does importing
+    /// `target` run `module`? Only the canonical and the defining module are known.
+    pub fn import_cycle(&self, module: usize, target: usize) -> Option<bool> {
+        self.closure_of(target)
+            .map(|closure| closure.contains(module))
+    }
+
+    /// The import-time closure of the canonical or the defining module.
+    pub fn closure_of(&self, target: usize) -> Option<&crate::import_time::Closure> {
+        if target == self.canonical_module {
+            Some(&self.canonical_closure)
+        } else if Some(target) == self.origin_site.map(|(origin, _)| origin) {
+            self.origin_closure.as_ref()
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,6 +88,10 @@ pub struct ImportSite {
     pub name: usize,
     /// `from <canonical module> import <canonical name>`, written absolutely.
     pub canonical: bool,
+    /// A spelling the concept accepts: canonical, a `public` path, a relative spelling of
+    /// the canonical module under `relative = "allow"`, or the defining module from a module
+    /// the canonical one imports at import time (the only spelling without a cycle).
+    pub accepted: bool,
 }
 
 /// A class that re-implements the concept, or a concept-like name bound to another class.
@@ -68,8 +105,9 @@ pub struct Implementation {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
-    /// The class name matches this `implementations` glob (or is the canonical name).
-    Name(String),
+    /// The class name matches this `implementations` glob (or is the canonical name), and
+    /// the class does the concept's job: `evidence` says how (shared methods, a subclass).
+    Name { glob: String, evidence: String },
     /// Its public methods overlap the canonical class's: Jaccard index and shared names.
     Similar { score: f64, shared: Vec<String> },
     /// A module-level alias with a concept-like name bound to another class.
@@ -86,6 +124,9 @@ pub struct Shim {
     pub site: ShimSite,
     /// Imports elsewhere that go through it: `(module, import)`.
     pub importers: Vec<(usize, usize)>,
+    /// The re-export is public API: listed in a package `__init__`'s `__all__`, or written
+    /// `from m import X as X`. Deleting it would break downstream users.
+    pub public: bool,
     /// String references naming it or its concept names: `(module, string ref)`.
     pub strings: Vec<(usize, usize)>,
 }
@@ -100,6 +141,8 @@ pub enum ShimSite {
 #[derive(Debug)]
 pub struct CanonicalError {
     pub concept: usize,
+    /// The key of the concept the error is about: `canonical` or `public`.
+    pub key: &'static str,
     pub message: String,
     /// The nearest existing definitions (dotted paths), best first.
     pub nearest: Vec<String>,
@@ -195,6 +238,7 @@ fn build_one(
 ) -> Result<ConceptTable, CanonicalError> {
     let error = |message: String, nearest: Vec<String>| CanonicalError {
         concept: index,
+        key: "canonical",
         message,
         nearest,
     };
@@ -236,19 +280,7 @@ fn build_one(
     };
 
     let origin_module = graph.by_name.get(&origin.module).copied();
-    let origin_site = origin_module.and_then(|module| {
-        let facts = graph.facts(module);
-        let symbol = origin.symbol.as_deref()?;
-        let definition = facts.definitions.iter().position(|definition| {
-            definition.context.scope == Scope::Module
-                && definition.name == symbol
-                && matches!(
-                    definition.kind,
-                    DefKind::Class { .. } | DefKind::Function { .. }
-                )
-        })?;
-        Some((module, definition))
-    });
+    let origin_site = definition_of(graph, &origin);
     let public_methods: Vec<String> = match origin_site
         .map(|(module, definition)| &graph.facts(module).definitions[definition].kind)
     {
@@ -289,17 +321,64 @@ fn build_one(
         }
     }
 
+    let mut public_modules = HashSet::new();
+    for path in &concept.public {
+        let (module, name) = path.rsplit_once('.').unwrap_or(("", path));
+        match graph.by_name.get(module) {
+            Some(&index) if query.name(index, name).contains(&origin) => {
+                public_modules.insert(index);
+            }
+            _ => {
+                return Err(CanonicalError {
+                    concept: index,
+                    key: "public",
+                    message: format!(
+                        "`{path}` is not a name of `{}` (every `public` path must be the canonical class)",
+                        concept.canonical
+                    ),
+                    nearest: Vec::new(),
+                });
+            }
+        }
+    }
+    let interface = origin_site
+        .map(|(module, definition)| class_interface(graph, &mut query, module, definition))
+        .unwrap_or_default();
+    let canonical_closure = crate::import_time::closure(graph, &query, canonical_module);
+    let origin_closure = origin_module
+        .filter(|&module| module != canonical_module)
+        .map(|module| crate::import_time::closure(graph, &query, module));
+
     let allowed_factories = allowed_factories(graph, concept);
-    let excluded = |module: usize| module == canonical_module || Some(module) == origin_module;
+    let excluded = |module: usize| {
+        module == canonical_module
+            || Some(module) == origin_module
+            || public_modules.contains(&module)
+    };
     let concept_like = |name: &str| {
         name == canonical_name
             || origin.symbol.as_deref() == Some(name)
             || concept.implementations_set.is_match(name)
             || name.contains(canonical_name.as_str())
     };
-    let attribute_sites =
-        attribute_sites(graph, &mut query, &names, &origin, &module_name, &excluded);
-    let shims = shims(
+    // `m.Name` through the canonical module or a declared public path is accepted.
+    let attribute_accepted = |through: &str, attribute: &str| {
+        through == module_name
+            || concept
+                .public
+                .iter()
+                .any(|path| path.rsplit_once('.') == Some((through, attribute)))
+    };
+    let attribute_sites = attribute_sites(
+        graph,
+        &mut query,
+        &names,
+        &origin,
+        &attribute_accepted,
+        &excluded,
+    );
+    // `quiet`: public re-exports nobody in the repository goes through (no finding).
+    let (shims, quiet) = shims(
         graph,
         &mut query,
         &bindings,
@@ -311,7 +390,7 @@ fn build_one(
     // A shim's own re-export (`Name = m.Name`) is its SSOT005 finding, not a use.
     let mut attribute_sites = attribute_sites;
     for site in &mut attribute_sites {
-        let Some(shim) = shims.iter().find(|shim| shim.module == site.module) else {
+        let Some(shim) = shims.iter().chain(&quiet).find(|shim| shim.module == site.module) else {
             continue;
         };
         let facts = graph.facts(site.module);
@@ -327,6 +406,7 @@ fn build_one(
     attribute_sites.retain(|site| !site.uses.is_empty());
     let shim_imports: HashSet<(usize, usize)> = shims
         .iter()
+        .chain(&quiet)
         .flat_map(|shim| {
             let facts = graph.facts(shim.module);
             facts
@@ -364,11 +444,39 @@ fn build_one(
                     && import.level == 0
                     && import.module == module_name
                     && name.name == canonical_name;
+                let target = query
+                    .import_target(module_index, import)
+                    .and_then(|target| graph.by_name.get(&target).copied());
+                let at_import_time =
+                    import.context.scope != Scope::Function && !import.context.type_checking;
+                let accepted = canonical
+                    || target.is_some_and(|target| {
+                        // `from pkg import Session` where `pkg.Session` is public.
+                        (public_modules.contains(&target)
+                            && concept.public.iter().any(|path| {
+                                path.rsplit_once('.').is_some_and(|(m, n)| {
+                                    n == name.name && graph.modules[target].name.as_deref() == Some(m)
+                                })
+                            }))
+                            || (concept.relative == RelativePolicy::Allow
+                                && import.level > 0
+                                && target == canonical_module
+                                && name.name == canonical_name)
+                            // The canonical module runs this one at import time: the
+                            // defining module is the only spelling without a cycle.
+                            || (at_import_time
+                                && Some(target) == origin_module
+                                && canonical_closure.contains(module_index)
+                                && origin_closure
+                                    .as_ref()
+                                    .is_none_or(|closure| !closure.contains(module_index)))
+                    });
                 importers.push(ImportSite {
                     module: module_index,
                     import: import_index,
                     name: name_index,
                     canonical,
+                    accepted,
                 });
             }
         }
@@ -389,7 +497,13 @@ fn build_one(
         importers,
         attribute_sites,
         allowed_factories,
+        public_modules: public_modules.clone(),
+        canonical_closure,
+        origin_closure,
+        interface,
+        hint: None,
     };
+    table.hint = public_hint(graph, concept, &table);
     table.implementations = implementations(graph, concept, &table, &excluded);
     table.factories = factories(graph, concept, &table);
     Ok(table)
@@ -422,7 +536,7 @@ fn shims(
     attribute_sites: &[AttributeSite],
     excluded: &dyn Fn(usize) -> bool,
     concept_like: &dyn Fn(&str) -> bool,
-) -> Vec<Shim> {
+) -> (Vec<Shim>, Vec<Shim>) {
     let mut by_module: HashMap<usize, BTreeSet<String>> = HashMap::new();
     for (module, name) in bindings {
         if !excluded(*module) {
@@ -456,8 +570,19 @@ fn shims(
                 .iter()
                 .zip(&module.resolutions[import_index])
                 .any(|(name, verdict)| {
-                    name.name == "*"
-                        || (shim_names.contains(&name.name) && verdict.origins().contains(origin))
+                    if name.name == "*" {
+                        // A star import of a module whose `__all__` leaves the names out
+                        // carries nothing; one that carries them uses them only where the
+                        // file says the name, or passes them on (a module of re-exports).
+                        let text = &graph.files[module.file].text;
+                        shim_names.iter().any(|shim_name| {
+                            star_exports(graph.facts(target_index), shim_name)
+                                && (crate::python::edit::mentions(text, shim_name)
+                                    || lists(graph.facts(target_index), shim_name))
+                        })
+                    } else {
+                        shim_names.contains(&name.name) && verdict.origins().contains(origin)
+                    }
                 });
             if uses {
                 importers
@@ -472,6 +597,8 @@ fn shims(
                 None => (reference.value.as_str(), None),
             };
             let target = match (graph.by_name.get(&reference.value), last) {
+                // A plain string naming a module (a logger name, a prefix scan) is no use of it.
+                (Some(_), _) if reference.kind == crate::facts::StringRefKind::Other => None,
                 (Some(&module), _) => Some(module),
                 (None, Some(last)) => graph
                     .by_name
@@ -506,6 +633,7 @@ fn shims(
         }
     }
     let mut shims = Vec::new();
+    let mut quiet = Vec::new();
     let mut modules: Vec<usize> = by_module.keys().copied().collect();
     modules.sort_unstable();
     for module_index in modules {
@@ -534,33 +662,93 @@ fn shims(
                         .get(&index)
                         .is_some_and(|origins| origins.contains(origin))
             });
-        let site = shim_site(facts, names);
-        let through_star = matches!(site, Some(ShimSite::Import(import)) if facts.imports[import].names.iter().any(|n| n.name == "*"));
+        // Only a star import whose module exports one of the names binds them here.
+        let mut carries = |import: usize| {
+            let import = &facts.imports[import];
+            query
+                .import_target(module_index, import)
+                .and_then(|target| graph.by_name.get(&target).copied())
+                .is_some_and(|target| {
+                    names.iter().any(|name| {
+                        star_exports(graph.facts(target), name)
+                            && query.name(target, name).contains(origin)
+                    })
+                })
+        };
+        let site = shim_site(facts, names, &mut carries);
+        // A star import re-exports the concept on purpose only when the module it reads lists
+        // the name in `__all__` (`from attr.filters import *` carries an `Attribute` that
+        // `attr.filters` imported for its own use: incidental).
+        let through_star = match site {
+            Some(ShimSite::Import(import))
+                if facts.imports[import].names.iter().any(|n| n.name == "*") =>
+            {
+                query
+                    .import_target(module_index, &facts.imports[import])
+                    .and_then(|target| graph.by_name.get(&target).copied())
+                    .map(|target| names.iter().any(|name| lists(graph.facts(target), name)))
+            }
+            _ => None,
+        };
+        // `from .session import Session as Session`: the explicit re-export form.
+        let explicit_reexport = facts.imports.iter().any(|import| {
+            import.context.scope == Scope::Module
+                && import.names.iter().any(|name| {
+                    name.alias.as_deref() == Some(name.name.as_str()) && names.contains(&name.name)
+                })
+        });
+        // A package `__init__` is the package's namespace: what it binds by name under a
+        // public name (listed in `__all__`, or any public name when there is no `__all__`,
+        // as `requests/__init__.py` does) is public API.
+        let package_api = module.is_package
+            && (exported
+                || (facts.exports.is_none()
+                    && through_star.is_none()
+                    && names.iter().any(|name| !name.starts_with('_'))));
+        let public = explicit_reexport || package_api;
         // Strings never make a shim: `patch("app.routes.WebSocketManager")` patches where
         // the name is looked up (the right idiom), and a plugin list names modules for
-        // other reasons. They count as users of a module that is a shim anyway.
-        let is_shim = exported
-            || public_alias
-            || through_star
-            || module.is_package
-            || !imported_through.is_empty();
+        // other reasons. They count as users of a module that is a shim anyway. A module
+        // that only star-imports a helper module re-exports nothing anyone uses.
+        let is_shim = if public {
+            // Public API stays; it is worth a finding only while code inside the
+            // repository goes through it instead of the canonical path.
+            !imported_through.is_empty() || !referenced.is_empty()
+        } else {
+            // A star import alone re-exports only in a module that is nothing but
+            // re-exports; one with code of its own is a user of the helper it reads.
+            let own_code = has_own_code(facts);
+            exported
+                || public_alias
+                || (through_star == Some(true) && !own_code)
+                || (module.is_package && through_star.is_none())
+                || !imported_through.is_empty()
+        };
         let Some(site) = site else { continue };
+        let shim = Shim {
+            module: module_index,
+            names: names.iter().cloned().collect(),
+            site,
+            importers: imported_through,
+            public,
+            strings: referenced,
+        };
         if is_shim {
-            shims.push(Shim {
-                module: module_index,
-                names: names.iter().cloned().collect(),
-                site,
-                importers: imported_through,
-                strings: referenced,
-            });
+            shims.push(shim);
+        } else if public {
+            quiet.push(shim);
         }
     }
-    shims
+    (shims, quiet)
 }
 
 /// The first module-level statement binding one of `names`: an import, an alias, or a star
 /// import (which binds without naming).
-fn shim_site(facts: &FileFacts, names: &BTreeSet<String>) -> Option<ShimSite> {
+fn shim_site(
+    facts: &FileFacts,
+    names: &BTreeSet<String>,
+    carries: &mut dyn FnMut(usize) -> bool,
+) -> Option<ShimSite> {
     let import = facts.imports.iter().enumerate().find(|(_, import)| {
         import.context.scope == Scope::Module
             && import
@@ -588,10 +776,42 @@ fn shim_site(facts: &FileFacts, names: &BTreeSet<String>) -> Option<ShimSite> {
         (None, None) => facts
             .imports
             .iter()
-            .position(|import| {
+            .enumerate()
+            .filter(|(_, import)| {
                 import.context.scope == Scope::Module && import.names.iter().any(|n| n.name == "*")
             })
+            .map(|(index, _)| index)
+            .find(|&index| carries(index))
             .map(ShimSite::Import),
+    }
+}
+
+/// Does the module's `__all__` name `name`: an export on purpose, not a name that a star
+/// import happens to carry along?
+fn lists(facts: &FileFacts, name: &str) -> bool {
+    facts
+        .exports
+        .as_ref()
+        .is_some_and(|exports| exports.names.iter().any(|n| n == name))
+}
+
+/// Does the module define a class or function of its own (at module level)?
+fn has_own_code(facts: &FileFacts) -> bool {
+    facts.definitions.iter().any(|definition| {
+        definition.context.scope == Scope::Module
+            && matches!(
+                definition.kind,
+                DefKind::Class { .. } | DefKind::Function { .. }
+            )
+    })
+}
+
+/// Does `from <module> import *` bind `name`: listed in `__all__` (a dynamic `__all__` may
+/// hold anything), or public when there is no `__all__`?
+fn star_exports(facts: &FileFacts, name: &str) -> bool {
+    match &facts.exports {
+        Some(exports) => exports.dynamic || exports.names.iter().any(|n| n == name),
+        None => !name.starts_with('_'),
     }
 }
 
@@ -610,6 +830,7 @@ fn implementations(
     .flatten()
     .collect();
     let globs = NameGlobs::new(&concept.implementations, &concept.implementations_set);
+    let mut query = graph.query();
     let mut found = Vec::new();
     for (module_index, module) in graph.modules.iter().enumerate() {
         if excluded(module_index) {
@@ -626,16 +847,34 @@ fn implementations(
                     if is_exempt_class(definition) {
                         continue;
                     }
-                    if concept_names.contains(definition.name.as_str()) {
-                        Reason::Name(definition.name.clone())
-                    } else if globs.is_match(&definition.name)
-                        && let Some(glob) = matching_glob(
+                    let glob = if concept_names.contains(definition.name.as_str()) {
+                        Some(definition.name.clone())
+                    } else if globs.is_match(&definition.name) {
+                        matching_glob(
                             &concept.implementations,
                             &concept.implementations_set,
                             &definition.name,
                         )
-                    {
-                        Reason::Name(glob)
+                    } else {
+                        None
+                    };
+                    if let Some(glob) = glob {
+                        // A name alone is no evidence: `scoped_session`, an async proxy or an
+                        // error-recovery "manager" share it and do another job.
+                        let Some(evidence) =
+                            does_the_job(
+                                graph,
+                                &mut query,
+                                table,
+                                module_index,
+                                index,
+                                in_test,
+                                concept.constructible,
+                            )
+                        else {
+                            continue;
+                        };
+                        Reason::Name { glob, evidence }
                     } else {
                         // Counted before anything is allocated: most classes share nothing.
                         let shared_count = methods
@@ -661,7 +900,10 @@ fn implementations(
                         } else {
                             shared.len() as f64 / union as f64
                         };
-                        if shared.len() < 2 || score < concept.similarity {
+                        if shared.len() < 2
+                            || score < concept.similarity
+                            || uses_the_concept(graph, table, module_index, index)
+                        {
                             continue;
                         }
                         Reason::Similar { score, shared }
@@ -675,13 +917,29 @@ fn implementations(
                             .iter()
                             .find(|o| o.kind == OriginKind::Class && **o != table.origin)
                     });
+                    // The aliased class must do the concept's job too (`ScopedSession =
+                    // scoped_session` names a registry of sessions, not a copy of one).
+                    let mut does = |other: &Origin| match definition_of(graph, other) {
+                        Some((m, d)) => does_the_job(
+                            graph,
+                            &mut query,
+                            table,
+                            m,
+                            d,
+                            is_test_path(&graph.files[graph.modules[m].file].path),
+                            concept.constructible,
+                        )
+                        .is_some(),
+                        None => true,
+                    };
                     match other {
                         Some(other)
                             if concept_like
                                 && !origins_contain(
                                     module.alias_origins.get(&index),
                                     &table.origin,
-                                ) =>
+                                )
+                                && does(other) =>
                         {
                             Reason::Alias(other.clone())
                         }
@@ -781,6 +1039,11 @@ fn factories(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Vec<(usi
                 continue;
             }
             if is_allowed(graph, table, module_index, index) {
+                continue;
+            }
+            if !concept.test_factories
+                && is_test_helper(&file.path, &file.text, &file.facts, index)
+            {
                 continue;
             }
             found.push((module_index, index));
@@ -904,7 +1167,8 @@ pub struct AttributeSite {
     /// The module `prefix` names.
     pub through: String,
     /// Whether `through` is the canonical module (`wm.WebSocketManager` after
-    /// `import app.websocket_manager as wm` is canonical).
+    /// `import app.websocket_manager as wm` is canonical), or `through.attribute` is one of
+    /// the concept's `public` paths (`flask.Flask` after `import flask`).
     pub canonical: bool,
     /// `(span, target)` of each dotted name starting with `prefix.attribute`: `target` when
     /// the whole dotted name may be assigned or deleted there.
@@ -917,7 +1181,7 @@ fn attribute_sites(
     query: &mut Query,
     names: &BTreeSet<String>,
     origin: &Origin,
-    canonical_module: &str,
+    accepted: &dyn Fn(&str, &str) -> bool,
     excluded: &dyn Fn(usize) -> bool,
 ) -> Vec<AttributeSite> {
     let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|name| name.as_bytes()).collect();
@@ -952,8 +1216,8 @@ fn attribute_sites(
         let mut bases: BTreeMap<&str, (usize, usize, String, u8)> = BTreeMap::new();
         for (import_index, import) in facts.imports.iter().enumerate() {
             let rank = match import.context {
-                context if context.scope != Scope::Module => 2,
-                context if context.conditional || context.guard != Guard::None => 1,
+                context if context.scope != Scope::Module => 4,
+                context if context.conditional || context.guard != Guard::None => 2,
                 _ => 0,
             };
             for (name_index, name) in import.names.iter().enumerate() {
@@ -973,6 +1237,9 @@ fn attribute_sites(
                     continue;
                 };
                 let bound = name.bound_name(import.kind);
+                // `import click` before `import click.types` for `click.Command`: both bind
+                // `click`, the first names it.
+                let rank = rank + u8::from(import.kind == ImportKind::Module && name.name != bound);
                 if bases.get(bound).is_none_or(|known| rank < known.3) {
                     bases.insert(bound, (import_index, name_index, bound_module, rank));
                 }
@@ -1001,7 +1268,7 @@ fn attribute_sites(
                     name: *name,
                     prefix,
                     attribute: parts[at].to_string(),
-                    canonical: through == canonical_module,
+                    canonical: accepted(&through, parts[at]),
                     through,
                     uses: Vec::new(),
                 })
@@ -1035,4 +1302,272 @@ pub(crate) fn module_path(
         }
     }
     Some(module)
+}
+
+/// The module and definition index of a module-level class or function origin in the
+/// repository.
+pub fn definition_of(graph: &Graph, origin: &Origin) -> Option<(usize, usize)> {
+    let module = *graph.by_name.get(&origin.module)?;
+    let facts = graph.facts(module);
+    let symbol = origin.symbol.as_deref()?;
+    let definition = facts.definitions.iter().position(|definition| {
+        definition.context.scope == Scope::Module
+            && definition.name == symbol
+            && matches!(
+                definition.kind,
+                DefKind::Class { .. } | DefKind::Function { .. }
+            )
+    })?;
+    Some((module, definition))
+}
+
+/// The functions defined directly in the body of the class `definition`, with whether each
+/// is `async`. Definitions are in source order and a class's own come right after it: the
+/// scan stops at the first one outside the class.
+pub fn own_methods(facts: &FileFacts, definition: usize) -> impl Iterator<Item = (&str, bool)> {
+    facts.definitions[definition + 1..]
+        .iter()
+        .take_while(move |inner| inner.parent.is_some_and(|p| p as usize >= definition))
+        .filter(move |inner| inner.parent == Some(definition as u32))
+        .filter_map(|inner| match inner.kind {
+            DefKind::Function { is_async } => Some((inner.name.as_str(), is_async)),
+            _ => None,
+        })
+}
+
+/// Public methods of a class and of its bases defined in the repository, with whether each
+/// is `async` (the class's own definition wins over a base's).
+pub fn class_interface(
+    graph: &Graph,
+    query: &mut Query,
+    module: usize,
+    definition: usize,
+) -> BTreeMap<String, bool> {
+    let mut interface = BTreeMap::new();
+    let mut seen = HashSet::new();
+    // Breadth first, so a class's own methods come before its bases'.
+    let mut queue = std::collections::VecDeque::from([(module, definition)]);
+    while let Some((module, definition)) = queue.pop_front() {
+        // Deep or cyclic hierarchies end here.
+        if !seen.insert((module, definition)) || seen.len() > 64 {
+            continue;
+        }
+        let facts = graph.facts(module);
+        let DefKind::Class { bases, .. } = &facts.definitions[definition].kind else {
+            continue;
+        };
+        for (name, is_async) in own_methods(facts, definition) {
+            if !name.starts_with('_') {
+                interface.entry(name.to_string()).or_insert(is_async);
+            }
+        }
+        for base in bases {
+            for origin in base_origins(graph, query, module, base) {
+                queue.extend(definition_of(graph, &origin));
+            }
+        }
+    }
+    interface
+}
+
+/// What a base class as written (`Base`, `pkg.mod.Base`, `Generic[T]`) in `module` resolves to.
+pub fn base_origins(graph: &Graph, query: &mut Query, module: usize, base: &str) -> Vec<Origin> {
+    let base = base.split('[').next().unwrap_or(base);
+    let mut parts: Vec<&str> = base.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return Vec::new();
+    };
+    if parts.is_empty() {
+        return query.name(module, last);
+    }
+    let head = match query.name(module, parts[0]).as_slice() {
+        [origin] if origin.kind == OriginKind::Module => origin.module.clone(),
+        _ => return Vec::new(),
+    };
+    let Some(through) = module_path(graph, query, &head, &parts[1..]) else {
+        return Vec::new();
+    };
+    match graph.by_name.get(&through) {
+        Some(&index) => query.name(index, last),
+        None => Vec::new(),
+    }
+}
+
+/// "Most importers use a public re-export": when more than half of the statements that
+/// import the concept go through one module that re-exports it as public API, and that path
+/// is neither canonical nor declared `public`, the path a maintainer may mean to declare.
+fn public_hint(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Option<String> {
+    let total = table.importers.len();
+    let shim = table.shims.iter().filter(|shim| shim.public).max_by_key(|shim| {
+        (
+            shim.importers.len(),
+            std::cmp::Reverse(graph.modules[shim.module].name.clone()),
+        )
+    })?;
+    let through = shim.importers.len();
+    if total < 2 || through * 2 <= total {
+        return None;
+    }
+    let module = graph.modules[shim.module].name.as_deref()?;
+    let name = if shim.names.contains(&table.canonical_name) {
+        table.canonical_name.as_str()
+    } else {
+        shim.names.first()?
+    };
+    let path = format!("{module}.{name}");
+    Some(format!(
+        "{through} of {total} imports of `{}` go through the public re-export `{path}`: if that is the path users should write, declare `canonical = \"{path}\"`, or list it in `public = [\"{path}\"]` to accept it beside `{}`",
+        concept.name, concept.canonical
+    ))
+}
+
+/// Evidence that a class matched by name does the concept's job, said as a label: it
+/// subclasses the canonical class, or at least half of its public methods (in a test file, at
+/// least one: a double stands in where the concept's methods are called) are the canonical
+/// class's. A class whose body names the concept uses it (a proxy such as an async wrapper
+/// holding a session, a registry, a harness) and is no copy. `None`: no evidence. When the
+/// canonical class has no public methods there is nothing to compare, and the name is taken
+/// as it is.
+fn does_the_job(
+    graph: &Graph,
+    query: &mut Query,
+    table: &ConceptTable,
+    module: usize,
+    definition: usize,
+    in_test: bool,
+    constructible: bool,
+) -> Option<String> {
+    let facts = graph.facts(module);
+    let DefKind::Class { bases, .. } = &facts.definitions[definition].kind else {
+        return None;
+    };
+    if let Some(base) = bases
+        .iter()
+        .find(|base| base_origins(graph, query, module, base).contains(&table.origin))
+    {
+        // A subclass of a class meant to be constructed anywhere extends it, as libraries
+        // are meant to be extended; of a one-instance manager, it is a second manager.
+        return (!constructible).then(|| format!("subclass of `{base}`"));
+    }
+    if uses_the_concept(graph, table, module, definition) {
+        return None;
+    }
+    if table.interface.is_empty() {
+        return Some(String::new());
+    }
+    let own: BTreeSet<&str> = own_methods(facts, definition)
+        .map(|(name, _)| name)
+        .filter(|name| !name.starts_with('_'))
+        .collect();
+    let shared: Vec<&str> = own
+        .iter()
+        .copied()
+        .filter(|name| table.interface.contains_key(*name))
+        .collect();
+    let enough = !shared.is_empty() && (in_test || shared.len() * 2 >= own.len());
+    enough.then(|| {
+        format!(
+            "shares {} of its {} with `{}`",
+            crate::rules::quoted_list(&shared),
+            if own.len() == 1 {
+                "1 public method".to_string()
+            } else {
+                format!("{} public methods", own.len())
+            },
+            table.canonical_name
+        )
+    })
+}
+
+/// Does the code of the class body (not its strings or comments) name the concept: a proxy
+/// holding one, a registry of them, a harness driving one?
+fn uses_the_concept(graph: &Graph, table: &ConceptTable, module: usize, definition: usize) -> bool {
+    let file = &graph.files[graph.modules[module].file];
+    let body = &file.text[class_body(&file.text, file.facts.definitions[definition].span)];
+    let names: Vec<&str> = table.names.iter().map(String::as_str).collect();
+    !crate::python::edit::occurrences(body, &names).found.is_empty()
+}
+
+/// The bytes of a class body: from the end of its header (`class X(Base):`, whose span is
+/// `header`) to the first later line of code indented no deeper than the header.
+fn class_body(text: &[u8], header: Span) -> std::ops::Range<usize> {
+    let start = (header.end as usize).min(text.len());
+    let header_start = crate::facts::line_start(text, header.start as usize);
+    let indent = |line: &[u8]| line.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let depth = indent(&text[header_start..]);
+    let mut at = crate::facts::line_end(text, start);
+    while at < text.len() {
+        // Past the line ending (`\r\n` is one).
+        let next = if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') {
+            at + 2
+        } else {
+            at + 1
+        };
+        let end = crate::facts::line_end(text, next);
+        let line = &text[next..end];
+        let code = line.trim_ascii_start();
+        if !code.is_empty() && !code.starts_with(b"#") && indent(line) <= depth {
+            return start..next;
+        }
+        at = end;
+    }
+    start..text.len()
+}
+
+/// A function or class that serves one test, not the code base: in a test file, a `test*`
+/// function, a `Test*` class or anything inside one; anywhere, a pytest fixture
+/// (`@pytest.fixture`, `@fixture(...)` on the lines above the `def`).
+pub fn is_test_helper(path: &str, text: &[u8], facts: &FileFacts, definition: usize) -> bool {
+    let def = &facts.definitions[definition];
+    if is_test_path(path) {
+        let mut current = Some(definition as u32);
+        while let Some(index) = current {
+            let Some(d) = facts.definitions.get(index as usize) else {
+                break;
+            };
+            let test_named = match d.kind {
+                DefKind::Class { .. } => d.name.starts_with("Test"),
+                _ => d.name.starts_with("test"),
+            };
+            if test_named {
+                return true;
+            }
+            current = d.parent;
+        }
+    }
+    decorated_as_fixture(text, def.span.start as usize)
+}
+
+/// Do the decorator lines right above `offset` (the `def` or `async def`) include one that
+/// names `fixture`? A multi-line decorator's continuation lines are read through; at most
+/// eight lines are looked at.
+fn decorated_as_fixture(text: &[u8], offset: usize) -> bool {
+    let mut end = crate::facts::line_start(text, offset);
+    for _ in 0..8 {
+        if end == 0 {
+            return false;
+        }
+        // The line before the one starting at `end` (`\r\n` counts as one ending).
+        let before = if end >= 2 && &text[end - 2..end] == b"\r\n" {
+            end - 2
+        } else {
+            end - 1
+        };
+        let start = crate::facts::line_start(text, before);
+        let line = text[start..before].trim_ascii();
+        if line.starts_with(b"@") {
+            if memchr::memmem::find(line, b"fixture").is_some() {
+                return true;
+            }
+        } else if !(line.is_empty()
+            || line.starts_with(b"#")
+            || line.ends_with(b"(")
+            || line.ends_with(b",")
+            || line.ends_with(b")"))
+        {
+            return false;
+        }
+        end = start;
+    }
+    false
 }

@@ -89,6 +89,44 @@ pub struct Concept {
     pub similarity: f64,
     /// What to do with test doubles in test files.
     pub tests: TestsPolicy,
+    /// Accepted public spellings of the canonical class (dotted paths).
+    pub public: Vec<String>,
+    /// Whether relative imports of the canonical module are findings.
+    pub relative: RelativePolicy,
+    /// The class is meant to be constructed anywhere: SSOT008 is off.
+    pub constructible: bool,
+    /// Test functions, test methods and pytest fixtures may be factories.
+    pub test_factories: bool,
+    /// Rule codes that do not apply to the concept.
+    pub ignore: Vec<String>,
+}
+
+/// Whether relative imports of the canonical module are findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum RelativePolicy {
+    /// `from .module import Name` of the canonical module is SSOT002.
+    Report,
+    /// The package's own relative spelling of the canonical module is accepted.
+    Allow,
+}
+
+impl RelativePolicy {
+    pub const ALL: [RelativePolicy; 2] = [RelativePolicy::Report, RelativePolicy::Allow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelativePolicy::Report => "report",
+            RelativePolicy::Allow => "allow",
+        }
+    }
+}
+
+impl Concept {
+    /// Whether the rule `code` applies to this concept.
+    pub fn applies(&self, code: &str) -> bool {
+        !self.ignore.iter().any(|ignored| ignored == code)
+    }
 }
 
 /// What to do with implementations of a concept found in test files.
@@ -250,6 +288,34 @@ struct RawConcept {
     /// them as test doubles.
     #[schemars(with = "Option<TestsPolicy>", extend("default" = "report"))]
     tests: Option<Spanned<String>>,
+    /// Public spellings accepted besides the canonical path: dotted paths of re-exports that
+    /// are the project's public API, e.g. `["sqlalchemy.orm.Session"]` when `canonical` is the
+    /// defining module's `sqlalchemy.orm.session.Session`. Imports through them are not
+    /// findings and their modules are not compat shims. Each must name the canonical class.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    public: Vec<Spanned<String>>,
+    /// Whether relative imports of the canonical module (`from .session import Session` inside
+    /// the package) are findings: `"report"` (the default) or `"allow"` them as the package's
+    /// own spelling.
+    #[schemars(with = "Option<RelativePolicy>", extend("default" = "report"))]
+    relative: Option<Spanned<String>>,
+    /// Whether the class is meant to be constructed wherever it is used (a value type such as a
+    /// database session: `true`), or only by its one accessor (a per-process manager: `false`,
+    /// the default). `true` turns SSOT008 direct-instantiation off for the concept.
+    #[serde(default)]
+    #[schemars(with = "bool", extend("default" = false))]
+    constructible: bool,
+    /// Whether test functions (`test_*` in test files), methods of `Test*` classes and pytest
+    /// fixtures whose names match `factories` are factories (`true`), or not (`false`, the
+    /// default: they build the concept for one test).
+    #[serde(default)]
+    #[schemars(with = "bool", extend("default" = false))]
+    test_factories: bool,
+    /// Rules that do not apply to this concept, e.g. `["SSOT004"]`.
+    #[serde(default)]
+    #[schemars(with = "Vec<RuleCode>")]
+    ignore: Vec<Spanned<String>>,
 }
 
 /// The JSON schema of `ssot.toml` as pretty JSON with a trailing newline, generated from the raw
@@ -488,27 +554,38 @@ fn lower_concept(raw: RawConcept, problems: &mut Vec<Diagnostic>) -> Option<Conc
         Some(value) => *value.get_ref(),
         None => DEFAULT_SIMILARITY,
     };
-    let tests = match &raw.tests {
-        None => TestsPolicy::Report,
-        Some(value) => match TestsPolicy::ALL
-            .into_iter()
-            .find(|policy| policy.as_str() == value.get_ref())
-        {
-            Some(policy) => policy,
-            None => {
-                let allowed: Vec<String> = TestsPolicy::ALL
-                    .iter()
-                    .map(|p| p.as_str().to_owned())
-                    .collect();
-                problems.push(Diagnostic::new(
-                    format!("unknown `tests` value `{}`", value.get_ref()),
-                    value.span(),
-                    did_you_mean(value.get_ref(), &allowed),
-                ));
-                TestsPolicy::Report
-            }
-        },
-    };
+    let tests = policy(
+        raw.tests.as_ref(),
+        "tests",
+        &TestsPolicy::ALL,
+        TestsPolicy::as_str,
+        problems,
+    );
+    let relative = policy(
+        raw.relative.as_ref(),
+        "relative",
+        &RelativePolicy::ALL,
+        RelativePolicy::as_str,
+        problems,
+    );
+    for path in &raw.public {
+        if !is_code_path(path.get_ref()) || path.get_ref().contains("::") {
+            problems.push(Diagnostic::new(
+                format!("`public` entry is not a dotted path: `{}`", path.get_ref()),
+                path.span(),
+                PATH_SHAPE,
+            ));
+        }
+    }
+    for code in &raw.ignore {
+        if !is_rule_code(code.get_ref()) {
+            problems.push(Diagnostic::new(
+                format!("`ignore` entry is not a rule code: `{}`", code.get_ref()),
+                code.span(),
+                "expected a rule code like `SSOT004`",
+            ));
+        }
+    }
     if problems.len() > before {
         return None;
     }
@@ -525,7 +602,33 @@ fn lower_concept(raw: RawConcept, problems: &mut Vec<Diagnostic>) -> Option<Conc
         allowed_factories: strings(raw.allowed_factories),
         similarity,
         tests,
+        public: strings(raw.public),
+        relative,
+        constructible: raw.constructible,
+        test_factories: raw.test_factories,
+        ignore: strings(raw.ignore),
     })
+}
+
+/// One of a key's spelled values (the first, the default, when the key is absent or wrong).
+fn policy<P: Copy>(
+    value: Option<&Spanned<String>>,
+    key: &str,
+    all: &[P],
+    as_str: fn(P) -> &'static str,
+    problems: &mut Vec<Diagnostic>,
+) -> P {
+    let Some(value) = value else { return all[0] };
+    if let Some(&found) = all.iter().find(|&&p| as_str(p) == value.get_ref()) {
+        return found;
+    }
+    let allowed: Vec<String> = all.iter().map(|&p| as_str(p).to_owned()).collect();
+    problems.push(Diagnostic::new(
+        format!("unknown `{key}` value `{}`", value.get_ref()),
+        value.span(),
+        did_you_mean(value.get_ref(), &allowed),
+    ));
+    all[0]
 }
 
 /// Label for a malformed `canonical` or `allowed-factories` entry.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod facts;
 pub mod fix;
 pub mod graph;
+pub mod import_time;
 pub mod init;
 pub mod python;
 pub mod render;

@@ -920,28 +920,56 @@ impl<'a> Collector<'a> {
         });
     }
 
-    /// The names bound by an assignment target: `a`, `a, b`, `(a, [b, *c])`; nothing for
-    /// attribute or subscript targets.
+    /// The names bound by an assignment target: `a`, `a, b`, `(a, [b, *c])`, the `c` of
+    /// `a.b, c, d[0]`. An attribute or subscript element (`a.b`, `d[0]`, `(a, b)[0]`) binds
+    /// nothing; a target that cannot be one (`a b`, `1`, `{a}`) binds nothing at all. One
+    /// pass: a group is entered before it is known to be a target list, and the names read
+    /// inside it are dropped again when an attribute or subscript follows its `)`.
     fn target_names<'t>(&self, target: &'t [Token]) -> Vec<&'t Token> {
         let mut names = Vec::new();
-        let mut previous: Option<Kind> = None;
-        for token in target {
+        // For each open group, how many names were read before it.
+        let mut groups: Vec<usize> = Vec::new();
+        // At the start of an element: after the start, a `,` or an opening bracket.
+        let mut element_start = true;
+        let mut i = 0;
+        while let Some(token) = target.get(i) {
+            let followed_by_trailer = || {
+                target
+                    .get(i + 1)
+                    .is_some_and(|next| matches!(next.kind, Kind::Dot | Kind::Open))
+            };
             match token.kind {
-                Kind::Name if !is_keyword(self.text(token)) => {
-                    if matches!(previous, Some(Kind::Name | Kind::Close)) {
-                        return Vec::new();
+                Kind::Star if element_start => {}
+                Kind::Name if element_start && !is_keyword(self.text(token)) => {
+                    element_start = false;
+                    if followed_by_trailer() {
+                        i = element_end(target, i + 1);
+                        continue;
                     }
                     names.push(token);
                 }
-                Kind::Comma | Kind::Star => {}
-                Kind::Open if matches!(previous, Some(Kind::Name | Kind::Close)) => {
-                    return Vec::new();
+                Kind::Open if element_start && self.text(token) != b"{" => {
+                    groups.push(names.len());
                 }
-                Kind::Open | Kind::Close
-                    if token.text(self.src) != b"{" && token.text(self.src) != b"}" => {}
+                Kind::Comma if !element_start => element_start = true,
+                // After an element, a trailing `,` (`(a,)`) or the `(` (`()`).
+                Kind::Close if self.text(token) != b"}" => {
+                    let Some(before) = groups.pop() else {
+                        return Vec::new();
+                    };
+                    element_start = false;
+                    if followed_by_trailer() {
+                        names.truncate(before);
+                        i = element_end(target, i + 1);
+                        continue;
+                    }
+                }
                 _ => return Vec::new(),
             }
-            previous = Some(token.kind);
+            i += 1;
+        }
+        if !groups.is_empty() {
+            return Vec::new();
         }
         names
     }
@@ -949,14 +977,16 @@ impl<'a> Collector<'a> {
     /// Module-level assignments, annotated assignments, `__all__` updates and `type X = ...`.
     fn bindings(&mut self, tokens: &[Token]) {
         let first = &tokens[0];
-        if first.kind != Kind::Name {
+        // A target starts with a name, `(`, `[` or `*` (`*rest, last = ...`).
+        if !matches!(first.kind, Kind::Name | Kind::Open | Kind::Star) {
             return;
         }
-        if self.text(first) == b"__all__" {
+        if first.kind == Kind::Name && self.text(first) == b"__all__" {
             self.dunder_all(tokens);
         }
         // PEP 695 `type X = int`.
-        if self.text(first) == b"type"
+        if first.kind == Kind::Name
+            && self.text(first) == b"type"
             && tokens.get(1).is_some_and(|t| t.kind == Kind::Name)
             && tokens
                 .get(2)
@@ -969,6 +999,7 @@ impl<'a> Collector<'a> {
         let mut segments: Vec<&[Token]> = Vec::new();
         let mut depth = 0i32;
         let mut start = 0;
+        let mut augmented = false;
         for (i, token) in tokens.iter().enumerate() {
             match token.kind {
                 Kind::Open => depth += 1,
@@ -978,6 +1009,13 @@ impl<'a> Collector<'a> {
                     segments.push(&tokens[start..i]);
                     start = i + 1;
                 }
+                // `x += 1` rebinds `x`, to a new value: never an alias.
+                Kind::AugAssign if depth == 0 => {
+                    segments.push(&tokens[start..i]);
+                    start = i + 1;
+                    augmented = true;
+                    break;
+                }
                 _ => {}
             }
         }
@@ -985,11 +1023,19 @@ impl<'a> Collector<'a> {
             return;
         }
         let value = &tokens[start..];
-        let target = self.dotted_value(value);
+        let target = if augmented {
+            None
+        } else {
+            self.dotted_value(value)
+        };
         let context = self.context();
         for (index, segment) in segments.iter().enumerate() {
-            // `x: Final = y`: the annotation is not part of the target.
-            let segment = match segment.iter().position(|t| t.kind == Kind::Colon) {
+            // `x: Final = y`: the annotation is not part of the target (a `:` inside brackets,
+            // `d[1:2] = y`, is a slice).
+            let before_colon = split_top_level(segment, Kind::Colon)
+                .next()
+                .unwrap_or(segment);
+            let segment = match Some(before_colon.len()).filter(|&at| at < segment.len()) {
                 Some(colon) if index == 0 => &segment[..colon],
                 Some(_) => continue,
                 None => segment,
@@ -1022,10 +1068,20 @@ impl<'a> Collector<'a> {
             .then_some(name)
     }
 
+    /// `for a, (b, *c) in ...`: the target ends at the first `in` outside brackets (not the
+    /// one of `for d[k in s] in ...`).
     fn for_targets(&mut self, header: &[Token]) {
+        let mut depth = 0i32;
         let end = header
             .iter()
-            .position(|t| is_name(self.src, t, b"in"))
+            .position(|token| {
+                match token.kind {
+                    Kind::Open => depth += 1,
+                    Kind::Close => depth -= 1,
+                    _ => {}
+                }
+                depth <= 0 && is_name(self.src, token, b"in")
+            })
             .unwrap_or(header.len());
         let context = self.context();
         for name in self.target_names(&header[..end]) {
@@ -1033,20 +1089,28 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// `with a as b, c as (d, e):`, `with (a as b, c as d):`: each target runs from its
+    /// `as` to the next `,` or the `)` around the items.
     fn with_targets(&mut self, header: &[Token]) {
         let context = self.context();
         let mut depth = 0;
-        for (i, token) in header.iter().enumerate() {
+        let mut i = 0;
+        while let Some(token) = header.get(i) {
             match token.kind {
                 Kind::Open => depth += 1,
                 Kind::Close => depth -= 1,
                 Kind::Name if self.text(token) == b"as" && depth <= 1 => {
-                    if let Some(name) = header.get(i + 1).filter(|t| t.kind == Kind::Name) {
+                    // The target is balanced: the depth after it is the depth before.
+                    let end = element_end(header, i + 1);
+                    for name in self.target_names(&header[i + 1..end]) {
                         self.variable(name, header, context);
                     }
+                    i = end;
+                    continue;
                 }
                 _ => {}
             }
+            i += 1;
         }
     }
 
@@ -1201,6 +1265,23 @@ impl Shape {
         }
         shape
     }
+}
+
+/// The index of the first `,` outside brackets, or of the unmatched closing bracket, at or
+/// after `from` (`tokens.len()` when there is none): where the element of a list that
+/// starts at `from` ends (`b.c[0]` of `(a, b.c[0], d)`).
+fn element_end(tokens: &[Token], from: usize) -> usize {
+    let mut depth = 0u32;
+    for (i, token) in tokens.iter().enumerate().skip(from) {
+        match token.kind {
+            Kind::Open => depth += 1,
+            Kind::Close if depth == 0 => return i,
+            Kind::Close => depth -= 1,
+            Kind::Comma if depth == 0 => return i,
+            _ => {}
+        }
+    }
+    tokens.len()
 }
 
 /// The index after the bracket group opening at `open`.

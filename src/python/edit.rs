@@ -6,28 +6,81 @@
 //!   becomes `Canonical as local` where the local name differs
 //!   (`from .compat import Legacy` → `from pkg.canonical import Canonical as Legacy`);
 //! - some names are other objects: the concept's name is cut out of the statement, and a
-//!   new statement for it goes on the next line, at the same indentation.
+//!   new statement binds it.
 //!
-//! At module level, when the file already has a plain `from <canonical module> import ...`
-//! (before the statement, or after it with no mention of the name in between), the name
-//! joins that statement instead of a new one (or nothing is added when it already
-//! binds the same local name), and a statement left empty is deleted with its line.
+//! When the file already has a plain `from <canonical module> import ...` (in the statement's
+//! own block, or at module level when the statement is; before the statement, or after it with
+//! no mention of the name in between), a plain name joins that statement instead of a new one
+//! (nothing is added when it already binds the same local name), and a statement left empty is
+//! deleted with its line. `Canonical as Local` always gets a statement of its own, as the
+//! sorter writes it.
+//!
+//! New and rewritten statements go where an isort-style sorter would put them ([`isort`]):
+//! into their section of the statement's import block, in order, with the blank lines the
+//! sorter wants; a rewritten statement stays where it is when that is its place. Names join
+//! in order, and a line that gets longer than the sorter's is wrapped one name a line.
 //!
 //! Two more rewrites read the file's identifiers with the lexer ([`occurrences`]):
 //! - [`module_uses`]: `m.Name` after `import a.b as m` becomes `Name`, bound by a new
-//!   `from <canonical module> import <Canonical> as Name` after the `import` statement (which
-//!   goes when nothing else uses `m`);
+//!   `from <canonical module> import <Canonical> as Name` (which replaces the `import`
+//!   statement when nothing else uses `m`);
 //! - [`rename_local`]: `from legacy import Alias` becomes `from <canonical module> import
 //!   <Canonical>` and every use of `Alias` becomes `Canonical`.
 
 use super::collect::{header_colon, is_compound, skip_group};
+pub use super::isort::FirstParty;
+use super::isort::{self, Block, Key, MemberKey, Plan, Removed, Statement};
 use super::lexer::{Kind, Lexer, Token};
 use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span, line_end, line_start};
 use crate::rules::Edit;
 
+/// A name to import: `Name`, or `Name as alias`.
+#[derive(Clone, Debug, PartialEq)]
+struct Named {
+    name: String,
+    alias: Option<String>,
+}
+
+impl Named {
+    fn new(name: &str, local: &str) -> Named {
+        Named {
+            name: name.to_string(),
+            alias: (local != name).then(|| local.to_string()),
+        }
+    }
+
+    fn written(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{} as {alias}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// Plainly at module level: not in a function or class, a `try`, an `if` or another block.
+fn plain(import: &Import) -> bool {
+    import.context.scope == Scope::Module
+        && import.context.guard == Guard::None
+        && !import.context.conditional
+        && !import.context.type_checking
+}
+
+/// Where the name goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Goes {
+    /// An import of the canonical module binds it already.
+    Bound,
+    /// Into that existing statement.
+    Joins(usize),
+    /// Into a new statement.
+    New,
+}
+
 /// The edits that move the names `moving` (all in the statement `facts.imports[import]`)
 /// to the canonical path, or why there is no fix. Each keeps its local name with `as`, or,
 /// with `rename`, is bound under the canonical name (the caller renames the uses).
+/// `first_party` names the repository's own packages, for the sorter's sections.
+#[expect(clippy::too_many_arguments)]
 pub fn move_names(
     text: &[u8],
     facts: &FileFacts,
@@ -36,6 +89,7 @@ pub fn move_names(
     canonical_module: &str,
     canonical_name: &str,
     rename: bool,
+    first_party: &FirstParty,
 ) -> Result<Vec<Edit>, &'static str> {
     let statement = &facts.imports[import];
     if statement.kind != ImportKind::From {
@@ -50,140 +104,502 @@ pub fn move_names(
     if !facts.errors.is_empty() {
         return Err("the file has syntax errors");
     }
-    let written = |index: usize| {
-        let name = &statement.names[index];
-        let local = name.bound_name(ImportKind::From);
-        if local == canonical_name || rename {
-            canonical_name.to_string()
-        } else {
-            format!("{canonical_name} as {local}")
-        }
+    let named = |index: usize| {
+        let local = statement.names[index].bound_name(ImportKind::From);
+        Named::new(canonical_name, if rename { canonical_name } else { local })
     };
     let locals: Vec<&str> = moving
         .iter()
         .map(|&index| statement.names[index].bound_name(ImportKind::From))
         .collect();
-    let plain_module_level = statement.context.scope == Scope::Module
-        && statement.context.guard == Guard::None
-        && !statement.context.conditional
-        && !statement.context.type_checking;
-    // An existing plain import from the canonical module, at module level, to join.
-    let existing = plain_module_level
-        .then(|| {
-            // One that comes later only when nothing between the two statements mentions a
-            // moving name: a use there must still find it bound.
-            facts.imports.iter().enumerate().find(|(index, other)| {
-                *index != import
-                    && (other.span.end <= statement.span.start
-                        || !locals.iter().any(|local| {
+    let block = Block::around(text, facts, import, first_party);
+    let in_block = |index: usize| block.as_ref().is_some_and(|b| b.entry(index).is_some());
+    // Plain imports from the canonical module: in the statement's block (first: the sorter
+    // would merge two there), or at module level when the statement is. One that comes later
+    // only when nothing between the two statements binds a moving name (in the block, where
+    // only imports lie between) or mentions it (elsewhere: a use there must still find it
+    // bound).
+    let mut candidates: Vec<usize> = (0..facts.imports.len())
+        .filter(|&index| {
+            let other = &facts.imports[index];
+            index != import
+                && (in_block(index) || plain(statement) && plain(other))
+                && (other.span.end <= statement.span.start
+                    || if in_block(index) {
+                        !rebound_between(facts, statement, other, &locals)
+                    } else {
+                        !locals.iter().any(|local| {
                             mentions(
                                 &text[statement.span.end as usize..other.span.start as usize],
                                 local,
                             )
-                        }))
-                    && other.kind == ImportKind::From
-                    && other.level == 0
-                    && other.module == canonical_module
-                    && other.context.scope == Scope::Module
-                    && other.context.guard == Guard::None
-                    && !other.context.conditional
-                    && !other.names.iter().any(|name| name.name == "*")
-                    && !text[other.span.range()].contains(&b'\\')
-            })
+                        })
+                    })
+                && other.kind == ImportKind::From
+                && other.level == 0
+                && other.module == canonical_module
+                && !other.names.iter().any(|name| name.name == "*")
+                && !text[other.span.range()].contains(&b'\\')
         })
-        .flatten();
+        .collect();
+    candidates.sort_by_key(|&index| !in_block(index));
+    let goes: Vec<Goes> = moving
+        .iter()
+        .map(|&index| {
+            let wanted = named(index);
+            let local = wanted.alias.as_deref().unwrap_or(canonical_name);
+            let bound = candidates.iter().any(|&other| {
+                facts.imports[other].names.iter().any(|name| {
+                    name.name == canonical_name && name.bound_name(ImportKind::From) == local
+                })
+            });
+            // `Canonical as Local` is a statement of its own for the sorter.
+            let joins = candidates.iter().copied().find(|&other| {
+                facts.imports[other]
+                    .names
+                    .iter()
+                    .all(|name| name.alias.is_none())
+            });
+            match (bound, joins) {
+                (true, _) => Goes::Bound,
+                (false, Some(other)) if wanted.alias.is_none() => Goes::Joins(other),
+                (false, _) => Goes::New,
+            }
+        })
+        .collect();
     let whole = moving.len() == statement.names.len();
+    let entry = block.as_ref().and_then(|block| block.entry(import));
+    let shares_line = "the statement shares its line with other code";
 
     let mut edits = Vec::new();
-    match existing {
-        Some((_, other)) => {
-            // Names the existing statement does not bind yet.
-            let missing: Vec<String> = moving
-                .iter()
-                .zip(&locals)
-                .filter(|(_, local)| {
-                    let bound = if rename { canonical_name } else { **local };
-                    !other.names.iter().any(|name| {
-                        name.bound_name(ImportKind::From) == bound && name.name == canonical_name
-                    })
-                })
-                .map(|(&index, _)| written(index))
-                .collect();
-            if !missing.is_empty() {
-                let last = other
-                    .names
-                    .last()
-                    .ok_or("the canonical import names nothing")?;
-                edits.push(Edit {
-                    span: Span::new(last.span.end as usize, last.span.end as usize),
-                    content: format!(", {}", missing.join(", ")),
+    let mut plan = Plan::default();
+    // A statement of several names becomes one statement per distinct import when it has no
+    // comment to lose (`A as B` is a statement of its own for the sorter).
+    let split = statement.names.len() > 1
+        && entry.is_some()
+        && !text[statement.span.range()].contains(&b'#');
+    if whole && !split && goes.iter().all(|goes| *goes == Goes::New) {
+        // The statement itself is rewritten: where it is, or moved to its place.
+        let mut inner = vec![Edit {
+            span: statement.module_span,
+            content: canonical_module.to_string(),
+        }];
+        for &index in moving {
+            let name = &statement.names[index];
+            let new = named(index).written();
+            if text[name.span.range()] != *new.as_bytes() {
+                inner.push(Edit {
+                    span: name.span,
+                    content: new,
                 });
             }
-            if whole {
-                edits.push(
-                    delete_statement(text, statement)
-                        .ok_or("the statement shares its line with other code")?,
-                );
-            } else {
-                for &index in moving {
-                    edits.push(cut_name(text, statement, index)?);
-                }
-            }
         }
-        None if whole => {
-            edits.push(Edit {
-                span: statement.module_span,
-                content: canonical_module.to_string(),
-            });
-            for &index in moving {
-                let name = &statement.names[index];
-                let new = written(index);
-                if text[name.span.range()] != *new.as_bytes() {
-                    edits.push(Edit {
-                        span: name.span,
-                        content: new,
-                    });
-                }
+        let names: Vec<Named> = (0..statement.names.len()).map(named).collect();
+        let inner = wrapped(text, statement, inner, canonical_module, &names);
+        let key = Key::from(
+            canonical_module,
+            0,
+            names
+                .iter()
+                .map(|named| (named.name.as_str(), named.alias.as_deref())),
+            first_party,
+        );
+        match (&block, entry) {
+            (Some(block), Some(entry)) => {
+                edits.extend(place(text, block, &mut plan, entry, key, inner));
             }
+            _ => edits.extend(inner),
         }
-        None => {
+    } else {
+        if whole {
+            match (&block, entry) {
+                (Some(_), Some(entry)) => plan.removed.push(Removed {
+                    entry,
+                    keep_comments: true,
+                }),
+                _ => edits.push(delete_statement(text, statement).ok_or(shares_line)?),
+            }
+        } else {
             edits.extend(cut_names(text, statement, moving)?);
-            let names: Vec<String> = moving.iter().map(|&index| written(index)).collect();
-            edits.push(insert_after(
+        }
+        if let Some(other) = goes.iter().find_map(|goes| match goes {
+            Goes::Joins(other) => Some(*other),
+            _ => None,
+        }) {
+            edits.extend(join_into(
                 text,
-                statement,
-                &format!("from {canonical_module} import {}", names.join(", ")),
+                facts,
+                block.as_ref(),
+                &mut plan,
+                other,
+                canonical_name,
+                first_party,
             )?);
         }
+        let mut new: Vec<Named> = Vec::new();
+        for (&index, goes) in moving.iter().zip(&goes) {
+            if *goes == Goes::New && !new.contains(&named(index)) {
+                new.push(named(index));
+            }
+        }
+        for named in &new {
+            let block = block.as_ref().ok_or(shares_line)?;
+            insert_new(text, block, &mut plan, canonical_module, named, first_party);
+        }
     }
+    if let Some(block) = &block {
+        edits.extend(block.edits(text, &plan));
+    }
+    ordered(coalesce(text, block.as_ref(), edits))
+}
+
+/// The edits of one fix inside `block` as one edit over the whole lines of the statements
+/// around them. Each fix writes the blank lines its neighbours want as they are; two fixes
+/// that touch the same statements or the lines between them then overlap, and the fix loop
+/// applies one per pass and recomputes the other from its result.
+fn coalesce(text: &[u8], block: Option<&Block>, edits: Vec<Edit>) -> Vec<Edit> {
+    let Some(block) = block else {
+        return edits;
+    };
+    let extent = block.extent();
+    let (mut inside, mut outside): (Vec<Edit>, Vec<Edit>) = edits
+        .into_iter()
+        .partition(|edit| extent.start <= edit.span.start && edit.span.end <= extent.end);
+    inside.sort_by_key(|edit| (edit.span.start, edit.span.end));
+    let (Some(first), Some(end)) = (
+        inside.first(),
+        inside.iter().map(|edit| edit.span.end as usize).max(),
+    ) else {
+        return outside;
+    };
+    let span = block.neighbourhood(first.span.start as usize, end);
+    let shifted: Vec<Edit> = inside
+        .iter()
+        .map(|edit| Edit {
+            span: Span::new(
+                (edit.span.start - span.start) as usize,
+                (edit.span.end - span.start) as usize,
+            ),
+            content: edit.content.clone(),
+        })
+        .collect();
+    let overlapping = shifted
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start);
+    // Lines that are not UTF-8 cannot be carried in an edit: the edits stay as they are.
+    match String::from_utf8(apply(&text[span.range()], &shifted)) {
+        Ok(content) if !overlapping => outside.push(Edit { span, content }),
+        _ => outside.extend(inside),
+    }
+    outside
+}
+
+/// Some import statement between `first` and `later` binds one of `locals`.
+fn rebound_between(facts: &FileFacts, first: &Import, later: &Import, locals: &[&str]) -> bool {
+    facts.imports.iter().any(|between| {
+        first.span.end <= between.span.start
+            && between.span.end <= later.span.start
+            && between
+                .names
+                .iter()
+                .any(|name| locals.contains(&name.bound_name(between.kind)))
+    })
+}
+
+/// Sorted by position, or an error when two would overlap (a fix is never half applied).
+fn ordered<E: From<&'static str>>(mut edits: Vec<Edit>) -> Result<Vec<Edit>, E> {
     edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
+    if edits
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start)
+    {
+        return Err("internal error: the rewrite's edits overlap".into());
+    }
     Ok(edits)
 }
 
-/// A new statement on the line after `statement`, at its indentation; blanks and a comment
-/// may follow `statement` on its line, code may not.
-fn insert_after(text: &[u8], statement: &Import, new: &str) -> Result<Edit, &'static str> {
-    let line_start = line_start(text, statement.span.start as usize);
-    let indent = String::from_utf8_lossy(&text[line_start..statement.span.start as usize]);
-    if !indent.trim().is_empty() {
-        return Err("the statement shares its line with other code");
-    }
-    let end = line_end(text, statement.span.end as usize);
-    let rest = text[statement.span.end as usize..end].trim_ascii_start();
-    if !rest.is_empty() && !rest.starts_with(b"#") {
-        return Err("the statement shares its line with other code");
-    }
+/// `from <module> import <named>` as a new statement of `block`, in its slot among the
+/// statements as `plan` leaves them.
+fn insert_new(
+    text: &[u8],
+    block: &Block,
+    plan: &mut Plan,
+    module: &str,
+    named: &Named,
+    first_party: &FirstParty,
+) {
     let newline = newline_of(text);
-    let at = next_line_start(text, end);
-    let mut content = String::new();
-    if at == text.len() && !text.ends_with(b"\n") && !text.ends_with(b"\r") {
-        content.push_str(newline);
+    let key = Key::from(
+        module,
+        0,
+        [(named.name.as_str(), named.alias.as_deref())],
+        first_party,
+    );
+    let written = isort::format_from(
+        module,
+        &[named.written()],
+        None,
+        &block.indent,
+        &isort::indent_unit(text),
+        newline,
+    );
+    let slot = block.slot(&key, plan, None);
+    let text = format!("{}{written}{newline}", block.indent);
+    plan.inserted.push((
+        slot,
+        Statement {
+            key,
+            text,
+            comments: false,
+        },
+    ));
+}
+
+/// `inner` (edits inside the lines of the block's `entry`) rewrites it into a statement with
+/// `key`: where it is when that is its place among the statements as `plan` leaves them (the
+/// edits are returned), else moved there with the comment lines above it (the edits are
+/// carried in the moved text; none is returned).
+fn place(
+    text: &[u8],
+    block: &Block,
+    plan: &mut Plan,
+    entry: usize,
+    key: Key,
+    inner: Vec<Edit>,
+) -> Vec<Edit> {
+    let slot = block.slot(&key, plan, Some(entry));
+    if !block.same_place(plan, slot, entry) {
+        let region = block.region(entry);
+        let shifted: Vec<Edit> = inner
+            .iter()
+            .map(|edit| Edit {
+                span: Span::new(
+                    (edit.span.start - region.start) as usize,
+                    (edit.span.end - region.start) as usize,
+                ),
+                content: edit.content.clone(),
+            })
+            .collect();
+        // The moved lines are carried as a string: only when they are UTF-8 (in a file in
+        // another encoding they stay where they are).
+        if let Ok(mut moved) = String::from_utf8(apply(&text[region.range()], &shifted)) {
+            if !moved.ends_with(['\n', '\r']) {
+                moved.push_str(newline_of(text));
+            }
+            plan.removed.push(Removed {
+                entry,
+                keep_comments: false,
+            });
+            plan.inserted.push((
+                slot,
+                Statement {
+                    key,
+                    text: moved,
+                    comments: block.comments(entry),
+                },
+            ));
+            return Vec::new();
+        }
     }
-    content.push_str(&format!("{indent}{new}{newline}"));
-    Ok(Edit {
-        span: Span::new(at, at),
-        content,
-    })
+    plan.rekeyed.push((entry, key));
+    inner
+}
+
+/// The edits that add the plain `name` to the plain `from` statement `facts.imports[other]`
+/// (see [`join`]). In `block`, the statement takes its new key in `plan`: its first name may
+/// change, and with it its place (`from m import get` joined by `Class` sorts before
+/// `from m import Class as Alias`).
+fn join_into(
+    text: &[u8],
+    facts: &FileFacts,
+    block: Option<&Block>,
+    plan: &mut Plan,
+    other: usize,
+    name: &str,
+    first_party: &FirstParty,
+) -> Result<Vec<Edit>, &'static str> {
+    let statement = &facts.imports[other];
+    let edits = join(text, statement, name)?;
+    let Some((block, entry)) = block.and_then(|block| Some((block, block.entry(other)?))) else {
+        return Ok(edits);
+    };
+    let key = Key::from(
+        &statement.module,
+        statement.level,
+        statement
+            .names
+            .iter()
+            .map(|named| (named.name.as_str(), named.alias.as_deref()))
+            .chain([(name, None)]),
+        first_party,
+    );
+    Ok(place(text, block, plan, entry, key, edits))
+}
+
+/// `inner` (edits inside the one-line `statement`) as one rewrite wrapped one name a line,
+/// when the line they give is longer than the sorter's; `names` are the statement's names
+/// after the edits.
+fn wrapped(
+    text: &[u8],
+    statement: &Import,
+    inner: Vec<Edit>,
+    module: &str,
+    names: &[Named],
+) -> Vec<Edit> {
+    let (start, end) = (statement.span.start as usize, statement.span.end as usize);
+    if text[start..end].iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        return inner;
+    }
+    let begin = isort::line_begin(text, start);
+    let stop = line_end(text, end);
+    let shifted: Vec<Edit> = inner
+        .iter()
+        .map(|edit| Edit {
+            span: Span::new(
+                edit.span.start as usize - begin,
+                edit.span.end as usize - begin,
+            ),
+            content: edit.content.clone(),
+        })
+        .collect();
+    let line = apply(&text[begin..stop], &shifted);
+    if isort::width(&String::from_utf8_lossy(&line)) <= isort::LINE_LENGTH {
+        return inner;
+    }
+    let rest = text[end..stop].trim_ascii();
+    let Ok(comment) = std::str::from_utf8(rest) else {
+        return inner;
+    };
+    let mut names = names.to_vec();
+    names.sort_by_key(|named| MemberKey::new(&named.name, named.alias.as_deref()));
+    let written: Vec<String> = names.iter().map(Named::written).collect();
+    let indent = String::from_utf8_lossy(&text[begin..start]);
+    vec![Edit {
+        span: Span::new(start, stop),
+        content: isort::format_from(
+            module,
+            &written,
+            (!comment.is_empty()).then_some(comment),
+            &indent,
+            &isort::indent_unit(text),
+            newline_of(text),
+        ),
+    }]
+}
+
+/// The edits that add the plain `name` to the plain `from` statement `statement`, in order
+/// among its names; a line that gets longer than the sorter's is wrapped one name a line.
+fn join(text: &[u8], statement: &Import, name: &str) -> Result<Vec<Edit>, &'static str> {
+    let names = &statement.names;
+    if names.is_empty() {
+        return Err("the canonical import names nothing");
+    }
+    let keys: Vec<MemberKey> = names
+        .iter()
+        .map(|other| MemberKey::new(&other.name, other.alias.as_deref()))
+        .collect();
+    let at = isort::name_slot(&keys, &MemberKey::new(name, None));
+    let newline = newline_of(text);
+    let (start, end) = (statement.span.start as usize, statement.span.end as usize);
+    let insert = if at == 0 {
+        Edit {
+            span: Span::new(names[0].span.start as usize, names[0].span.start as usize),
+            content: format!("{name}, "),
+        }
+    } else {
+        let after = names[at - 1].span.end as usize;
+        Edit {
+            span: Span::new(after, after),
+            content: format!(", {name}"),
+        }
+    };
+    let first_on_line = |offset: usize| {
+        text[isort::line_begin(text, offset)..offset]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t'))
+    };
+    if !text[start..end].iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        let begin = isort::line_begin(text, start);
+        let stop = line_end(text, end);
+        let shifted = Edit {
+            span: Span::new(
+                insert.span.start as usize - begin,
+                insert.span.end as usize - begin,
+            ),
+            content: insert.content.clone(),
+        };
+        let line = apply(&text[begin..stop], &[shifted]);
+        let rest = text[end..stop].trim_ascii();
+        let comment = std::str::from_utf8(rest);
+        if isort::width(&String::from_utf8_lossy(&line)) <= isort::LINE_LENGTH || comment.is_err() {
+            return Ok(vec![insert]);
+        }
+        let mut written: Vec<String> = names
+            .iter()
+            .map(|other| String::from_utf8_lossy(&text[other.span.range()]).into_owned())
+            .collect();
+        written.insert(at, name.to_string());
+        let indent = String::from_utf8_lossy(&text[begin..start]);
+        return Ok(vec![Edit {
+            span: Span::new(start, stop),
+            content: isort::format_from(
+                &statement.module,
+                &written,
+                comment.ok().filter(|comment| !comment.is_empty()),
+                &indent,
+                &isort::indent_unit(text),
+                newline,
+            ),
+        }]);
+    }
+    // One name a line and `)` on a line of its own: a line for the name, before the next
+    // name and the comment lines above it, or before `)` (the last name gets its comma).
+    let close = end - 1;
+    if text[close] != b')'
+        || !first_on_line(close)
+        || !names
+            .iter()
+            .all(|other| first_on_line(other.span.start as usize))
+    {
+        return Ok(vec![insert]);
+    }
+    let opening = isort::line_begin(text, start);
+    if let Some(next) = names.get(at) {
+        let line = isort::line_begin(text, next.span.start as usize);
+        let indent = String::from_utf8_lossy(&text[line..next.span.start as usize]);
+        let mut top = line;
+        while top > opening {
+            let above = isort::previous_line_start(text, top);
+            if above <= opening
+                || !text[above..line_end(text, above)]
+                    .trim_ascii()
+                    .starts_with(b"#")
+            {
+                break;
+            }
+            top = above;
+        }
+        return Ok(vec![Edit {
+            span: Span::new(top, top),
+            content: format!("{indent}{name},{newline}"),
+        }]);
+    }
+    let last = &names[names.len() - 1];
+    let last_start = last.span.start as usize;
+    let indent = String::from_utf8_lossy(&text[isort::line_begin(text, last_start)..last_start]);
+    let mut edits = Vec::new();
+    if text.get(skip_blanks(text, last.span.end as usize, end)) != Some(&b',') {
+        edits.push(Edit {
+            span: Span::new(last.span.end as usize, last.span.end as usize),
+            content: ",".to_string(),
+        });
+    }
+    let line = isort::line_begin(text, close);
+    edits.push(Edit {
+        span: Span::new(line, line),
+        content: format!("{indent}{name},{newline}"),
+    });
+    Ok(edits)
 }
 
 /// Does `text` contain `name` as a whole identifier (in code, a string or a comment alike:
@@ -332,7 +748,7 @@ fn skip_blanks(text: &[u8], mut at: usize, end: usize) -> usize {
 }
 
 /// The start of the line after the line end at `end` (`\n`, `\r\n` or `\r`).
-fn next_line_start(text: &[u8], end: usize) -> usize {
+pub(super) fn next_line_start(text: &[u8], end: usize) -> usize {
     match text.get(end) {
         Some(b'\r') if text.get(end + 1) == Some(&b'\n') => end + 2,
         Some(b'\r' | b'\n') => end + 1,
@@ -341,7 +757,7 @@ fn next_line_start(text: &[u8], end: usize) -> usize {
 }
 
 /// The file's line ending: the first one it uses, `\n` when it has none.
-fn newline_of(text: &[u8]) -> &'static str {
+pub(super) fn newline_of(text: &[u8]) -> &'static str {
     match text.iter().position(|&b| b == b'\n' || b == b'\r') {
         Some(at) if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') => "\r\n",
         Some(at) if text[at] == b'\r' => "\r",
@@ -670,16 +1086,19 @@ pub struct ModuleUses<'a> {
     pub bound_by: Option<usize>,
 }
 
-/// The edits that make `m.Name` read `local`, bound by `new_statement` (`from <canonical
-/// module> import <Canonical> [as local]`) on the line after the `import`, or in its place
-/// when nothing else uses `m`; or why there is no fix. The caller has checked what needs the
-/// graph (the module's namespace, who star-imports it) and that no use is assigned.
+/// The edits that make `m.Name` read `local`, bound by `from <canonical module> import
+/// <Canonical> [as local]` (joining a plain import of the canonical module when the block has
+/// one; in the `import`'s place when nothing else uses `m`, where the sorter wants it); or why
+/// there is no fix. The caller has checked what needs the graph (the module's namespace, who
+/// star-imports it) and that no use is assigned.
 pub fn module_uses(
     text: &[u8],
     facts: &FileFacts,
     uses: &ModuleUses,
     local: &str,
-    new_statement: &str,
+    canonical_module: &str,
+    canonical_name: &str,
+    first_party: &FirstParty,
 ) -> Result<Vec<Edit>, String> {
     if !facts.errors.is_empty() {
         return Err("the file has syntax errors".to_string());
@@ -743,10 +1162,7 @@ pub fn module_uses(
     if found.in_formatted[1] && uses.bound_by.is_none() {
         return Err(format!("`{local}` is written in an f-string"));
     }
-    let plain_module_level = statement.context.scope == Scope::Module
-        && statement.context.guard == Guard::None
-        && !statement.context.conditional
-        && !statement.context.type_checking;
+    let plain_module_level = plain(statement);
     if duplicates > 0 && !plain_module_level {
         return Err(format!(
             "`{base}` is imported more than once, and not plainly at module level"
@@ -771,24 +1187,107 @@ pub fn module_uses(
         .collect();
     let removable = !other_uses && !text[statement.span.range()].contains(&b'\\');
     let alone = statement.names.len() == 1;
+    let named = Named::new(canonical_name, local);
+    let block = Block::around(text, facts, uses.import, first_party);
+    let in_block = |index: usize| block.as_ref().is_some_and(|b| b.entry(index).is_some());
+    // A plain `from <canonical module> import ...` that the plain name joins: in the
+    // statement's block (one after it when nothing between mentions the name), or before it
+    // at module level when the statement is there.
+    let joins = (named.alias.is_none() && uses.bound_by.is_none())
+        .then(|| {
+            (0..facts.imports.len()).find(|&index| {
+                let other = &facts.imports[index];
+                let before = other.span.end <= statement.span.start;
+                index != uses.import
+                    && (in_block(index)
+                        && (before || !rebound_between(facts, statement, other, &[local]))
+                        || plain_module_level && plain(other) && before)
+                    && other.kind == ImportKind::From
+                    && other.level == 0
+                    && other.module == canonical_module
+                    && other
+                        .names
+                        .iter()
+                        .all(|name| name.alias.is_none() && name.name != "*")
+                    && !text[other.span.range()].contains(&b'\\')
+            })
+        })
+        .flatten();
+    let shares_line = || "the statement shares its line with other code".to_string();
+    let entry = block.as_ref().and_then(|block| block.entry(uses.import));
+    let mut plan = Plan::default();
+    // The statement goes: its comment lines above stay.
+    let remove = |plan: &mut Plan, edits: &mut Vec<Edit>| match entry {
+        Some(entry) => {
+            plan.removed.push(Removed {
+                entry,
+                keep_comments: true,
+            });
+            Some(())
+        }
+        None => delete_statement(text, statement).map(|edit| edits.push(edit)),
+    };
+    // The new name, joined or in a statement of its own, in the statement's block.
+    let add = |plan: &mut Plan, edits: &mut Vec<Edit>| -> Result<(), String> {
+        if let Some(other) = joins {
+            let block = block.as_ref();
+            let joined = join_into(text, facts, block, plan, other, canonical_name, first_party);
+            edits.extend(joined.map_err(str::to_string)?);
+            return Ok(());
+        }
+        let block = block.as_ref().ok_or_else(shares_line)?;
+        insert_new(text, block, plan, canonical_module, &named, first_party);
+        Ok(())
+    };
     match (uses.bound_by, removable) {
-        (Some(_), true) if alone => edits.extend(delete_statement(text, statement)),
+        (Some(_), true) if alone => {
+            // A statement that cannot go stays: `m` is then merely unused.
+            let _ = remove(&mut plan, &mut edits);
+        }
         (Some(_), true) => {
             edits.extend(cut_names(text, statement, &[uses.name]).unwrap_or_default())
         }
         (Some(_), false) => {}
-        (None, true) if alone => edits.push(Edit {
-            span: statement.span,
-            content: new_statement.to_string(),
-        }),
+        (None, true) if alone && joins.is_some() => {
+            remove(&mut plan, &mut edits).ok_or_else(shares_line)?;
+            add(&mut plan, &mut edits)?;
+        }
+        (None, true) if alone => {
+            // The statement becomes the new one: where it is, or moved to its place.
+            let inner = vec![Edit {
+                span: statement.span,
+                content: format!("from {canonical_module} import {}", named.written()),
+            }];
+            let inner = wrapped(
+                text,
+                statement,
+                inner,
+                canonical_module,
+                std::slice::from_ref(&named),
+            );
+            let key = Key::from(
+                canonical_module,
+                0,
+                [(named.name.as_str(), named.alias.as_deref())],
+                first_party,
+            );
+            match (&block, entry) {
+                (Some(block), Some(entry)) => {
+                    edits.extend(place(text, block, &mut plan, entry, key, inner));
+                }
+                _ => edits.extend(inner),
+            }
+        }
         (None, true) => {
-            edits.push(insert_after(text, statement, new_statement)?);
+            add(&mut plan, &mut edits)?;
             edits.extend(cut_names(text, statement, &[uses.name])?);
         }
-        (None, false) => edits.push(insert_after(text, statement, new_statement)?),
+        (None, false) => add(&mut plan, &mut edits)?,
     }
-    edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
-    Ok(edits)
+    if let Some(block) = &block {
+        edits.extend(block.edits(text, &plan));
+    }
+    ordered(coalesce(text, block.as_ref(), edits))
 }
 
 /// The edits that point `from legacy import Alias` (the one name `moving` of
@@ -801,6 +1300,7 @@ pub fn rename_local(
     moving: usize,
     canonical_module: &str,
     canonical_name: &str,
+    first_party: &FirstParty,
 ) -> Result<Vec<Edit>, &'static str> {
     let statement = &facts.imports[import];
     let imported = &statement.names[moving];
@@ -813,6 +1313,7 @@ pub fn rename_local(
         canonical_module,
         canonical_name,
         true,
+        first_party,
     )?;
     let found = occurrences(text, &[local, canonical_name]);
     if found.in_strings[0] {
@@ -835,6 +1336,5 @@ pub fn rename_local(
             (_, _) => return Err("the canonical name is already used in the file"),
         }
     }
-    edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
-    Ok(edits)
+    ordered(edits)
 }

@@ -2,6 +2,7 @@
 
 mod collect;
 pub mod edit;
+pub mod isort;
 mod lexer;
 pub mod resolve;
 

@@ -153,6 +153,9 @@ pub struct BurnDown {
     pub shims: usize,
     pub duplicates: usize,
     pub factories: usize,
+    /// Said once: most importers use a public re-export, which may be the path to declare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 pub fn summary(
@@ -172,7 +175,7 @@ pub fn summary(
             let sites = table
                 .importers
                 .iter()
-                .map(|site| (site.module, site.import, site.canonical))
+                .map(|site| (site.module, site.import, site.accepted))
                 .chain(
                     table
                         .attribute_sites
@@ -196,6 +199,7 @@ pub fn summary(
                 shims: table.shims.len(),
                 duplicates: table.implementations.len(),
                 factories: table.factories.len(),
+                hint: table.hint.clone(),
             }
         })
         .collect();
@@ -339,6 +343,9 @@ pub fn human_summary(out: &mut impl Write, summary: &Summary) -> io::Result<()> 
             concept.duplicates,
             concept.factories
         )?;
+        if let Some(hint) = &concept.hint {
+            writeln!(out, "  hint: {hint}")?;
+        }
     }
     if let Some(status) = &summary.baseline {
         writeln!(out, "{}", baseline_line(status))?;

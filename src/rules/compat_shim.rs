@@ -23,23 +23,40 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             "module"
         };
         finding.message = format!(
-            "{kind} `{}` re-exports `{}` as {}",
+            "{kind} `{}` re-exports `{}` as {}{}",
             module.name.as_deref().unwrap_or_default(),
             concept.name,
-            quoted_list(&public_names(&shim.names))
+            quoted_list(&public_names(&shim.names)),
+            if shim.public { " (public API)" } else { "" }
         );
-        finding.label = "re-export of the canonical object".to_string();
+        finding.label = if shim.public {
+            "public re-export of the canonical object".to_string()
+        } else {
+            "re-export of the canonical object".to_string()
+        };
         let users = shim.importers.len() + shim.strings.len();
-        finding.help = Some(if users == 0 {
+        finding.help = Some(if shim.public {
+            // Public API: downstream code imports it; only the repository's own users move.
+            format!(
+                "it is public API ({}), so keep it; {} inside the repository still {} through it ({}): point {} at `{}`",
+                match (&facts.exports, module.is_package) {
+                    (Some(exports), true)
+                        if exports.names.iter().any(|name| shim.names.contains(name)) =>
+                    {
+                        "listed in `__all__` of a package `__init__`"
+                    }
+                    (None, true) => "a public name of a package `__init__` without `__all__`",
+                    _ => "the `X as X` re-export form",
+                },
+                parts(shim),
+                if users == 1 { "goes" } else { "go" },
+                users_list(cx, shim),
+                if users == 1 { "it" } else { "them" },
+                concept.canonical
+            )
+        } else if users == 0 {
             "no importers left, safe to delete".to_string()
         } else {
-            let mut parts = Vec::new();
-            if !shim.importers.is_empty() {
-                parts.push(plural(shim.importers.len(), "import"));
-            }
-            if !shim.strings.is_empty() {
-                parts.push(plural(shim.strings.len(), "string reference"));
-            }
             let (verb, them) = if users == 1 {
                 ("goes", "it")
             } else {
@@ -47,7 +64,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             };
             format!(
                 "{} still {verb} through it ({}): point {them} at `{}`, then delete the re-export",
-                parts.join(" and "),
+                parts(shim),
                 users_list(cx, shim),
                 concept.canonical
             )
@@ -55,6 +72,18 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         finding.notes.push(canonical_note.clone());
         out.push(finding);
     }
+}
+
+/// "2 imports and 1 string reference".
+fn parts(shim: &crate::concept::Shim) -> String {
+    let mut parts = Vec::new();
+    if !shim.importers.is_empty() {
+        parts.push(plural(shim.importers.len(), "import"));
+    }
+    if !shim.strings.is_empty() {
+        parts.push(plural(shim.strings.len(), "string reference"));
+    }
+    parts.join(" and ")
 }
 
 /// The names others can use: private ones only when there is nothing else.

@@ -12,8 +12,13 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     let concept = &cx.settings.concepts[table.concept];
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let file = &cx.graph.files[module.file];
-        // Tests construct what they test; doubles are SSOT001's business.
-        if file.facts.calls.is_empty() || is_test_path(&file.path) {
+        // Tests construct what they test; doubles are SSOT001's business. The canonical
+        // and the defining module build their own class (an accessor, a bootstrap).
+        if file.facts.calls.is_empty()
+            || is_test_path(&file.path)
+            || module_index == table.canonical_module
+            || table.origin_site.is_some_and(|(origin, _)| origin == module_index)
+        {
             continue;
         }
         for call in &file.facts.calls {

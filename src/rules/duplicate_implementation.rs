@@ -25,15 +25,20 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             "class"
         };
         match &implementation.reason {
-            Reason::Name(glob) => {
+            Reason::Name { glob, evidence } => {
                 finding.message = format!(
                     "{what} `{}` re-implements `{}`",
                     definition.name, concept.name
                 );
-                finding.label = if *glob == definition.name {
+                let name = if *glob == definition.name {
                     "has the canonical name".to_string()
                 } else {
                     format!("name matches `{glob}`")
+                };
+                finding.label = if evidence.is_empty() {
+                    name
+                } else {
+                    format!("{name} and {evidence}")
                 };
             }
             Reason::Similar { score, shared } => {

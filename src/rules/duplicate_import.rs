@@ -1,10 +1,10 @@
 //! SSOT003 duplicate-import: an import of a non-canonical implementation of the concept.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Applicability, Context, Finding, Fix, Rule};
-use crate::concept::{ConceptTable, Reason};
-use crate::facts::Scope;
+use crate::concept::{self, ConceptTable, Reason};
+use crate::facts::{DefKind, Scope};
 use crate::graph::{Origin, OriginKind};
 use crate::python::edit;
 
@@ -13,7 +13,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
     // The module-level implementations, as origins an import can resolve to.
-    let duplicates: HashSet<Origin> = table
+    let duplicates: HashMap<Origin, (usize, usize)> = table
         .implementations
         .iter()
         .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
@@ -21,13 +21,24 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let module = cx.graph.modules[implementation.module].name.clone()?;
             let definition =
                 &cx.graph.facts(implementation.module).definitions[implementation.definition];
-            (definition.context.scope == Scope::Module).then(|| Origin {
-                module,
-                symbol: Some(definition.name.clone()),
-                kind: OriginKind::Class,
+            (definition.context.scope == Scope::Module).then(|| {
+                (
+                    Origin {
+                        module,
+                        symbol: Some(definition.name.clone()),
+                        kind: OriginKind::Class,
+                    },
+                    (implementation.module, implementation.definition),
+                )
             })
         })
         .collect();
+    let mut query = cx.graph.query();
+    let first_party =
+        edit::FirstParty::new(cx.graph.modules.iter().filter_map(|m| m.name.as_deref()));
+    // What each duplicate has that the canonical class lacks: binding the canonical class in
+    // its place would break the calls of those methods, so no fix is offered.
+    let mut lacking: HashMap<Origin, Vec<String>> = HashMap::new();
     if duplicates.is_empty() {
         return;
     }
@@ -37,7 +48,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .unwrap_or_default();
     // A cheap test first: most imported names are not one of the duplicates' names.
     let symbols: HashSet<&str> = duplicates
-        .iter()
+        .keys()
         .filter_map(|origin| origin.symbol.as_deref())
         .collect();
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
@@ -60,7 +71,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                                 .as_deref()
                                 .is_some_and(|symbol| symbols.contains(symbol))
                         })
-                        .find(|origin| duplicates.contains(origin))?;
+                        .find(|origin| duplicates.contains_key(origin))?;
                     // The module that defines the duplicate does not import it.
                     (module.name.as_deref() != Some(duplicate.module.as_str()))
                         .then_some((index, duplicate))
@@ -70,7 +81,50 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 continue;
             }
             let moving: Vec<usize> = hits.iter().map(|(index, _)| *index).collect();
-            let fix = edit::move_names(
+            let missing: Vec<String> = hits
+                .iter()
+                .flat_map(|(_, duplicate)| {
+                    lacking
+                        .entry((*duplicate).clone())
+                        .or_insert_with(|| {
+                            let (module, definition) = duplicates[*duplicate];
+                            // A subclass exists to change the class (its methods, its class
+                            // attributes): the base in its place is never the same.
+                            let facts = cx.graph.facts(module);
+                            if let DefKind::Class { bases, .. } = &facts.definitions[definition].kind
+                                && let Some(base) = bases.iter().find(|base| {
+                                    concept::base_origins(cx.graph, &mut query, module, base)
+                                        .contains(&table.origin)
+                                })
+                            {
+                                return vec![format!("what the subclass of `{base}` overrides")];
+                            }
+                            concept::class_interface(cx.graph, &mut query, module, definition)
+                                .into_keys()
+                                .filter(|method| !table.interface.contains_key(method))
+                                .map(|method| format!("`{method}`"))
+                                .collect()
+                        })
+                        .clone()
+                })
+                .collect();
+            let cycle = (import.context.scope != Scope::Function
+                && !import.context.type_checking)
+                .then(|| table.canonical_closure.chain(module_index))
+                .flatten();
+            let fix = if !missing.is_empty() {
+                Err(format!(
+                    "the canonical `{}` lacks {} that this class has",
+                    table.canonical_name,
+                    missing.join(", ")
+                ))
+            } else if let Some(chain) = cycle {
+                Err(format!(
+                    "importing from `{canonical_module}` here would be an import cycle ({})",
+                    super::indirect_import::chain_text(cx.graph, &chain)
+                ))
+            } else {
+                edit::move_names(
                 &cx.graph.files[module.file].text,
                 facts,
                 import_index,
@@ -78,7 +132,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 canonical_module,
                 &table.canonical_name,
                 false,
-            );
+                &first_party,
+            )
+                .map_err(str::to_string)
+            };
             for &(name_index, duplicate) in &hits {
                 let name = &import.names[name_index];
                 let mut finding = cx.finding(

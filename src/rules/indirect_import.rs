@@ -18,15 +18,17 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .as_deref()
         .unwrap_or_default();
     let mut query = cx.graph.query();
+    let first_party =
+        edit::FirstParty::new(cx.graph.modules.iter().filter_map(|m| m.name.as_deref()));
     // The names of each statement to move: one fix per statement, shared by its findings.
     let mut moving: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
-    for site in table.importers.iter().filter(|site| !site.canonical) {
+    for site in table.importers.iter().filter(|site| !site.accepted) {
         moving
             .entry((site.module, site.import))
             .or_default()
             .push(site.name);
     }
-    for site in table.importers.iter().filter(|site| !site.canonical) {
+    for site in table.importers.iter().filter(|site| !site.accepted) {
         let facts = cx.graph.facts(site.module);
         let import = &facts.imports[site.import];
         let name = &import.names[site.name];
@@ -61,6 +63,35 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         let statement = from_statement(canonical_module, &table.canonical_name, local);
         let file = &cx.graph.files[cx.graph.modules[site.module].file];
         let moving = &moving[&(site.module, site.import)];
+        let target_index = cx.graph.by_name.get(&target).copied();
+        let cycle = cycle_through(cx.graph, table, site.module, import, target_index);
+        if let Some(cycle) = cycle {
+            // No safe spelling through the canonical module: the defining one, if it has no
+            // cycle of its own, or no fix.
+            let defining = defining_module(cx.graph, table, site.module, target_index);
+            let fix = match defining {
+                Some((module, symbol)) => edit::move_names(
+                    &file.text, facts, site.import, moving, module, symbol, false, &first_party,
+                )
+                .map_err(str::to_string),
+                None => Err(format!("importing from `{canonical_module}` here would be an import cycle ({cycle})")),
+            };
+            finding.help = Some(match (&fix, defining) {
+                (Ok(_), Some((module, symbol))) => format!(
+                    "import it from the defining module: `{}` (`{canonical_module}` imports this module at import time, so importing from it here would be an import cycle: {cycle})",
+                    from_statement(module, symbol, local)
+                ),
+                (Err(why), _) => format!("no automatic fix: {why}"),
+                (Ok(_), None) => unreachable!("a fix needs a module"),
+            });
+            finding.fix = fix.ok().map(|edits| Fix {
+                applicability: Applicability::Safe,
+                edits,
+            });
+            finding.notes.push(canonical_note.clone());
+            out.push(finding);
+            continue;
+        }
         // Under `--unsafe-fixes`, the uses of another local name take the canonical one.
         let renamed = (cx.unsafe_fixes && local != table.canonical_name && moving.len() == 1)
             .then(|| {
@@ -72,6 +103,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     site.name,
                     canonical_module,
                     &table.canonical_name,
+                    &first_party,
                 )
                 .map_err(str::to_string)
             })
@@ -89,6 +121,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 canonical_module,
                 &table.canonical_name,
                 false,
+                &first_party,
             )
             .map(|edits| Fix {
                 applicability: Applicability::Safe,
@@ -115,6 +148,64 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         out.push(finding);
     }
     attribute_uses(cx, table, &mut query, &canonical_note, out);
+}
+
+/// When `import` (in `module`, naming `target`) runs at import time and the canonical module
+/// runs `module` at import time, an import from the canonical module here would close a
+/// cycle: the chain that shows it (`pkg.orm` → `pkg.orm.constructors`). A spelling of the
+/// canonical module itself changes nothing and is never a cycle.
+fn cycle_through(
+    graph: &Graph,
+    table: &ConceptTable,
+    module: usize,
+    import: &crate::facts::Import,
+    target: Option<usize>,
+) -> Option<String> {
+    if import.context.scope == Scope::Function
+        || import.context.type_checking
+        || target == Some(table.canonical_module)
+    {
+        return None;
+    }
+    let chain = table.canonical_closure.chain(module)?;
+    Some(chain_text(graph, &chain))
+}
+
+/// `a` → `a.b` → `a.b.c`, the middle elided past six modules.
+pub(crate) fn chain_text(graph: &Graph, chain: &[usize]) -> String {
+    let name = |module: usize| {
+        format!(
+            "`{}`",
+            graph.modules[module].name.as_deref().unwrap_or_default()
+        )
+    };
+    if chain.len() <= 6 {
+        return chain.iter().map(|&m| name(m)).collect::<Vec<_>>().join(" → ");
+    }
+    let head: Vec<String> = chain[..3].iter().map(|&m| name(m)).collect();
+    let tail: Vec<String> = chain[chain.len() - 2..].iter().map(|&m| name(m)).collect();
+    format!("{} → … → {}", head.join(" → "), tail.join(" → "))
+}
+
+/// The defining module and the origin's name there, when an import of it from `module`
+/// closes no cycle and is not what the statement already does.
+fn defining_module<'t>(
+    graph: &'t Graph,
+    table: &'t ConceptTable,
+    module: usize,
+    target: Option<usize>,
+) -> Option<(&'t str, &'t str)> {
+    let (defining, _) = table.origin_site?;
+    if defining == table.canonical_module
+        || Some(defining) == target
+        || table.import_cycle(module, defining) != Some(false)
+    {
+        return None;
+    }
+    Some((
+        graph.modules[defining].name.as_deref()?,
+        table.origin.symbol.as_deref()?,
+    ))
 }
 
 /// `from <module> import <canonical>`, with `as <local>` when the local name differs.
@@ -280,6 +371,8 @@ struct Elsewhere {
     strings: HashSet<String>,
     /// Modules passed to `patch.object(module, "Name")`, by name.
     patched: HashSet<String>,
+    /// The repository's top-level packages, for the sorter's sections of a new import.
+    first_party: edit::FirstParty,
 }
 
 impl Elsewhere {
@@ -288,6 +381,9 @@ impl Elsewhere {
             star_imported: HashSet::new(),
             strings: HashSet::new(),
             patched: HashSet::new(),
+            first_party: edit::FirstParty::new(
+                graph.modules.iter().filter_map(|m| m.name.as_deref()),
+            ),
         };
         for (module_index, module) in graph.modules.iter().enumerate() {
             let facts = &graph.files[module.file].facts;
@@ -336,6 +432,22 @@ fn attribute_fix(
 ) -> Result<Vec<Edit>, String> {
     let graph = cx.graph;
     let facts = graph.facts(module);
+    let statement = &facts.imports[group.import];
+    if let Some(cycle) = cycle_through(
+        graph,
+        table,
+        module,
+        statement,
+        graph.by_name.get(&group.through).copied(),
+    ) {
+        let canonical = graph.modules[table.canonical_module]
+            .name
+            .as_deref()
+            .unwrap_or_default();
+        return Err(format!(
+            "importing from `{canonical}` here would be an import cycle ({cycle})"
+        ));
+    }
     if group.uses.iter().any(|(_, target)| *target) {
         return Err(format!(
             "`{written}` is assigned or deleted in the file, and a plain name would not follow it"
@@ -349,7 +461,6 @@ fn attribute_fix(
         ));
     }
     let text = &graph.files[graph.modules[module].file].text;
-    let statement = &facts.imports[group.import];
     let base = statement.names[group.name].bound_name(statement.kind);
     let resolutions = &graph.modules[module].resolutions;
     let plain = |import: &crate::facts::Import| {
@@ -412,6 +523,8 @@ fn attribute_fix(
             bound_by,
         },
         local,
-        &from_statement(canonical_module, &table.canonical_name, local),
+        canonical_module,
+        &table.canonical_name,
+        &elsewhere.first_party,
     )
 }

@@ -14,6 +14,7 @@ mod factory_proliferation;
 mod indirect_import;
 mod stale_backup;
 mod string_reference;
+mod syntax_error;
 mod unused_suppression;
 
 use std::path::Path;
@@ -38,10 +39,11 @@ pub enum Rule {
     DirectInstantiation,
     UnusedSuppression,
     BlanketSuppression,
+    SyntaxError,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::DuplicateImplementation,
         Rule::IndirectImport,
         Rule::DuplicateImport,
@@ -52,6 +54,7 @@ impl Rule {
         Rule::DirectInstantiation,
         Rule::UnusedSuppression,
         Rule::BlanketSuppression,
+        Rule::SyntaxError,
     ];
 
     pub fn code(self) -> &'static str {
@@ -66,6 +69,7 @@ impl Rule {
             Rule::DirectInstantiation => "SSOT008",
             Rule::UnusedSuppression => "SSOT901",
             Rule::BlanketSuppression => "SSOT902",
+            Rule::SyntaxError => "SSOT903",
         }
     }
 
@@ -81,6 +85,7 @@ impl Rule {
             Rule::DirectInstantiation => "direct-instantiation",
             Rule::UnusedSuppression => "unused-suppression",
             Rule::BlanketSuppression => "blanket-suppression",
+            Rule::SyntaxError => "syntax-error",
         }
     }
 
@@ -97,6 +102,7 @@ impl Rule {
             Rule::DirectInstantiation => include_str!("../../rules/SSOT008.md"),
             Rule::UnusedSuppression => include_str!("../../rules/SSOT901.md"),
             Rule::BlanketSuppression => include_str!("../../rules/SSOT902.md"),
+            Rule::SyntaxError => include_str!("../../rules/SSOT903.md"),
         }
     }
 
@@ -259,6 +265,14 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
     let mut findings = Vec::new();
     let enabled = |rule| selection.enabled(rule);
     for table in cx.tables {
+        let concept = &cx.settings.concepts[table.concept];
+        // The concept's own `ignore`, and SSOT008 only for a class that is not meant to be
+        // constructed anywhere.
+        let enabled = |rule: Rule| {
+            enabled(rule)
+                && concept.applies(rule.code())
+                && !(rule == Rule::DirectInstantiation && concept.constructible)
+        };
         if enabled(Rule::DuplicateImplementation) {
             duplicate_implementation::check(cx, table, &mut findings);
         }
@@ -283,6 +297,9 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
     }
     if enabled(Rule::StaleBackup) {
         stale_backup::check(cx, &mut findings);
+    }
+    if enabled(Rule::SyntaxError) {
+        syntax_error::check(cx, &mut findings);
     }
     findings.retain(|finding| {
         !cx.settings

@@ -16,7 +16,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .iter()
         .filter_map(|shim| Some((cx.graph.modules[shim.module].name.as_deref()?, shim)))
         .collect();
-    let duplicates: HashMap<String, &str> = table
+    let duplicates: HashMap<String, (&str, usize, usize)> = table
         .implementations
         .iter()
         .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
@@ -24,15 +24,25 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let module = cx.graph.modules[implementation.module].name.as_deref()?;
             let definition =
                 &cx.graph.facts(implementation.module).definitions[implementation.definition];
-            (definition.context.scope == Scope::Module)
-                .then(|| (format!("{module}.{}", definition.name), module))
+            (definition.context.scope == Scope::Module).then(|| {
+                (
+                    format!("{module}.{}", definition.name),
+                    (module, implementation.module, implementation.definition),
+                )
+            })
         })
         .collect();
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let facts = &cx.graph.files[module.file].facts;
         for (reference, verdict) in facts.string_refs.iter().zip(&module.string_resolutions) {
             let value = reference.value.as_str();
-            if value == concept.canonical {
+            if value == concept.canonical || concept.public.iter().any(|path| path == value) {
+                continue;
+            }
+            // Any other dotted string (a logger name, a module list, a mypy full name) is
+            // not an import: it counts only when it names a class path, not a bare module.
+            let other = reference.kind == StringRefKind::Other;
+            if other && shims.contains_key(value) {
                 continue;
             }
             let (message, label) = if let Some(shim) = shims.get(value) {
@@ -93,12 +103,24 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             });
             // Unsafe: the code may rely on the old path (a patch of where a name is looked
             // up, a plugin list).
+            let lacking = duplicates
+                .get(value)
+                .map(|&(_, module, definition)| lacking(cx, table, module, definition))
+                .unwrap_or_default();
             let edit = if reference.kind == StringRefKind::PatchObject {
-                Err("`patch.object` takes an expression, not a string")
+                Err("`patch.object` takes an expression, not a string".to_string())
+            } else if other {
+                Err("the string is not an import or patch target, so it is never rewritten".to_string())
+            } else if !lacking.is_empty() {
+                Err(format!(
+                    "the canonical `{}` lacks {} that the class it names has",
+                    table.canonical_name,
+                    super::quoted_list(&lacking)
+                ))
             } else {
                 let file = &cx.graph.files[module.file];
                 string_contents(&file.text, reference.span, &target)
-                    .ok_or("the string has a prefix or an escape")
+                    .ok_or_else(|| "the string has a prefix or an escape".to_string())
             };
             match edit {
                 Ok(edit) => {
@@ -162,4 +184,12 @@ fn through_reexport(cx: &Context, table: &ConceptTable, value: &str) -> bool {
         || table
             .origin_site
             .is_some_and(|(origin, _)| origin == module && origin != table.canonical_module)
+}
+
+/// The public methods of the class at `(module, definition)` that the canonical class lacks.
+fn lacking(cx: &Context, table: &ConceptTable, module: usize, definition: usize) -> Vec<String> {
+    crate::concept::class_interface(cx.graph, &mut cx.graph.query(), module, definition)
+        .into_keys()
+        .filter(|method| !table.interface.contains_key(method))
+        .collect()
 }

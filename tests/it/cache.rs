@@ -29,7 +29,7 @@ fn repo() -> tempfile::TempDir {
             ),
             (
                 "app/legacy.py",
-                b"class LegacyWebSocketManager:\n    pass\n",
+                b"class LegacyWebSocketManager:\n    def emit(self): ...\n",
             ),
             (
                 "app/routes.py",
@@ -94,7 +94,7 @@ fn a_changed_file_is_read_again() {
     assert!(!after.contains("SSOT001"), "{after}");
     fs::write(
         dir.path().join("app/legacy.py"),
-        "class LegacyWebSocketManager:\n    pass\n",
+        "class LegacyWebSocketManager:\n    def emit(self): ...\n",
     )
     .expect("edit back");
     assert_eq!(

@@ -1,7 +1,8 @@
 //! Differential test: the Python fact collector against CPython's own `ast` module.
 //!
-//! `tests/oracle/ast_facts.py` prints, for each file, the imports, classes and functions that
-//! `ast.parse` finds. This module turns what `python::collect` finds into the same normalized
+//! `tests/oracle/ast_facts.py` prints, for each file, the imports, classes, functions and
+//! module-level variable bindings (assignment, `for` and `with` targets, tuples and lists
+//! unpacked, `type X`, `global`) that `ast.parse` finds. This module turns what `python::collect` finds into the same normalized
 //! form and compares the two file by file, over the whole standard library of the newest
 //! CPython available (thousands of real files, 3.12+ syntax included) and over hand-written
 //! tricky snippets. `ast` is the reference: any difference is a collector bug (or a documented
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
-use ssot_gardener::facts::{DefKind, ImportKind, LineIndex};
+use ssot_gardener::facts::{DefKind, ImportKind, LineIndex, Scope};
 use ssot_gardener::python;
 
 const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/ast_facts.py");
@@ -37,11 +38,20 @@ struct ClassFact(String, u32, Vec<String>, Vec<String>);
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 struct FunctionFact(String, u32);
 
+/// `[name, line]` of a module-level variable binding: the line of the bound name (of the
+/// statement for `global`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+struct BindingFact(String, u32);
+
 #[derive(Debug, Default)]
 struct Normalized {
+    /// The collector's syntax errors, `line: message` (none for a file `ast` accepts: SSOT903
+    /// reports each one).
+    errors: Vec<String>,
     imports: Vec<ImportFact>,
     classes: Vec<ClassFact>,
     functions: Vec<FunctionFact>,
+    bindings: Vec<BindingFact>,
 }
 
 impl Normalized {
@@ -49,10 +59,16 @@ impl Normalized {
         self.imports.sort();
         self.classes.sort();
         self.functions.sort();
+        self.bindings.sort();
     }
 
-    fn len(&self) -> [usize; 3] {
-        [self.imports.len(), self.classes.len(), self.functions.len()]
+    fn len(&self) -> [usize; 4] {
+        [
+            self.imports.len(),
+            self.classes.len(),
+            self.functions.len(),
+            self.bindings.len(),
+        ]
     }
 }
 
@@ -69,6 +85,8 @@ struct OracleRecord {
     classes: Vec<ClassFact>,
     #[serde(default)]
     functions: Vec<FunctionFact>,
+    #[serde(default)]
+    bindings: Vec<BindingFact>,
 }
 
 pub struct Python {
@@ -251,6 +269,10 @@ fn ours(source: &[u8]) -> Result<Normalized, String> {
     })?;
     let index = LineIndex::new(source);
     let mut normalized = Normalized::default();
+    for error in &facts.errors {
+        let line = index.line(error.span.start);
+        normalized.errors.push(format!("{line}: {}", error.message));
+    }
     for import in &facts.imports {
         let names = import
             .names
@@ -294,7 +316,15 @@ fn ours(source: &[u8]) -> Result<Normalized, String> {
             DefKind::Function { .. } => normalized
                 .functions
                 .push(FunctionFact(definition.name.clone(), line)),
-            DefKind::Alias { .. } | DefKind::Variable => {}
+            // `global X` in a function binds `X` at module level too.
+            DefKind::Alias { .. } | DefKind::Variable => {
+                if definition.context.scope == Scope::Module {
+                    normalized.bindings.push(BindingFact(
+                        definition.name.clone(),
+                        index.line(definition.name_span.start),
+                    ));
+                }
+            }
         }
     }
     normalized.sort();
@@ -343,11 +373,11 @@ fn diff<T: Ord + Clone + Serialize>(
 struct Report {
     files: usize,
     rejected: Vec<(String, String)>,
-    facts: [usize; 3],
+    facts: [usize; 4],
     /// Compared files in which the oracle found no fact at all.
     empty: Vec<String>,
     mismatched_files: usize,
-    mismatched_facts: [usize; 3],
+    mismatched_facts: [usize; 4],
     lines: Vec<String>,
 }
 
@@ -358,8 +388,8 @@ impl Report {
         println!("  version:     {}", python.version);
         println!("  files compared: {}", self.files);
         println!(
-            "  facts compared (ast side): {} imports, {} classes, {} functions",
-            self.facts[0], self.facts[1], self.facts[2]
+            "  facts compared (ast side): {} imports, {} classes, {} functions, {} module-level bindings",
+            self.facts[0], self.facts[1], self.facts[2], self.facts[3]
         );
         println!(
             "  files ast rejected (not compared): {}",
@@ -369,11 +399,12 @@ impl Report {
             println!("    {path}: {error}");
         }
         println!(
-            "  mismatches: {} files; {} import, {} class, {} function facts differ",
+            "  mismatches: {} files; {} import, {} class, {} function, {} binding facts differ",
             self.mismatched_files,
             self.mismatched_facts[0],
             self.mismatched_facts[1],
-            self.mismatched_facts[2]
+            self.mismatched_facts[2],
+            self.mismatched_facts[3]
         );
         for line in self.lines.iter().take(MAX_MISMATCH_LINES) {
             println!("{line}");
@@ -407,9 +438,11 @@ fn compare(python: &Python, paths: &[PathBuf]) -> Report {
             imports: record.imports.clone(),
             classes: record.classes.clone(),
             functions: record.functions.clone(),
+            bindings: record.bindings.clone(),
+            errors: Vec::new(),
         };
         theirs.sort();
-        if theirs.len() == [0, 0, 0] {
+        if theirs.len() == [0; 4] {
             report.empty.push(key.to_string());
         }
         for (total, count) in report.facts.iter_mut().zip(theirs.len()) {
@@ -419,12 +452,17 @@ fn compare(python: &Python, paths: &[PathBuf]) -> Report {
         let mut lines = Vec::new();
         match ours(&source) {
             Ok(ours) => {
+                for error in &ours.errors {
+                    lines.push(format!("    syntax error where ast sees none: {error}"));
+                }
                 report.mismatched_facts[0] +=
                     diff("imports", &theirs.imports, &ours.imports, &mut lines);
                 report.mismatched_facts[1] +=
                     diff("classes", &theirs.classes, &ours.classes, &mut lines);
                 report.mismatched_facts[2] +=
                     diff("functions", &theirs.functions, &ours.functions, &mut lines);
+                report.mismatched_facts[3] +=
+                    diff("bindings", &theirs.bindings, &ours.bindings, &mut lines);
             }
             Err(message) => lines.push(format!("    the collector panicked: {message}")),
         }
@@ -461,8 +499,8 @@ fn collector_agrees_with_cpython_ast_on_the_standard_library() {
     );
 }
 
-/// Snippets that trip up hand-written Python lexers. Each holds at least one import, class or
-/// function so that an empty collector cannot pass.
+/// Snippets that trip up hand-written Python lexers. Each holds at least one import, class,
+/// function or module-level binding so that an empty collector cannot pass.
 const SNIPPETS: &[(&str, &[u8])] = &[
     (
         "pep701_quotes",
@@ -614,6 +652,53 @@ import real_import
     (
         "parenthesised_expressions",
         b"x = (\n    1,\n    import_ := 2,\n)\ny = [\n  'class',\n  'def'\n]\nwith (open(a) as f,\n      open(b) as g):\n    import in_with\nprint(*args, **kwargs)\nclass After: pass\n",
+    ),
+    (
+        // Issue 11: every name of a tuple or list target binds; attribute and subscript
+        // elements bind nothing; targets inside def and class bodies are not module-level.
+        "unpacking_targets",
+        br#"A, B = make_pair()
+(X, Y) = 1, 2
+[P, Q] = 1, 2
+C, (D, [E, *F]) = 1, (2, [3, 4])
+G, *rest = 1, 2
+*init, last = 1, 2
+H = I, J = 1, 2
+o.a, K, L[0], (M).n = 1, 2, 3, 4
+(a, b)[0] = [c][0] = 1
+x[1:2], N = 1, 2
+(O,) = [R,] = (1,)
+() = []
+(S,
+ T) = 1, 2
+(U): int = 1
+o.attr: int = 1
+annotated_only: int
+V += 1
+o.count += 1
+for W, (Z, *zs) in pairs: pass
+for d[k in s], item in pairs: pass
+with ctx() as (w1, w2), other() as o.attr, third() as w3: pass
+with (open(a) as [w4, w5], open(b) as w6[0]): pass
+if flag: i1, i2 = 1, 2
+try:
+    t1, t2 = 1, 2
+except ImportError as error:
+    t1 = t2 = None
+handler = lambda x=1, *, y=2: (x, y)
+call(keyword=1, other=[q for q in r])
+f = f"{A=}"
+if (walrus := 1): pass
+match command:
+    case [m1, *m2]: m3, m4 = m1, m2
+def function():
+    global g1, g2
+    local1, local2 = 1, 2
+class Class:
+    c1, c2 = 1, 2
+    for c3, c4 in []: pass
+type Alias = int
+"#,
     ),
 ];
 

@@ -120,6 +120,11 @@ __all__ = ['Canon', \"Alt\"]
 __all__ += ('x',)
 __all__.extend(other.__all__)
 type Vector = list[float]
+(P, Q) = pkg.A, pkg.B
+[*R] = pkg.C
+obj.a, S, d[0] = 1, 2, 3
+(T) = pkg.D
+U += pkg.E
 ";
     let facts = collect(src.as_bytes());
     let bindings: Vec<(String, String)> = facts
@@ -144,7 +149,17 @@ type Vector = list[float]
         ("n", "variable"),
         ("handler", "variable"),
         ("__all__", "variable"),
+        // `__all__ += ...` rebinds the name too.
+        ("__all__", "variable"),
         ("Vector", "variable"),
+        // Unpacked or parenthesised targets are variables, never aliases; `obj.a` and `d[0]`
+        // bind nothing, `S` beside them does.
+        ("P", "variable"),
+        ("Q", "variable"),
+        ("R", "variable"),
+        ("S", "variable"),
+        ("T", "variable"),
+        ("U", "variable"),
     ]
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))

@@ -1,8 +1,11 @@
 //! `ssot-gardener fix`: the import rewrites of `fixtures/fix/imports` as a diff snapshot, then
 //! applied to a copy: converged in one run (a second changes nothing), every file still
 //! parses for CPython, bytes outside the edits kept (CRLF, BOM, Latin-1), and the demo's
-//! own tests still pass after its imports are fixed.
+//! own tests still pass after its imports are fixed. New and rewritten imports go where an
+//! isort-style sorter wants them (`fixtures/fix/import-order`): ruff's `I001` finds no block
+//! unsorted that was sorted before.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -36,6 +39,112 @@ fn assert_all_parse(dir: &Path) {
         "a fixed file does not parse:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The files where `ruff check --select I001 --isolated` finds an unsorted import block, run
+/// in `dir` (so its top-level packages are first-party), one entry per block
+/// (`path:line:column`).
+fn unsorted_import_blocks(dir: &Path) -> Vec<String> {
+    let output = Command::new("python3")
+        .args([
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "I001",
+            "--isolated",
+            "--no-cache",
+            "--exit-zero",
+            "--output-format",
+            "concise",
+            ".",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "`python3 -m ruff` failed: ruff is needed (`pip install -r tests/requirements.txt`):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut blocks: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.contains(": I001 "))
+        .filter_map(|line| line.split(": I001 ").next())
+        .map(str::to_string)
+        .collect();
+    blocks.sort();
+    blocks
+}
+
+/// The files of `unsorted_import_blocks`.
+fn files_of(blocks: &[String]) -> BTreeSet<&str> {
+    blocks
+        .iter()
+        .filter_map(|block| block.split(':').next())
+        .collect()
+}
+
+/// No file has more blocks in `after` than in `before` (both from `unsorted_import_blocks`).
+fn assert_no_more_unsorted(before: &[String], after: &[String]) {
+    let per_file = |blocks: &[String]| {
+        let mut counts = std::collections::BTreeMap::new();
+        for block in blocks {
+            *counts
+                .entry(block.split(':').next().unwrap_or_default().to_string())
+                .or_insert(0) += 1;
+        }
+        counts
+    };
+    let (before, after) = (per_file(before), per_file(after));
+    let worse: Vec<(&String, &usize)> = after
+        .iter()
+        .filter(|(file, count)| before.get(*file).is_none_or(|old| *count > old))
+        .collect();
+    assert!(
+        worse.is_empty(),
+        "more import blocks unsorted (I001): {worse:?}"
+    );
+}
+
+/// Fixes put a split-out, joined or rewritten import where ruff's isort (`I001`, default
+/// settings) wants it: `fixtures/fix/import-order` (see its CASE.md) as a diff snapshot, then
+/// applied to a copy: every block that was sorted still is (the one unsorted block stays the
+/// only one), a second run changes nothing, and every file parses.
+#[test]
+fn fixes_keep_import_blocks_sorted() {
+    let out = run(
+        Path::new(CRATE_ROOT),
+        &["fix", "fixtures/fix/import-order", "--diff", "--no-cache"],
+    );
+    out.assert_clean_exit(1);
+    let failures: Vec<String> = check_snapshot(
+        &fixture("fixtures/fix/import-order/expected.diff"),
+        &out.stdout_text(),
+    )
+    .into_iter()
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let dir = copy_fixture("fixtures/fix/import-order");
+    let before = unsorted_import_blocks(dir.path());
+    assert_eq!(files_of(&before), BTreeSet::from(["shop/unsorted.py"]));
+    let fixed = run(dir.path(), &["fix", "--no-cache"]);
+    fixed.assert_clean_exit(1);
+    assert!(
+        fixed.stderr.contains("Fixed 19 findings in 18 files."),
+        "{}",
+        fixed.stderr
+    );
+    let after = unsorted_import_blocks(dir.path());
+    assert!(
+        after.len() <= before.len() && files_of(&after).is_subset(&files_of(&before)),
+        "I001 before: {before:?}, after: {after:?}"
+    );
+    let again = run(dir.path(), &["fix", "--diff", "--no-cache"]);
+    again.assert_clean_exit(0);
+    assert_eq!(again.stdout_text(), "");
+    assert_all_parse(dir.path());
 }
 
 #[test]
@@ -220,6 +329,7 @@ fn fixing_keeps_permissions() {
 #[test]
 fn the_demo_after_fixing() {
     let dir = copy_fixture("fixtures/demo");
+    let unsorted = unsorted_import_blocks(dir.path());
     let out = run(
         dir.path(),
         &["check", "--fix", "--no-cache", "--format", "json"],
@@ -231,12 +341,20 @@ fn the_demo_after_fixing() {
         out.stderr
     );
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(json["summary"]["findings"], 18);
+    // 24 less the six SSOT002, less the SSOT005 of the package `__init__`: public API
+    // (`__all__`) that nothing inside the repository goes through any more is no finding.
+    assert_eq!(json["summary"]["findings"], 17);
     assert!(json["summary"]["by_rule"].get("SSOT002").is_none());
     let concept = &json["summary"]["concepts"][0];
     assert_eq!(concept["canonical_importers"], concept["importers"]);
     run(dir.path(), &["fix", "--diff", "--no-cache"]).assert_clean_exit(0);
     assert_all_parse(dir.path());
+    // No import block the fixes touch becomes unsorted for ruff's isort.
+    let after = unsorted_import_blocks(dir.path());
+    assert!(
+        after.len() <= unsorted.len() && files_of(&after).is_subset(&files_of(&unsorted)),
+        "I001 before: {unsorted:?}, after: {after:?}"
+    );
     assert_demo_tests_pass(dir.path());
 }
 
@@ -258,7 +376,8 @@ fn assert_demo_tests_pass(dir: &Path) {
 /// Real code: a copy of the newest CPython's standard library, where `unittest.TestCase` is
 /// imported through the package's `__init__` re-export, and read as `unittest.TestCase` after
 /// `import unittest` in hundreds of test modules. After `fix`, every changed file compiles, a
-/// second `fix` changes nothing, and no fixable SSOT002 is left.
+/// second `fix` changes nothing, no fixable SSOT002 is left, and no file has more import blocks
+/// that ruff's isort (`I001`) finds unsorted than before.
 #[test]
 fn fix_on_the_standard_library() {
     let python = crate::differential::python();
@@ -270,6 +389,7 @@ fn fix_on_the_standard_library() {
         "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"testcase\"\ncanonical = \"unittest.case.TestCase\"\n",
     )
     .expect("write ssot.toml");
+    let unsorted = unsorted_import_blocks(&root);
     let out = run(&root, &["fix", "--no-cache", "--select", "SSOT002"]);
     // 1: what is left (below).
     out.assert_clean_exit(1);
@@ -313,6 +433,7 @@ fn fix_on_the_standard_library() {
     let again = run(&root, &["fix", "--diff", "--no-cache"]);
     again.assert_clean_exit(0);
     assert_eq!(again.stdout_text(), "");
+    assert_no_more_unsorted(&unsorted, &unsorted_import_blocks(&root));
     // What is left cannot be fixed, and says why: most are `unittest.TestCase` in a module
     // that defines its own `TestCase`.
     let left = run(
@@ -341,8 +462,10 @@ fn fix_on_the_standard_library() {
     }
 }
 
-/// `--unsafe-fixes` also points duplicate imports (SSOT003) and strings (SSOT007) at the
-/// canonical path; the demo's own tests still pass.
+/// `--unsafe-fixes` also points strings (SSOT007) at the canonical path; the demo's own
+/// tests still pass. The legacy class has a method the canonical one lacks
+/// (`get_connection_count`), so its imports (SSOT003) and the patch naming it keep no fix
+/// and say why: binding the canonical class there would break those calls.
 #[test]
 fn unsafe_fixes_on_the_demo() {
     let dir = copy_fixture("fixtures/demo");
@@ -358,8 +481,15 @@ fn unsafe_fixes_on_the_demo() {
     out.assert_clean_exit(1);
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let by_rule = &json["summary"]["by_rule"];
-    for code in ["SSOT002", "SSOT003", "SSOT007"] {
-        assert!(by_rule.get(code).is_none(), "{code} left: {by_rule}");
+    assert!(by_rule.get("SSOT002").is_none(), "SSOT002 left: {by_rule}");
+    assert_eq!(by_rule["SSOT003"], 2, "{by_rule}");
+    assert_eq!(by_rule["SSOT007"], 1, "{by_rule}");
+    for finding in json["findings"].as_array().expect("findings") {
+        if ["SSOT003", "SSOT007"].contains(&finding["code"].as_str().expect("code")) {
+            assert!(finding["fix"].is_null(), "{finding}");
+            let help = finding["help"].as_str().expect("help");
+            assert!(help.contains("lacks `get_connection_count`"), "{help}");
+        }
     }
     run(
         dir.path(),
@@ -515,7 +645,8 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob('gen_*.py')):
 
 /// Property test over generated import blocks: one `fix` converges (a second changes
 /// nothing), every file parses, every file binds the same names as before, every marker
-/// line outside the import statements is kept, and no fixable SSOT002 is left.
+/// line outside the import statements is kept, no fixable SSOT002 is left, and no file has
+/// more import blocks that ruff's isort finds unsorted.
 #[test]
 fn generated_import_blocks_fix_cleanly() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -553,6 +684,7 @@ fn generated_import_blocks_fix_cleanly() {
     crate::support::write_files(dir.path(), &borrowed);
     assert_all_parse(dir.path());
     let before = import_bindings(dir.path());
+    let unsorted = unsorted_import_blocks(dir.path());
 
     let out = run(dir.path(), &["fix", "--no-cache"]);
     assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
@@ -569,6 +701,7 @@ fn generated_import_blocks_fix_cleanly() {
         .filter(|(a, b)| a != b)
         .collect();
     assert!(differing.is_empty(), "bound names changed: {differing:#?}");
+    assert_no_more_unsorted(&unsorted, &unsorted_import_blocks(dir.path()));
     for (path, file_markers) in &markers {
         let text = fs::read_to_string(dir.path().join(path)).expect("read");
         let mut at = 0;
@@ -598,6 +731,183 @@ fn generated_import_blocks_fix_cleanly() {
         .filter(|finding| !finding["fix"].is_null())
         .collect();
     assert!(fixable.is_empty(), "fixable findings left: {fixable:?}");
+}
+
+/// Property test over generated import blocks that ruff's isort finds sorted (`ruff --fix`
+/// sorts them first): sections of every kind, at module level and in a function, with imports
+/// of the concept through shims among them (a name to split out, a statement to rewrite or
+/// move, a canonical import to join, `compat.WebSocketManager` read through the module). After
+/// `fix` no block is unsorted, a second run changes nothing and every file parses.
+#[test]
+fn generated_sorted_blocks_stay_sorted() {
+    /// A statement and the names it binds.
+    type Statement = (&'static str, &'static [&'static str]);
+    const MODULE: &str = "X = 1\n\n\nclass Y:\n    pass\n\n\ndef z():\n    pass\n";
+    const STANDARD: [Statement; 7] = [
+        ("import os", &["os"]),
+        ("import sys", &["sys"]),
+        ("import json", &["json"]),
+        ("from typing import Any", &["Any"]),
+        ("from collections import OrderedDict", &["OrderedDict"]),
+        ("import tomllib", &["tomllib"]),
+        ("from os import path", &["path"]),
+    ];
+    const THIRD: [Statement; 3] = [
+        ("import requests", &["requests"]),
+        ("from numpy import array", &["array"]),
+        ("from zzz import top", &["top"]),
+    ];
+    const FIRST: [Statement; 6] = [
+        ("from app.alpha import X", &["X"]),
+        ("from app.zeta import Y, z", &["Y", "z"]),
+        ("from app.models import Y as M", &["M"]),
+        ("import app.utils", &["app"]),
+        (
+            "from app.websocket_manager import get_websocket_manager",
+            &["get_websocket_manager"],
+        ),
+        (
+            "from app.websocket_manager import DEFAULT, get_websocket_manager",
+            &["DEFAULT", "get_websocket_manager"],
+        ),
+    ];
+    const LOCAL: [Statement; 3] = [
+        ("from .models import X as LX", &["LX"]),
+        ("from . import zeta", &["zeta"]),
+        ("from .utils import z as lz", &["lz"]),
+    ];
+    const SHIM: [Statement; 11] = [
+        (
+            "from app.compat import WebSocketManager",
+            &["WebSocketManager"],
+        ),
+        (
+            "from app.compat import VERSION, WebSocketManager, helper",
+            &["VERSION", "WebSocketManager", "helper"],
+        ),
+        ("from app.compat import LegacyManager", &["LegacyManager"]),
+        (
+            "from .compat import WebSocketManager",
+            &["WebSocketManager"],
+        ),
+        (
+            "from ..compat import LegacyManager, helper",
+            &["LegacyManager", "helper"],
+        ),
+        ("import app.compat as compat", &["compat"]),
+        ("from app import compat", &["compat"]),
+        ("from app.compat import WebSocketManager as W", &["W"]),
+        (
+            "from app.compat import (\n    VERSION,\n    WebSocketManager,\n    helper,\n)",
+            &["VERSION", "WebSocketManager", "helper"],
+        ),
+        (
+            "# the manager\nfrom .compat import WebSocketManager",
+            &["WebSocketManager"],
+        ),
+        (
+            "from app.compat import LegacyManager, WebSocketManager",
+            &["LegacyManager", "WebSocketManager"],
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut files: Vec<(String, String)> = vec![
+        ("ssot.toml".into(), "[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"ws\"\ncanonical = \"app.websocket_manager.WebSocketManager\"\n".into()),
+        ("app/__init__.py".into(), String::new()),
+        ("app/sub/__init__.py".into(), String::new()),
+        ("app/websocket_manager.py".into(), "DEFAULT = 1\n\n\nclass WebSocketManager:\n    pass\n\n\ndef get_websocket_manager():\n    return WebSocketManager()\n".into()),
+        ("app/compat.py".into(), "from app.websocket_manager import WebSocketManager\n\nLegacyManager = WebSocketManager\nVERSION = 2\n\n\ndef helper():\n    return VERSION\n\n\n__all__ = [\"LegacyManager\", \"VERSION\", \"WebSocketManager\", \"helper\"]\n".into()),
+        ("app/sub/compat.py".into(), "from app.compat import LegacyManager, WebSocketManager, helper\n\n__all__ = [\"LegacyManager\", \"WebSocketManager\", \"helper\"]\n".into()),
+    ];
+    for name in ["alpha", "zeta", "models", "utils"] {
+        files.push((format!("app/{name}.py"), MODULE.into()));
+        files.push((format!("app/sub/{name}.py"), MODULE.into()));
+    }
+    let seed = std::env::var("SSOT_FIX_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(0x0005_0e7e_d0b1_0c55_u64);
+    let mut rng = Rng(seed.max(1));
+    for file in 0..120 {
+        let mut chosen: Vec<Statement> = Vec::new();
+        let pools: [(&[Statement], usize); 5] = [
+            (&STANDARD, 4),
+            (&THIRD, 3),
+            (&FIRST, 4),
+            (&LOCAL, 3),
+            (&SHIM, 2),
+        ];
+        for (index, (pool, most)) in pools.into_iter().enumerate() {
+            let count = rng.below(most) + usize::from(index == 4);
+            for _ in 0..count {
+                let pick = pool[rng.below(pool.len())];
+                if !chosen.contains(&pick) {
+                    chosen.push(pick);
+                }
+            }
+        }
+        // In any order: ruff sorts them.
+        for index in (1..chosen.len()).rev() {
+            chosen.swap(index, rng.below(index + 1));
+        }
+        let in_function = rng.chance(20);
+        let indent = if in_function { "    " } else { "" };
+        let mut text = format!("\"\"\"Module {file}.\"\"\"\n\n");
+        if in_function {
+            text.push_str("\ndef f():\n");
+        }
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        for (statement, bound) in &chosen {
+            for line in statement.lines() {
+                text.push_str(&format!("{indent}{line}\n"));
+            }
+            names.extend(bound.iter().map(|name| name.to_string()));
+        }
+        let mut used: Vec<String> = names.into_iter().collect();
+        if used.iter().any(|name| name == "compat") {
+            used.push("compat.WebSocketManager".into());
+        }
+        if !in_function {
+            text.push('\n');
+        }
+        text.push_str(&format!("{indent}print({})\n", used.join(", ")));
+        let package = if rng.chance(50) { "app/sub" } else { "app" };
+        files.push((format!("{package}/m{file:03}.py"), text));
+    }
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_bytes()))
+        .collect();
+    crate::support::write_files(dir.path(), &borrowed);
+    let sorted = Command::new("python3")
+        .args([
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "I001",
+            "--isolated",
+            "--no-cache",
+        ])
+        .args(["--fix", "--exit-zero", "--quiet", "."])
+        .current_dir(dir.path())
+        .output()
+        .expect("run ruff");
+    assert!(
+        sorted.status.success(),
+        "`python3 -m ruff` failed: ruff is needed (`pip install -r tests/requirements.txt`):\n{}",
+        String::from_utf8_lossy(&sorted.stderr)
+    );
+    let before = unsorted_import_blocks(dir.path());
+
+    let out = run(dir.path(), &["fix", "--no-cache"]);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(out.stderr.contains("Fixed "), "{}", out.stderr);
+    let again = run(dir.path(), &["fix", "--diff", "--no-cache"]);
+    again.assert_clean_exit(0);
+    assert_eq!(again.stdout_text(), "");
+    assert_all_parse(dir.path());
+    assert_no_more_unsorted(&before, &unsorted_import_blocks(dir.path()));
 }
 
 /// Every file under `dir`, by path relative to it, with its bytes.

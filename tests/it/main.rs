@@ -12,4 +12,5 @@ mod graph;
 mod reference;
 mod rules_doc;
 mod support;
+mod trust;
 mod walk;

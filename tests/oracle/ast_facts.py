@@ -6,7 +6,8 @@ Usage:
     ast_facts.py [--jobs N] DIR [DIR ...]    every *.py under each DIR (sorted)
 
 For each file, prints one JSON line, in input order:
-    {"path": ..., "ok": true, "imports": [...], "classes": [...], "functions": [...]}
+    {"path": ..., "ok": true, "imports": [...], "classes": [...], "functions": [...],
+     "bindings": [...]}
     {"path": ..., "ok": false, "error": "..."}          when `ast.parse` rejects the file
 
 Normalized facts, taken from `ast.walk` over the whole tree (every scope), each list sorted:
@@ -18,6 +19,15 @@ Normalized facts, taken from `ast.walk` over the whole tree (every scope), each 
                (async) functions directly in the class body, in order
     functions: [name, line] for every (async) function, methods included; line of `def`
                (of `async` for `async def`, the same line)
+    bindings:  [name, line] for every name a module-level statement binds as a variable:
+               the Name nodes of the targets of Assign, AnnAssign with a value, AugAssign,
+               (async) For and the `as` of (async) With, inside Tuple, List and Starred
+               targets too (never inside Attribute or Subscript ones: those bind nothing),
+               and the name of `type X = ...`; line of the Name. "Module-level" is outside
+               every def and class, inside any other compound statement (if, try, while,
+               match, ...). Plus the names of `global` statements anywhere (they bind at
+               module level), with the statement's line. Walrus targets, `except ... as`,
+               match captures and imports are not bindings here.
 
 The file is read as bytes and given to `ast.parse` as bytes so that a coding cookie or a BOM
 is honoured exactly as the interpreter does.
@@ -43,6 +53,52 @@ def dotted(node):
 
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+SCOPES = FUNCTIONS + (ast.ClassDef,)
+TYPE_ALIAS = getattr(ast, "TypeAlias", ())
+
+
+def target_names(target, out):
+    """The Names a target binds: `a`, `a, (b, *c)`; nothing for `a.b` or `a[0]`."""
+    if isinstance(target, ast.Name):
+        out.append([target.id, target.lineno])
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            target_names(element, out)
+    elif isinstance(target, ast.Starred):
+        target_names(target.value, out)
+
+
+def bindings(tree):
+    """Module-level variable bindings (see the module docstring)."""
+    out = []
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SCOPES):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                target_names(target, out)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target_names(node.target, out)
+        elif isinstance(node, ast.AugAssign):
+            target_names(node.target, out)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            target_names(node.target, out)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    target_names(item.optional_vars, out)
+        elif TYPE_ALIAS and isinstance(node, TYPE_ALIAS):
+            target_names(node.name, out)
+        # The bodies of compound statements: if/else, try/except/finally, match cases, ...
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                pending.append(child)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            out.extend([name, node.lineno] for name in node.names)
+    return out
 
 
 def facts(tree):
@@ -60,10 +116,11 @@ def facts(tree):
             classes.append([node.name, node.lineno, bases, methods])
         elif isinstance(node, FUNCTIONS):
             functions.append([node.name, node.lineno])
+    names = bindings(tree)
     # `None` aliases do not compare with strings: sort by the JSON text instead.
-    for items in (imports, classes, functions):
+    for items in (imports, classes, functions, names):
         items.sort(key=json.dumps)
-    return imports, classes, functions
+    return imports, classes, functions, names
 
 
 def record(path):
@@ -75,7 +132,7 @@ def record(path):
             # Invalid escape sequences and the like warn at parse time; they are not errors.
             warnings.simplefilter("ignore")
             tree = ast.parse(source, filename=path)
-        imports, classes, functions = facts(tree)
+        imports, classes, functions, names = facts(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OSError) as error:
         # SyntaxError includes IndentationError and TabError; ValueError: a NUL byte
         # (before 3.12) or an undecodable source; RecursionError/MemoryError: deep nesting.
@@ -88,6 +145,7 @@ def record(path):
             "imports": imports,
             "classes": classes,
             "functions": functions,
+            "bindings": names,
         }
     )
 
