@@ -13,6 +13,12 @@
 //! with a comment above it has a blank line before it unless it opens its section; a `from`
 //! statement longer than 88 columns is written one name a line, with a trailing comma.
 //!
+//! Sections: `__future__`; the standard library of CPython 3.8 to 3.14 (a module there for some
+//! of those versions only, such as `tomllib`, takes the section under which its block is
+//! already sorted: the project's sorter targets one version; else that of 3.11, ruff's
+//! default); first-party, the repository's top-level packages ([`FirstParty`]); relative
+//! imports; everything else is third-party.
+//!
 //! A block is a run of import statements at one indentation with nothing but blank lines and
 //! comments between them, as the sorter sees it: at module level, and in a function, `try` or
 //! `if` body alike (a fix never moves an import out of its own body). Comment lines directly
@@ -653,11 +659,6 @@ impl Block {
     /// The entry of `facts.imports[import]`, when it is in the block.
     pub fn entry(&self, import: usize) -> Option<usize> {
         self.entries.iter().position(|entry| entry.import == import)
-    }
-
-    /// The imports of the block, in order.
-    pub fn imports(&self) -> impl Iterator<Item = usize> + '_ {
-        self.entries.iter().map(|entry| entry.import)
     }
 
     /// Comment lines above the entry belong to it.
