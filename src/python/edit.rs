@@ -273,16 +273,7 @@ fn coalesce(text: &[u8], block: Option<&Block>, edits: Vec<Edit>) -> Vec<Edit> {
         return outside;
     };
     let span = block.neighbourhood(first.span.start as usize, end);
-    let shifted: Vec<Edit> = inside
-        .iter()
-        .map(|edit| Edit {
-            span: Span::new(
-                (edit.span.start - span.start) as usize,
-                (edit.span.end - span.start) as usize,
-            ),
-            content: edit.content.clone(),
-        })
-        .collect();
+    let shifted = shift(&inside, span.start);
     let overlapping = shifted
         .windows(2)
         .any(|pair| pair[0].span.end > pair[1].span.start);
@@ -370,16 +361,7 @@ fn place(
     let slot = block.slot(&key, plan, Some(entry));
     if !block.same_place(plan, slot, entry) {
         let region = block.region(entry);
-        let shifted: Vec<Edit> = inner
-            .iter()
-            .map(|edit| Edit {
-                span: Span::new(
-                    (edit.span.start - region.start) as usize,
-                    (edit.span.end - region.start) as usize,
-                ),
-                content: edit.content.clone(),
-            })
-            .collect();
+        let shifted = shift(&inner, region.start);
         // The moved lines are carried as a string: only when they are UTF-8 (in a file in
         // another encoding they stay where they are).
         if let Ok(mut moved) = String::from_utf8(apply(&text[region.range()], &shifted)) {
@@ -763,6 +745,20 @@ pub(super) fn newline_of(text: &[u8]) -> &'static str {
         Some(at) if text[at] == b'\r' => "\r",
         _ => "\n",
     }
+}
+
+/// `edits` with their spans made relative to `origin` (each starts at or after it).
+fn shift(edits: &[Edit], origin: u32) -> Vec<Edit> {
+    edits
+        .iter()
+        .map(|edit| Edit {
+            span: Span {
+                start: edit.span.start - origin,
+                end: edit.span.end - origin,
+            },
+            content: edit.content.clone(),
+        })
+        .collect()
 }
 
 /// Applies sorted, non-overlapping edits; an edit out of order, overlapping the one before it
