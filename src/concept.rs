@@ -107,7 +107,12 @@ pub struct Implementation {
 pub enum Reason {
     /// The class name matches this `implementations` glob (or is the canonical name), and
     /// the class does the concept's job: `evidence` says how (shared methods, a subclass).
-    Name { glob: String, evidence: String },
+    Name {
+        glob: String,
+        evidence: String,
+        /// The evidence is that it subclasses the canonical class.
+        subclass: bool,
+    },
     /// Its public methods overlap the canonical class's: Jaccard index and shared names.
     Similar { score: f64, shared: Vec<String> },
     /// A module-level alias with a concept-like name bound to another class.
@@ -874,7 +879,11 @@ fn implementations(
                         else {
                             continue;
                         };
-                        Reason::Name { glob, evidence }
+                        Reason::Name {
+                            glob,
+                            subclass: evidence.starts_with(SUBCLASS),
+                            evidence,
+                        }
                     } else {
                         // Counted before anything is allocated: most classes share nothing.
                         let shared_count = methods
@@ -1447,7 +1456,7 @@ fn does_the_job(
     {
         // A subclass of a class meant to be constructed anywhere extends it, as libraries
         // are meant to be extended; of a one-instance manager, it is a second manager.
-        return (!constructible).then(|| format!("subclass of `{base}`"));
+        return (!constructible).then(|| format!("{SUBCLASS}`{base}`"));
     }
     if uses_the_concept(graph, table, module, definition) {
         return None;
@@ -1478,6 +1487,9 @@ fn does_the_job(
         )
     })
 }
+
+/// How [`does_the_job`] says that the evidence is a subclass.
+const SUBCLASS: &str = "subclass of ";
 
 /// Does the code of the class body (not its strings or comments) name the concept: a proxy
 /// holding one, a registry of them, a harness driving one?

@@ -25,11 +25,22 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             "class"
         };
         match &implementation.reason {
-            Reason::Name { glob, evidence } => {
-                finding.message = format!(
-                    "{what} `{}` re-implements `{}`",
-                    definition.name, concept.name
-                );
+            Reason::Name {
+                glob,
+                evidence,
+                subclass,
+            } => {
+                finding.message = if *subclass {
+                    format!(
+                        "{what} `{}` is a second kind of `{}`: it subclasses the canonical class",
+                        definition.name, concept.name
+                    )
+                } else {
+                    format!(
+                        "{what} `{}` re-implements `{}`",
+                        definition.name, concept.name
+                    )
+                };
                 let name = if *glob == definition.name {
                     "has the canonical name".to_string()
                 } else {
@@ -62,7 +73,15 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 finding.label = "alias of another class".to_string();
             }
         }
-        finding.help = Some(if implementation.in_test {
+        let subclass = matches!(
+            implementation.reason,
+            Reason::Name { subclass: true, .. }
+        );
+        finding.help = Some(if subclass && !implementation.in_test {
+            format!(
+                "the concept is one instance of `{canonical_name}`: fold what the subclass changes into it (or a setting of it); if the class is meant to be constructed and extended (a value type), say so with `constructible = true` in ssot.toml"
+            )
+        } else if implementation.in_test {
             format!(
                 "use the canonical `{canonical_name}` (`{}`), or `unittest.mock.Mock(spec={canonical_name})`, instead of a hand-written double; `tests = \"allow\"` in ssot.toml permits doubles",
                 concept.canonical
