@@ -65,6 +65,8 @@ pub struct Settings {
     pub per_path_ignores: Vec<(String, GlobMatcher, Vec<String>)>,
     /// The concepts, in file order; names are unique.
     pub concepts: Vec<Concept>,
+    /// Whether SSOT009 reports an import in a `try` body that can never succeed.
+    pub dead_fallbacks: FallbackPolicy,
 }
 
 /// One concept that must have a single source of truth.
@@ -129,6 +131,28 @@ impl Concept {
     }
 }
 
+/// What to do with a `try` branch whose import can never succeed (a repository module lacks
+/// the name, or the module moved), so that the `except ImportError` fallback always runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum FallbackPolicy {
+    /// Report the dead branch (SSOT009).
+    Report,
+    /// Accept it: the code supports several layouts, and the branch runs in another one.
+    Allow,
+}
+
+impl FallbackPolicy {
+    pub const ALL: [FallbackPolicy; 2] = [FallbackPolicy::Report, FallbackPolicy::Allow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FallbackPolicy::Report => "report",
+            FallbackPolicy::Allow => "allow",
+        }
+    }
+}
+
 /// What to do with implementations of a concept found in test files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
 #[schemars(rename_all = "lowercase")]
@@ -165,6 +189,7 @@ impl Settings {
             baseline: None,
             per_path_ignores: Vec::new(),
             concepts: Vec::new(),
+            dead_fallbacks: FallbackPolicy::Report,
         }
     }
 
@@ -244,6 +269,13 @@ struct RawProject {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Vec<RuleCode>>")]
     per_path_ignores: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    /// Whether an import in a `try` body that can never succeed is a finding (SSOT009): a
+    /// repository module lacks the name, or the module has moved elsewhere in the repository,
+    /// so the `except ImportError` fallback always runs. `"report"` it (the default) or
+    /// `"allow"` it, for code that supports several layouts of a package and imports each in
+    /// turn.
+    #[schemars(with = "Option<FallbackPolicy>", extend("default" = "report"))]
+    dead_fallbacks: Option<Spanned<String>>,
 }
 
 /// A rule code: `SSOT` and three digits, e.g. `SSOT001`.
@@ -464,6 +496,14 @@ fn lower(raw: RawConfig, root: PathBuf, config_path: &Path) -> Result<Settings, 
         })
         .collect();
 
+    let dead_fallbacks = policy(
+        project.dead_fallbacks.as_ref(),
+        "dead-fallbacks",
+        &FallbackPolicy::ALL,
+        FallbackPolicy::as_str,
+        &mut problems,
+    );
+
     let mut first_names: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut concepts = Vec::new();
     for concept in raw.concept {
@@ -508,6 +548,7 @@ fn lower(raw: RawConfig, root: PathBuf, config_path: &Path) -> Result<Settings, 
         baseline,
         per_path_ignores,
         concepts,
+        dead_fallbacks,
     })
 }
 

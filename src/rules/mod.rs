@@ -6,6 +6,7 @@
 //! (`ssot-gardener explain CODE`); a test checks every doc's Example fires and its "Use
 //! instead" does not.
 
+mod broken_import;
 mod compat_shim;
 mod direct_instantiation;
 mod duplicate_implementation;
@@ -37,13 +38,14 @@ pub enum Rule {
     StaleBackup,
     StringReference,
     DirectInstantiation,
+    BrokenImport,
     UnusedSuppression,
     BlanketSuppression,
     SyntaxError,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 12] = [
         Rule::DuplicateImplementation,
         Rule::IndirectImport,
         Rule::DuplicateImport,
@@ -52,6 +54,7 @@ impl Rule {
         Rule::StaleBackup,
         Rule::StringReference,
         Rule::DirectInstantiation,
+        Rule::BrokenImport,
         Rule::UnusedSuppression,
         Rule::BlanketSuppression,
         Rule::SyntaxError,
@@ -67,6 +70,7 @@ impl Rule {
             Rule::StaleBackup => "SSOT006",
             Rule::StringReference => "SSOT007",
             Rule::DirectInstantiation => "SSOT008",
+            Rule::BrokenImport => "SSOT009",
             Rule::UnusedSuppression => "SSOT901",
             Rule::BlanketSuppression => "SSOT902",
             Rule::SyntaxError => "SSOT903",
@@ -83,6 +87,7 @@ impl Rule {
             Rule::StaleBackup => "stale-backup",
             Rule::StringReference => "string-reference",
             Rule::DirectInstantiation => "direct-instantiation",
+            Rule::BrokenImport => "broken-import",
             Rule::UnusedSuppression => "unused-suppression",
             Rule::BlanketSuppression => "blanket-suppression",
             Rule::SyntaxError => "syntax-error",
@@ -100,6 +105,7 @@ impl Rule {
             Rule::StaleBackup => include_str!("../../rules/SSOT006.md"),
             Rule::StringReference => include_str!("../../rules/SSOT007.md"),
             Rule::DirectInstantiation => include_str!("../../rules/SSOT008.md"),
+            Rule::BrokenImport => include_str!("../../rules/SSOT009.md"),
             Rule::UnusedSuppression => include_str!("../../rules/SSOT901.md"),
             Rule::BlanketSuppression => include_str!("../../rules/SSOT902.md"),
             Rule::SyntaxError => include_str!("../../rules/SSOT903.md"),
@@ -300,6 +306,9 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
     }
     if enabled(Rule::SyntaxError) {
         syntax_error::check(cx, &mut findings);
+    }
+    if enabled(Rule::BrokenImport) {
+        broken_import::check(cx, &mut findings);
     }
     findings.retain(|finding| {
         !cx.settings

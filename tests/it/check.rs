@@ -414,7 +414,7 @@ fn explain_prints_a_rule_doc_and_lists_every_rule() {
         .lines()
         .map(|line| line.split_whitespace().next().expect("a code").to_string())
         .collect();
-    assert_eq!(codes.len(), 11, "{codes:?}");
+    assert_eq!(codes.len(), 12, "{codes:?}");
     let mut unique = codes.clone();
     unique.sort();
     unique.dedup();

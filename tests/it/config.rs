@@ -8,8 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ssot_gardener::config::{
-    self, CONFIG_FILE_NAME, ConfigError, Settings, TestsPolicy, find_config, json_schema, load,
-    parse,
+    self, CONFIG_FILE_NAME, ConfigError, FallbackPolicy, Settings, TestsPolicy, find_config,
+    json_schema, load, parse,
 };
 
 /// Whether tests should rewrite their snapshots instead of comparing against them.
@@ -78,6 +78,7 @@ python-roots = ["./src/", "."]
 rust-roots = ["crates"]
 exclude = ["**/node_modules/**", "build/*.py"]
 baseline = "ssot-baseline.json"
+dead-fallbacks = "allow"
 
 [project.per-path-ignores]
 "tests/**" = ["SSOT001", "SSOT002"]
@@ -123,6 +124,7 @@ fn full_config_parses_into_settings() {
     );
     assert!(!settings.is_excluded(Path::new("src/pkg/mod.py")));
     assert_eq!(settings.baseline, Some(PathBuf::from("ssot-baseline.json")));
+    assert_eq!(settings.dead_fallbacks, FallbackPolicy::Allow);
 
     let ignores: Vec<(&str, Vec<&str>)> = settings
         .per_path_ignores
@@ -208,6 +210,7 @@ fn empty_file_gives_defaults() {
     assert!(settings.exclude.is_empty());
     assert!(!settings.is_excluded(Path::new("anything.py")));
     assert_eq!(settings.baseline, None);
+    assert_eq!(settings.dead_fallbacks, FallbackPolicy::Report);
     assert!(settings.per_path_ignores.is_empty());
     assert!(settings.concepts.is_empty());
 }
@@ -330,6 +333,7 @@ fn schema_documents_every_key() {
             "canonical",
             "concept",
             "constructible",
+            "dead-fallbacks",
             "exclude",
             "factories",
             "ignore",
