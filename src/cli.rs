@@ -752,8 +752,8 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
                     "not found in the repository",
                 )
             };
-            let mut text = config::ConfigError::at(&path, &source, span, message, label)
-            .to_string();
+            let mut text =
+                config::ConfigError::at(&path, &source, span, message, label).to_string();
             if !error.nearest.is_empty() {
                 let nearest: Vec<String> = error
                     .nearest

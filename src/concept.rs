@@ -395,7 +395,11 @@ fn build_one(
     // A shim's own re-export (`Name = m.Name`) is its SSOT005 finding, not a use.
     let mut attribute_sites = attribute_sites;
     for site in &mut attribute_sites {
-        let Some(shim) = shims.iter().chain(&quiet).find(|shim| shim.module == site.module) else {
+        let Some(shim) = shims
+            .iter()
+            .chain(&quiet)
+            .find(|shim| shim.module == site.module)
+        else {
             continue;
         };
         let facts = graph.facts(site.module);
@@ -866,17 +870,15 @@ fn implementations(
                     if let Some(glob) = glob {
                         // A name alone is no evidence: `scoped_session`, an async proxy or an
                         // error-recovery "manager" share it and do another job.
-                        let Some(evidence) =
-                            does_the_job(
-                                graph,
-                                &mut query,
-                                table,
-                                module_index,
-                                index,
-                                in_test,
-                                concept.constructible,
-                            )
-                        else {
+                        let Some(evidence) = does_the_job(
+                            graph,
+                            &mut query,
+                            table,
+                            module_index,
+                            index,
+                            in_test,
+                            concept.constructible,
+                        ) else {
                             continue;
                         };
                         Reason::Name {
@@ -1050,8 +1052,7 @@ fn factories(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Vec<(usi
             if is_allowed(graph, table, module_index, index) {
                 continue;
             }
-            if !concept.test_factories
-                && is_test_helper(&file.path, &file.text, &file.facts, index)
+            if !concept.test_factories && is_test_helper(&file.path, &file.text, &file.facts, index)
             {
                 continue;
             }
@@ -1407,12 +1408,16 @@ pub fn base_origins(graph: &Graph, query: &mut Query, module: usize, base: &str)
 /// is neither canonical nor declared `public`, the path a maintainer may mean to declare.
 fn public_hint(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Option<String> {
     let total = table.importers.len();
-    let shim = table.shims.iter().filter(|shim| shim.public).max_by_key(|shim| {
-        (
-            shim.importers.len(),
-            std::cmp::Reverse(graph.modules[shim.module].name.clone()),
-        )
-    })?;
+    let shim = table
+        .shims
+        .iter()
+        .filter(|shim| shim.public)
+        .max_by_key(|shim| {
+            (
+                shim.importers.len(),
+                std::cmp::Reverse(graph.modules[shim.module].name.clone()),
+            )
+        })?;
     let through = shim.importers.len();
     if total < 2 || through * 2 <= total {
         return None;
@@ -1497,7 +1502,9 @@ fn uses_the_concept(graph: &Graph, table: &ConceptTable, module: usize, definiti
     let file = &graph.files[graph.modules[module].file];
     let body = &file.text[class_body(&file.text, file.facts.definitions[definition].span)];
     let names: Vec<&str> = table.names.iter().map(String::as_str).collect();
-    !crate::python::edit::occurrences(body, &names).found.is_empty()
+    !crate::python::edit::occurrences(body, &names)
+        .found
+        .is_empty()
 }
 
 /// The bytes of a class body: from the end of its header (`class X(Base):`, whose span is
@@ -1505,7 +1512,11 @@ fn uses_the_concept(graph: &Graph, table: &ConceptTable, module: usize, definiti
 fn class_body(text: &[u8], header: Span) -> std::ops::Range<usize> {
     let start = (header.end as usize).min(text.len());
     let header_start = crate::facts::line_start(text, header.start as usize);
-    let indent = |line: &[u8]| line.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let indent = |line: &[u8]| {
+        line.iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count()
+    };
     let depth = indent(&text[header_start..]);
     let mut at = crate::facts::line_end(text, start);
     while at < text.len() {

@@ -17,7 +17,9 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         if file.facts.calls.is_empty()
             || is_test_path(&file.path)
             || module_index == table.canonical_module
-            || table.origin_site.is_some_and(|(origin, _)| origin == module_index)
+            || table
+                .origin_site
+                .is_some_and(|(origin, _)| origin == module_index)
         {
             continue;
         }

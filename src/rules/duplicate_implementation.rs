@@ -73,10 +73,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 finding.label = "alias of another class".to_string();
             }
         }
-        let subclass = matches!(
-            implementation.reason,
-            Reason::Name { subclass: true, .. }
-        );
+        let subclass = matches!(implementation.reason, Reason::Name { subclass: true, .. });
         finding.help = Some(if subclass && !implementation.in_test {
             format!(
                 "the concept is one instance of `{canonical_name}`: fold what the subclass changes into it (or a setting of it); if the class is meant to be constructed and extended (a value type), say so with `constructible = true` in ssot.toml"

@@ -91,7 +91,8 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                             // A subclass exists to change the class (its methods, its class
                             // attributes): the base in its place is never the same.
                             let facts = cx.graph.facts(module);
-                            if let DefKind::Class { bases, .. } = &facts.definitions[definition].kind
+                            if let DefKind::Class { bases, .. } =
+                                &facts.definitions[definition].kind
                                 && let Some(base) = bases.iter().find(|base| {
                                     concept::base_origins(cx.graph, &mut query, module, base)
                                         .contains(&table.origin)
@@ -108,8 +109,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                         .clone()
                 })
                 .collect();
-            let cycle = (import.context.scope != Scope::Function
-                && !import.context.type_checking)
+            let cycle = (import.context.scope != Scope::Function && !import.context.type_checking)
                 .then(|| table.canonical_closure.chain(module_index))
                 .flatten();
             let fix = if !missing.is_empty() {
@@ -125,15 +125,15 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 ))
             } else {
                 edit::move_names(
-                &cx.graph.files[module.file].text,
-                facts,
-                import_index,
-                &moving,
-                canonical_module,
-                &table.canonical_name,
-                false,
-                &first_party,
-            )
+                    &cx.graph.files[module.file].text,
+                    facts,
+                    import_index,
+                    &moving,
+                    canonical_module,
+                    &table.canonical_name,
+                    false,
+                    &first_party,
+                )
                 .map_err(str::to_string)
             };
             for &(name_index, duplicate) in &hits {

@@ -71,10 +71,19 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let defining = defining_module(cx.graph, table, site.module, target_index);
             let fix = match defining {
                 Some((module, symbol)) => edit::move_names(
-                    &file.text, facts, site.import, moving, module, symbol, false, &first_party,
+                    &file.text,
+                    facts,
+                    site.import,
+                    moving,
+                    module,
+                    symbol,
+                    false,
+                    &first_party,
                 )
                 .map_err(str::to_string),
-                None => Err(format!("importing from `{canonical_module}` here would be an import cycle ({cycle})")),
+                None => Err(format!(
+                    "importing from `{canonical_module}` here would be an import cycle ({cycle})"
+                )),
             };
             finding.help = Some(match (&fix, defining) {
                 (Ok(_), Some((module, symbol))) => format!(
@@ -180,7 +189,11 @@ pub(crate) fn chain_text(graph: &Graph, chain: &[usize]) -> String {
         )
     };
     if chain.len() <= 6 {
-        return chain.iter().map(|&m| name(m)).collect::<Vec<_>>().join(" → ");
+        return chain
+            .iter()
+            .map(|&m| name(m))
+            .collect::<Vec<_>>()
+            .join(" → ");
     }
     let head: Vec<String> = chain[..3].iter().map(|&m| name(m)).collect();
     let tail: Vec<String> = chain[chain.len() - 2..].iter().map(|&m| name(m)).collect();

@@ -110,7 +110,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let edit = if reference.kind == StringRefKind::PatchObject {
                 Err("`patch.object` takes an expression, not a string".to_string())
             } else if other {
-                Err("the string is not an import or patch target, so it is never rewritten".to_string())
+                Err(
+                    "the string is not an import or patch target, so it is never rewritten"
+                        .to_string(),
+                )
             } else if !lacking.is_empty() {
                 Err(format!(
                     "the canonical `{}` lacks {} that the class it names has",

@@ -28,10 +28,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 pending.push(path);
             } else {
                 let relative = path.strip_prefix(dir).expect("inside").to_string_lossy();
-                files.insert(
-                    relative.into_owned(),
-                    fs::read(&path).expect("read file"),
-                );
+                files.insert(relative.into_owned(), fs::read(&path).expect("read file"));
             }
         }
     }
@@ -136,7 +133,11 @@ fn unsafe_fixes_alone_writes_nothing() {
         "a check must not fix: {}",
         out.stderr
     );
-    assert_eq!(snapshot(dir.path()), before, "check --unsafe-fixes wrote files");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "check --unsafe-fixes wrote files"
+    );
 }
 
 /// Strings are rewritten only where Python uses them as import or patch targets; a logger
@@ -194,10 +195,17 @@ fn no_fix_binds_a_class_that_lacks_methods() {
         "{}",
         findings[0]
     );
-    assert_eq!(findings[1]["fix"]["applicability"], "unsafe", "{}", findings[1]);
+    assert_eq!(
+        findings[1]["fix"]["applicability"], "unsafe",
+        "{}",
+        findings[1]
+    );
     run(dir.path(), &["fix", "--unsafe-fixes", "--no-cache"]);
     let users = fs::read_to_string(dir.path().join("app/users.py")).expect("users.py");
-    assert!(users.contains("from app.legacy import LegacySession"), "{users}");
+    assert!(
+        users.contains("from app.legacy import LegacySession"),
+        "{users}"
+    );
     assert!(
         users.contains("from app.session import Session as PlainSession"),
         "{users}"
