@@ -1,11 +1,12 @@
 //! The language-neutral fact model: what a collector reads out of one source file.
 //!
 //! Invariant: nothing here knows about Python or Rust syntax, and nothing here knows about
-//! other files. A collector (`python::collect`, later `rust::collect`) fills a [`FileFacts`];
+//! other files. A collector (`python::collect`, `rust::collect`) fills a [`FileFacts`];
 //! the resolver joins the facts of all files into a graph.
 //!
-//! Module paths are stored as written in the source language (`a.b.c` for Python); spans are
-//! byte ranges into the file's bytes, and lines are computed only when printing ([`LineIndex`]).
+//! Module paths are stored as written in the source language (`a.b.c` for Python, `a::b::c`
+//! for Rust); spans are byte ranges into the file's bytes, and lines are computed only when
+//! printing ([`LineIndex`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,67 @@ pub struct FileFacts {
     /// `import a.b as m`), for the rules about objects reached through a module.
     pub attributes: Vec<Attribute>,
     pub errors: Vec<SyntaxError>,
+    /// Modules declared inside the file (Rust `mod x;` and `mod x { ... }`; Python declares
+    /// none). A fact belongs to the innermost inline module whose `body` holds its span.
+    #[serde(default)]
+    pub modules: Vec<ModuleDecl>,
+    /// The visibility of each import, parallel to `imports`; empty for a language without
+    /// visibility (Python), where every import has the default. Read it with
+    /// [`FileFacts::import_visibility_of`].
+    #[serde(default)]
+    pub import_visibility: Vec<Visibility>,
+    /// The visibility of each definition, parallel to `definitions` (empty for Python).
+    #[serde(default)]
+    pub definition_visibility: Vec<Visibility>,
+}
+
+impl FileFacts {
+    /// The visibility of import `index` (`pub use` is [`Visibility::Public`]: a re-export).
+    pub fn import_visibility_of(&self, index: usize) -> &Visibility {
+        self.import_visibility
+            .get(index)
+            .unwrap_or(&Visibility::Default)
+    }
+
+    /// The visibility of definition `index`.
+    pub fn definition_visibility_of(&self, index: usize) -> &Visibility {
+        self.definition_visibility
+            .get(index)
+            .unwrap_or(&Visibility::Default)
+    }
+}
+
+/// Who may name a binding from another module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Visibility {
+    /// The language's default: Python, any importer; Rust, the module and its descendants
+    /// (no `pub`, or `pub(self)`).
+    #[default]
+    Default,
+    /// Everyone (`pub`): a `pub use` is a re-export.
+    Public,
+    /// The subtree of one module, as written: `crate`, `super`, `in crate::a` gives
+    /// `crate::a`.
+    Restricted(String),
+}
+
+/// `mod x;` (the body is another file) or `mod x { ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModuleDecl {
+    pub name: String,
+    pub name_span: Span,
+    /// From the visibility or `mod` to the `;` or the closing brace (attributes excluded).
+    pub span: Span,
+    /// The braces of an inline module; `None` when the module is another file.
+    pub body: Option<Span>,
+    /// `#[path = "..."]` values, as written, including those inside `#[cfg_attr(..)]`
+    /// (more than one: alternatives chosen by configuration).
+    pub paths: Vec<String>,
+    pub visibility: Visibility,
+    pub context: Context,
+    /// The enclosing inline module (index into `modules`).
+    pub parent: Option<u32>,
 }
 
 /// `m.Name`, `a.b.Name.method`: a dotted name written without spaces, whose first name is not
@@ -83,7 +145,8 @@ pub enum ImportKind {
     From,
 }
 
-/// One import statement.
+/// One import statement. A Rust `use` tree gives one `Import` per distinct prefix, all with
+/// the `use` item's span (see `rust::collect`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Import {
     pub kind: ImportKind,
@@ -94,7 +157,7 @@ pub struct Import {
     pub module: String,
     /// Span of the written module path including leading dots (`from` imports only).
     pub module_span: Span,
-    /// Number of leading dots of a relative import.
+    /// Number of leading dots of a relative import (Rust: leading `super::` segments).
     pub level: u32,
     /// `import a.b as c, d` gives two names (`a.b` as `c`, `d`); `from m import *` gives `*`.
     pub names: Vec<ImportedName>,
@@ -237,6 +300,38 @@ pub struct Suppression {
     pub span: Span,
     pub codes: Vec<String>,
     pub reason: Option<String>,
+}
+
+impl Suppression {
+    /// Reads `ssot: ignore[SSOT001, SSOT002] reason` out of a comment's text (its markers
+    /// `#` or `//` included or not), which starts at byte `offset` of the file. The span runs
+    /// from `ssot:` to the end of `comment`. The syntax is the same in every language.
+    pub fn parse(comment: &[u8], offset: usize) -> Option<Suppression> {
+        let at = memchr::memmem::find(comment, b"ssot:")?;
+        let rest = comment[at + 5..]
+            .trim_ascii_start()
+            .strip_prefix(b"ignore")?;
+        let (codes, reason) = match rest.strip_prefix(b"[") {
+            Some(inner) => match memchr::memchr(b']', inner) {
+                Some(close) => {
+                    let codes = inner[..close]
+                        .split(|&b| b == b',' || b.is_ascii_whitespace())
+                        .filter(|code| !code.is_empty())
+                        .map(|code| String::from_utf8_lossy(code).into_owned())
+                        .collect();
+                    (codes, &inner[close + 1..])
+                }
+                None => (Vec::new(), inner),
+            },
+            None => (Vec::new(), rest),
+        };
+        let reason = String::from_utf8_lossy(reason.trim_ascii()).into_owned();
+        Some(Suppression {
+            span: Span::new(offset + at, offset + comment.len()),
+            codes,
+            reason: (!reason.is_empty()).then_some(reason),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -17,4 +17,5 @@ pub mod init;
 pub mod python;
 pub mod render;
 pub mod rules;
+pub mod rust;
 pub mod walk;

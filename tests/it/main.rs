@@ -11,6 +11,7 @@ mod formats;
 mod graph;
 mod reference;
 mod rules_doc;
+mod rust_collect;
 mod support;
 mod trust;
 mod walk;

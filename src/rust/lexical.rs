@@ -1,0 +1,333 @@
+//! Comments, which `proc-macro2` drops: just enough of the lexical grammar to tell a comment
+//! from a string (`"//"`, `r#"/*"#`, `'"'`, lifetimes), for suppression comments.
+
+use crate::facts::{Span, Suppression};
+
+/// `// ssot: ignore[SSOT001] reason` and `/* ssot: ignore */`. Doc comments (`///`, `//!`,
+/// `/** */`, `/*! */`) are documentation, not comments: a suppression written there (say, in
+/// the docs of a tool that explains the syntax) suppresses nothing.
+pub fn suppressions(text: &[u8]) -> Vec<Suppression> {
+    // Most files have none: skip the scan.
+    if memchr::memmem::find(text, b"ssot:").is_none() {
+        return Vec::new();
+    }
+    comments(text)
+        .into_iter()
+        .filter_map(|span| Suppression::parse(&text[span.range()], span.start as usize))
+        .collect()
+}
+
+/// The text of every non-doc comment: `// ...` up to the line end, `/* ... */` (nested) up to
+/// but not including the closing `*/` (to the end of the text when unclosed).
+pub fn comments(text: &[u8]) -> Vec<Span> {
+    let mut out = Vec::new();
+    walk(text, |event| {
+        if let Event::Comment { span, doc: false } = event {
+            out.push(span);
+        }
+    });
+    out
+}
+
+/// An upper bound of how deep `syn` recurses on the file, in units of one nesting level:
+/// each bracket opened on the way, plus the operators and other punctuation before it in its
+/// statement (`Vec<Vec<`, `& & &`, `|| ||`, `a = b = c` each recurse once per operator; `;`
+/// and `,` end a statement, `.`, `:`, `#` and `$` never recurse). Comments and literals
+/// count nothing. Measured with syn 3 on a 2 MiB stack (release): 336 nested `Vec<` or 388
+/// nested inline modules overflow it, and about a tenth of that in a debug build.
+pub fn nesting_cost(text: &[u8]) -> u32 {
+    let mut outer: Vec<(u32, u32)> = Vec::new();
+    let (mut base, mut statement, mut max) = (0u32, 0u32, 0u32);
+    walk(text, |event| {
+        let Event::Byte(_, byte) = event else {
+            return;
+        };
+        match byte {
+            b'(' | b'[' | b'{' => {
+                outer.push((base, statement));
+                base += statement + 1;
+                statement = 0;
+            }
+            b')' | b']' | b'}' => {
+                if let Some((b, s)) = outer.pop() {
+                    base = b;
+                    // `else if`, `.a().b()`: each group after the first may nest once more.
+                    statement = s + 1;
+                }
+            }
+            b';' | b',' => statement = 0,
+            b'.' | b':' | b'#' | b'$' => {}
+            b if b.is_ascii_punctuation() => statement += 1,
+            _ => {}
+        }
+        max = max.max(base + statement);
+    });
+    max
+}
+
+/// Which delimiter to blame for the closing delimiter at `at` that the lexer refused: the
+/// innermost one still open when an outer one matches the closer (`fn half( -> u8 { 0 } }`
+/// blames the `(`), else the closer itself (a stray `}`).
+pub fn delimiter_culprit(text: &[u8], at: usize) -> usize {
+    let mut open: Vec<(usize, u8)> = Vec::new();
+    let mut culprit = at;
+    walk(text, |event| match event {
+        Event::Byte(i, b @ (b'(' | b'[' | b'{')) if i < at => open.push((i, b)),
+        Event::Byte(i, b')' | b']' | b'}') if i < at => {
+            open.pop();
+        }
+        Event::Byte(i, closer) if i == at => {
+            let opener = match closer {
+                b')' => b'(',
+                b']' => b'[',
+                _ => b'{',
+            };
+            if open.iter().any(|&(_, b)| b == opener)
+                && let Some(&(innermost, b)) = open.last()
+                && b != opener
+            {
+                culprit = innermost;
+            }
+        }
+        _ => {}
+    });
+    culprit
+}
+
+/// What [`walk`] sees.
+enum Event {
+    Comment {
+        span: Span,
+        doc: bool,
+    },
+    /// A byte outside comments, literals and words (punctuation, brackets, whitespace), and
+    /// its offset.
+    Byte(usize, u8),
+}
+
+/// One pass over the file in lexical units: comments, string and char literals (skipped),
+/// words (skipped), lifetimes, and every other byte.
+fn walk(text: &[u8], mut on: impl FnMut(Event)) {
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'/' if text.get(i + 1) == Some(&b'/') => {
+                let end = memchr::memchr2(b'\n', b'\r', &text[i..]).map_or(text.len(), |n| i + n);
+                let body = &text[i + 2..end];
+                let doc =
+                    (body.starts_with(b"/") && !body.starts_with(b"//")) || body.starts_with(b"!");
+                on(Event::Comment {
+                    span: Span::new(i, end),
+                    doc,
+                });
+                i = end;
+            }
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                let (end, inner_end) = block_comment_end(text, i);
+                let body = &text[i + 2..inner_end.max(i + 2)];
+                // `/** doc */` but not `/**/` or `/*** rule ***/`.
+                let doc = (body.len() >= 2 && body[0] == b'*' && body[1] != b'*')
+                    || body.starts_with(b"!");
+                on(Event::Comment {
+                    span: Span::new(i, inner_end.max(i + 2)),
+                    doc,
+                });
+                i = end;
+            }
+            b'"' => i = string_end(text, i + 1, None),
+            b'r' if starts_raw_string(text, i) => {
+                let mut hashes = 0;
+                let mut j = i + 1;
+                while text.get(j) == Some(&b'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                i = string_end(text, j + 1, Some(hashes));
+            }
+            b'\'' => i = char_end(text, i),
+            b if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 => {
+                // A whole word, so the `r` of `bar"` is never taken for a raw string prefix;
+                // the `r` of a `br"` or `cr"` prefix ends the word.
+                i += 1;
+                while i < text.len()
+                    && (text[i].is_ascii_alphanumeric() || text[i] == b'_' || text[i] >= 0x80)
+                    && !(text[i] == b'r' && starts_raw_string(text, i) && raw_prefix(text, i))
+                {
+                    i += 1;
+                }
+            }
+            b => {
+                on(Event::Byte(i, b));
+                i += 1;
+            }
+        }
+    }
+}
+
+/// `r"`, `r#"`, `r##"` at `at`.
+fn starts_raw_string(text: &[u8], at: usize) -> bool {
+    let mut j = at + 1;
+    while text.get(j) == Some(&b'#') {
+        j += 1;
+    }
+    text.get(j) == Some(&b'"')
+}
+
+/// The `r` at `at` ends a `br` or `cr` prefix that starts a word.
+fn raw_prefix(text: &[u8], at: usize) -> bool {
+    at >= 1
+        && matches!(text[at - 1], b'b' | b'c')
+        && (at < 2 || !(text[at - 2].is_ascii_alphanumeric() || text[at - 2] == b'_'))
+}
+
+/// After the closing quote of a string whose contents start at `from`: a raw string ends at
+/// a quote followed by its number of hashes, a plain one has backslash escapes.
+fn string_end(text: &[u8], from: usize, raw_hashes: Option<usize>) -> usize {
+    let hashes = raw_hashes.unwrap_or(0);
+    let mut i = from;
+    while i < text.len() {
+        match text[i] {
+            b'\\' if raw_hashes.is_none() => i += 2,
+            b'"' => {
+                let close = i + 1 + hashes;
+                if text
+                    .get(i + 1..close)
+                    .is_some_and(|h| h.iter().all(|&b| b == b'#'))
+                {
+                    return close;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+/// After a char literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) starting at `at`, or after the
+/// quote of a lifetime or label (`'a`, `'static`).
+fn char_end(text: &[u8], at: usize) -> usize {
+    match text.get(at + 1) {
+        Some(b'\\') => {
+            let mut i = at + 2;
+            // The escaped character itself, then anything up to the closing quote (`\u{..}`).
+            i += 1;
+            while i < text.len() && text[i] != b'\'' && text[i] != b'\n' {
+                i += 1;
+            }
+            (i + 1).min(text.len())
+        }
+        Some(&first) => {
+            let width = match first {
+                0x00..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            if text.get(at + 1 + width) == Some(&b'\'') {
+                at + 2 + width
+            } else {
+                at + 1
+            }
+        }
+        None => text.len(),
+    }
+}
+
+/// (after the closing `*/`, where the closing `*/` starts) of a block comment starting at
+/// `at`; block comments nest.
+fn block_comment_end(text: &[u8], at: usize) -> (usize, usize) {
+    let mut depth = 0usize;
+    let mut i = at;
+    while i + 1 < text.len() {
+        match (text[i], text[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return (i, i - 2);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (text.len(), text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(src: &str) -> Vec<&str> {
+        comments(src.as_bytes())
+            .into_iter()
+            .map(|span| &src[span.range()])
+            .collect()
+    }
+
+    #[test]
+    fn strings_and_chars_hide_comment_markers() {
+        let src = r####"let a = "// no"; // yes
+let b = r##"/* no "# */"##; /* one /* nested */ still */
+let c = '"'; let d: &'static str = "\"// no"; // two
+/// doc
+//! inner doc
+//// four slashes
+/** doc */ /**/ /***/ /*! doc */
+let e = b'/'; let f = br"//"; let g = bar"x"; // three
+"####;
+        assert_eq!(
+            texts(src),
+            vec![
+                "// yes",
+                "/* one /* nested */ still ",
+                "// two",
+                "//// four slashes",
+                "/*",
+                "/**",
+                "// three",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_unclosed_delimiter_is_blamed() {
+        let at = |src: &str, needle: &str| src.find(needle).expect("needle");
+        let src = "mod b {\n fn half( -> u8 { 0 }\n}\n";
+        assert_eq!(
+            delimiter_culprit(src.as_bytes(), src.len() - 2),
+            at(src, "(")
+        );
+        let src = "fn a() {} }";
+        assert_eq!(delimiter_culprit(src.as_bytes(), 10), 10);
+        // Brackets in strings do not count.
+        let src = "fn a() { \"}\" ) }";
+        assert_eq!(
+            delimiter_culprit(src.as_bytes(), at(src, ")")),
+            at(src, ")")
+        );
+    }
+
+    #[test]
+    fn suppressions_in_line_and_block_comments() {
+        let src = "use a::B; // ssot: ignore[SSOT001, SSOT002] kept on purpose\n\
+                   /* ssot: ignore */ use c::D;\n\
+                   /// ssot: ignore[SSOT001] a doc comment suppresses nothing\n\
+                   const S: &str = \"// ssot: ignore\";\n";
+        let found = suppressions(src.as_bytes());
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].codes, vec!["SSOT001", "SSOT002"]);
+        assert_eq!(found[0].reason.as_deref(), Some("kept on purpose"));
+        assert_eq!(
+            &src[found[0].span.range()],
+            "ssot: ignore[SSOT001, SSOT002] kept on purpose"
+        );
+        assert!(found[1].codes.is_empty());
+        assert_eq!(found[1].reason, None);
+        assert_eq!(&src[found[1].span.range()], "ssot: ignore ");
+    }
+}
