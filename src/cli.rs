@@ -926,7 +926,25 @@ fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Res
         for (index, import) in file.facts.imports.iter().enumerate() {
             for (name_index, name) in import.names.iter().enumerate() {
                 let (line, column) = lines.line_column(&file.text, name.span.start);
+                let rust = file.language == crate::walk::Language::Rust;
                 let written = match import.kind {
+                    crate::facts::ImportKind::Module if rust => {
+                        format!("extern crate {}", name.name)
+                    }
+                    crate::facts::ImportKind::From if rust => {
+                        let prefix = format!(
+                            "{}{}",
+                            "super::".repeat(import.level as usize),
+                            import.module
+                        );
+                        match prefix.as_str() {
+                            "" => format!("use {}", name.name),
+                            "::" => format!("use ::{}", name.name),
+                            prefix => {
+                                format!("use {}::{}", prefix.trim_end_matches("::"), name.name)
+                            }
+                        }
+                    }
                     crate::facts::ImportKind::Module => format!("import {}", name.name),
                     crate::facts::ImportKind::From => format!(
                         "from {}{} import {}",

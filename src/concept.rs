@@ -220,10 +220,6 @@ pub fn build(
     let mut tables = Vec::new();
     let mut errors = Vec::new();
     for (index, concept) in concepts.iter().enumerate() {
-        // Rust canonical paths (`crate::a::B`) wait for the Rust collector.
-        if concept.canonical.contains("::") {
-            continue;
-        }
         match build_one(graph, index, concept) {
             Ok(table) => tables.push(table),
             Err(error) => errors.push(error),
@@ -247,31 +243,37 @@ fn build_one(
         message,
         nearest,
     };
-    let parts: Vec<&str> = concept.canonical.split('.').collect();
+    // Rust paths are `krate::a::B`; everything below compares paths in their own spelling.
+    let rust = concept.canonical.contains("::");
+    let sep = if rust { "::" } else { "." };
+    let parts: Vec<&str> = concept.canonical.split(sep).collect();
     let module_cut = (1..parts.len())
         .rev()
-        .find(|&cut| graph.by_name.contains_key(&parts[..cut].join(".")));
+        .find(|&cut| graph.by_name.contains_key(&parts[..cut].join(sep)));
     let Some(cut) = module_cut else {
-        let module = parts[..parts.len().saturating_sub(1).max(1)].join(".");
+        let module = parts[..parts.len().saturating_sub(1).max(1)].join(sep);
         return Err(error(
             format!("no module `{module}` in the repository"),
             nearest_definitions(graph, &concept.canonical),
         ));
     };
-    let module_name = parts[..cut].join(".");
+    let module_name = parts[..cut].join(sep);
     let canonical_module = graph.by_name[&module_name];
     if parts.len() != cut + 1 {
         return Err(error(
             format!(
                 "no module `{}` in the repository",
-                parts[..parts.len() - 1].join(".")
+                parts[..parts.len() - 1].join(sep)
             ),
             nearest_definitions(graph, &concept.canonical),
         ));
     }
     let canonical_name = parts[cut].to_string();
     let mut query = graph.query();
-    let origins = query.name(canonical_module, &canonical_name);
+    let origins = match graph.rust.by_path.get(&module_name) {
+        Some(&rust_module) if rust => query.rust_name(rust_module, &canonical_name),
+        _ => query.name(canonical_module, &canonical_name),
+    };
     let Some(origin) = origins
         .iter()
         .find(|origin| origin.kind == OriginKind::Class)
@@ -328,7 +330,7 @@ fn build_one(
 
     let mut public_modules = HashSet::new();
     for path in &concept.public {
-        let (module, name) = path.rsplit_once('.').unwrap_or(("", path));
+        let (module, name) = path.rsplit_once(sep).unwrap_or(("", path));
         match graph.by_name.get(module) {
             Some(&index) if query.name(index, name).contains(&origin) => {
                 public_modules.insert(index);
@@ -372,7 +374,7 @@ fn build_one(
             || concept
                 .public
                 .iter()
-                .any(|path| path.rsplit_once('.') == Some((through, attribute)))
+                .any(|path| path.rsplit_once(sep) == Some((through, attribute)))
     };
     let attribute_sites = attribute_sites(
         graph,
@@ -449,13 +451,18 @@ fn build_one(
                 if name.name == "*" || !verdict.origins().contains(&origin) {
                     continue;
                 }
-                let canonical = import.kind == ImportKind::From
-                    && import.level == 0
-                    && import.module == module_name
-                    && name.name == canonical_name;
-                let target = query
-                    .import_target(module_index, import)
-                    .and_then(|target| graph.by_name.get(&target).copied());
+                let target_name = query.import_target(module_index, import);
+                // Rust: any spelling of the canonical module's path (`crate::`, `super::`,
+                // the crate's name or a dependency's rename) is the canonical import.
+                let canonical = name.name == canonical_name
+                    && if rust {
+                        target_name.as_deref() == Some(module_name.as_str())
+                    } else {
+                        import.kind == ImportKind::From
+                            && import.level == 0
+                            && import.module == module_name
+                    };
+                let target = target_name.and_then(|target| graph.by_name.get(&target).copied());
                 let at_import_time =
                     import.context.scope != Scope::Function && !import.context.type_checking;
                 let accepted = canonical
@@ -463,7 +470,7 @@ fn build_one(
                         // `from pkg import Session` where `pkg.Session` is public.
                         (public_modules.contains(&target)
                             && concept.public.iter().any(|path| {
-                                path.rsplit_once('.').is_some_and(|(m, n)| {
+                                path.rsplit_once(sep).is_some_and(|(m, n)| {
                                     n == name.name && graph.modules[target].name.as_deref() == Some(m)
                                 })
                             }))
@@ -546,6 +553,7 @@ fn shims(
     excluded: &dyn Fn(usize) -> bool,
     concept_like: &dyn Fn(&str) -> bool,
 ) -> (Vec<Shim>, Vec<Shim>) {
+    let rust = graph.rust.by_path.contains_key(&origin.module);
     let mut by_module: HashMap<usize, BTreeSet<String>> = HashMap::new();
     for (module, name) in bindings {
         if !excluded(*module) {
@@ -714,12 +722,40 @@ fn shims(
                 || (facts.exports.is_none()
                     && through_star.is_none()
                     && names.iter().any(|name| !name.starts_with('_'))));
-        let public = explicit_reexport || package_api;
+        // Rust: `pub use` is public API; `pub(crate) use` and the other restricted forms are
+        // re-exports inside the crate.
+        let visibilities = facts
+            .imports
+            .iter()
+            .enumerate()
+            .filter(|(_, import)| {
+                import.context.scope == Scope::Module
+                    && import
+                        .names
+                        .iter()
+                        .any(|name| names.contains(name.bound_name(import.kind)))
+            })
+            .map(|(index, _)| facts.import_visibility_of(index));
+        let (rust_public, rust_restricted) = visibilities.fold((false, false), |(p, r), v| {
+            (
+                p || *v == crate::facts::Visibility::Public,
+                r || matches!(v, crate::facts::Visibility::Restricted(_)),
+            )
+        });
+        let public = if rust {
+            rust_public
+        } else {
+            explicit_reexport || package_api
+        };
         // Strings never make a shim: `patch("app.routes.WebSocketManager")` patches where
         // the name is looked up (the right idiom), and a plugin list names modules for
         // other reasons. They count as users of a module that is a shim anyway. A module
         // that only star-imports a helper module re-exports nothing anyone uses.
-        let is_shim = if public {
+        let is_shim = if rust {
+            // A private `use` binds the name for the module's own code; only a re-export,
+            // a compat alias or a module someone imports through is a shim.
+            (!public && (rust_restricted || public_alias)) || !imported_through.is_empty()
+        } else if public {
             // Public API stays; it is worth a finding only while code inside the
             // repository goes through it instead of the canonical path.
             !imported_through.is_empty() || !referenced.is_empty()
@@ -1123,7 +1159,12 @@ fn nearest_definitions(graph: &Graph, wanted: &str) -> Vec<String> {
             {
                 continue;
             }
-            let path = format!("{name}.{}", definition.name);
+            let sep = if graph.files[module.file].language == crate::walk::Language::Rust {
+                "::"
+            } else {
+                "."
+            };
+            let path = format!("{name}{sep}{}", definition.name);
             let score = strsim::jaro_winkler(wanted, &path);
             candidates.push((score, path));
         }
@@ -1317,6 +1358,9 @@ pub(crate) fn module_path(
 /// The module and definition index of a module-level class or function origin in the
 /// repository.
 pub fn definition_of(graph: &Graph, origin: &Origin) -> Option<(usize, usize)> {
+    if origin.module.contains("::") || graph.rust.by_path.contains_key(&origin.module) {
+        return graph.rust.definition(&graph.files, origin);
+    }
     let module = *graph.by_name.get(&origin.module)?;
     let facts = graph.facts(module);
     let symbol = origin.symbol.as_deref()?;
@@ -1428,7 +1472,12 @@ fn public_hint(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Option
     } else {
         shim.names.first()?
     };
-    let path = format!("{module}.{name}");
+    let sep = if table.origin.module.contains("::") || concept.canonical.contains("::") {
+        "::"
+    } else {
+        "."
+    };
+    let path = format!("{module}{sep}{name}");
     Some(format!(
         "{through} of {total} imports of `{}` go through the public re-export `{path}`: if that is the path users should write, declare `canonical = \"{path}\"`, or list it in `public = [\"{path}\"]` to accept it beside `{}`",
         concept.name, concept.canonical

@@ -104,7 +104,9 @@ pub fn fix(
         let mut walk = graph.into_walk();
         for (file, edits, count) in changes {
             let source = &mut walk.files[file];
-            let Some((text, facts)) = apply_checked(&source.text, &source.facts, &edits) else {
+            let Some((text, facts)) =
+                apply_checked(source.language, &source.text, &source.facts, &edits)
+            else {
                 failures.push((
                     source.path.clone(),
                     "internal error: the fix would introduce a syntax error; the file is left as it was"
@@ -116,7 +118,7 @@ pub fn fix(
             originals
                 .entry(file)
                 .or_insert_with(|| std::mem::take(&mut source.text));
-            source.hash = xxhash_rust::xxh3::xxh3_64(&text);
+            source.hash = source.language.hash(&text);
             source.text = text;
             source.facts = facts;
             applied += count;
@@ -128,9 +130,14 @@ pub fn fix(
 
 /// `text` with `edits` applied, and its facts; `None` when the result has more syntax errors
 /// than `before` (the facts of `text`): the guard that keeps a faulty fix from breaking code.
-fn apply_checked(text: &[u8], before: &FileFacts, edits: &[Edit]) -> Option<(Vec<u8>, FileFacts)> {
+fn apply_checked(
+    language: crate::walk::Language,
+    text: &[u8],
+    before: &FileFacts,
+    edits: &[Edit],
+) -> Option<(Vec<u8>, FileFacts)> {
     let fixed = python::edit::apply(text, edits);
-    let facts = python::collect(&fixed);
+    let facts = language.collect(&fixed);
     (facts.errors.len() <= before.errors.len()).then_some((fixed, facts))
 }
 
@@ -155,11 +162,16 @@ mod tests {
         assert!(before.errors.is_empty());
         let closing = text.iter().position(|&b| b == b')').expect("a `)`");
         let broken = [edit(closing, closing + 1, "")];
-        assert!(apply_checked(text, &before, &broken).is_none());
+        assert!(apply_checked(crate::walk::Language::Python, text, &before, &broken).is_none());
         // The same cut done right passes, with the new text's facts.
         let manager = memchr::memmem::find(text, b"    Manager,\n").expect("the name's line");
-        let (fixed, facts) =
-            apply_checked(text, &before, &[edit(manager, manager + 13, "")]).expect("accepted");
+        let (fixed, facts) = apply_checked(
+            crate::walk::Language::Python,
+            text,
+            &before,
+            &[edit(manager, manager + 13, "")],
+        )
+        .expect("accepted");
         assert_eq!(
             fixed,
             b"from app.compat import (\n    helper,\n)\nprint(helper)\n"
@@ -174,8 +186,8 @@ mod tests {
         let before = python::collect(text);
         assert!(!before.errors.is_empty());
         let rename = [edit(text.len() - 3, text.len() - 1, "sys")];
-        assert!(apply_checked(text, &before, &rename).is_some());
+        assert!(apply_checked(crate::walk::Language::Python, text, &before, &rename).is_some());
         let more = [edit(text.len() - 1, text.len(), "\nclass :\n")];
-        assert!(apply_checked(text, &before, &more).is_none());
+        assert!(apply_checked(crate::walk::Language::Python, text, &before, &more).is_none());
     }
 }

@@ -85,8 +85,11 @@ pub struct Graph {
     pub by_name: HashMap<String, usize>,
     pub skipped: Vec<Skipped>,
     pub other_files: Vec<String>,
-    /// The resolver's own tables, for [`Graph::query`].
+    /// Every `Cargo.toml` under a Rust root, as the walk read it.
+    pub manifests: Vec<(String, Vec<u8>)>,
+    /// The resolvers' own tables, for [`Graph::query`].
     pub(crate) python: crate::python::resolve::Index,
+    pub rust: crate::rust::resolve::Index,
 }
 
 impl Graph {
@@ -96,6 +99,7 @@ impl Graph {
             files: self.files,
             other_files: self.other_files,
             skipped: self.skipped,
+            manifests: self.manifests,
         }
     }
 

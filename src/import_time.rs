@@ -50,6 +50,11 @@ impl Closure {
 
 pub fn closure(graph: &Graph, query: &Query, start: usize) -> Closure {
     let mut seen = FxHashMap::default();
+    // Rust has no import time: a `use` runs nothing.
+    if graph.files[graph.modules[start].file].language == crate::walk::Language::Rust {
+        seen.insert(start, None);
+        return Closure { reached_from: seen };
+    }
     // The packages above `start` are in `sys.modules` before its body runs (Python imports
     // them first), so reaching them again runs nothing: they are marked and taken out at
     // the end. A partially initialised parent is no problem for a submodule import.

@@ -22,13 +22,32 @@ pub const MAX_FILE_SIZE: u64 = 1 << 30;
 #[serde(rename_all = "kebab-case")]
 pub enum Language {
     Python,
+    Rust,
 }
 
 impl Language {
     fn of(path: &Path) -> Option<Language> {
         match path.extension()?.to_str()? {
             "py" => Some(Language::Python),
+            "rs" => Some(Language::Rust),
             _ => None,
+        }
+    }
+
+    /// The content hash of a source file: xxh3, seeded per language, so the fact cache
+    /// never hands a Python file's facts to a Rust file with the same bytes.
+    pub fn hash(self, text: &[u8]) -> u64 {
+        match self {
+            Language::Python => xxhash_rust::xxh3::xxh3_64(text),
+            Language::Rust => xxhash_rust::xxh3::xxh3_64_with_seed(text, 0x5275_7374),
+        }
+    }
+
+    /// Collects the facts of a file of this language.
+    pub fn collect(self, text: &[u8]) -> FileFacts {
+        match self {
+            Language::Python => python::collect(text),
+            Language::Rust => crate::rust::collect(text),
         }
     }
 }
@@ -40,7 +59,7 @@ pub struct SourceFile {
     pub path: String,
     pub language: Language,
     pub text: Vec<u8>,
-    /// xxh3 of `text`.
+    /// [`Language::hash`] of `text`.
     pub hash: u64,
     pub facts: FileFacts,
 }
@@ -59,6 +78,9 @@ pub struct Walk {
     /// Every other (non-source) file, for rules that look at names only (stale backups).
     pub other_files: Vec<String>,
     pub skipped: Vec<Skipped>,
+    /// Every `Cargo.toml` under a Rust root, with its bytes (sorted by path): the Rust
+    /// resolver reads workspaces and crates out of them.
+    pub manifests: Vec<(String, Vec<u8>)>,
 }
 
 #[derive(Default)]
@@ -66,6 +88,7 @@ struct Found {
     files: Vec<SourceFile>,
     other_files: Vec<String>,
     skipped: Vec<Skipped>,
+    manifests: Vec<(String, Vec<u8>)>,
 }
 
 /// Walks `settings.root` with `threads` threads (0: one per core), taking the facts of files
@@ -118,13 +141,22 @@ pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk 
         });
     }
 
+    let rust_roots: Vec<String> = settings
+        .rust_roots
+        .iter()
+        .map(|root| relative_path(Path::new(""), root))
+        .map(|root| if root == "." { String::new() } else { root })
+        .collect();
+    let rust_roots = &rust_roots;
     builder.build_parallel().run(|| {
         let found = Arc::clone(&found);
         let root = root.clone();
         Box::new(move |result| {
             match result {
                 Ok(entry) => match entry.file_type() {
-                    Some(kind) if kind.is_file() => visit_file(&root, entry.path(), &found, cache),
+                    Some(kind) if kind.is_file() => {
+                        visit_file(&root, entry.path(), &found, cache, rust_roots)
+                    }
                     Some(kind) if kind.is_dir() => {}
                     // A FIFO, socket or device named like a source file: never opened (reading
                     // a FIFO blocks), but said, so the file is not silently missing.
@@ -164,8 +196,10 @@ pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk 
         files: found.files,
         other_files: found.other_files,
         skipped: found.skipped,
+        manifests: found.manifests,
     };
     walk.files.sort_by(|a, b| a.path.cmp(&b.path));
+    walk.manifests.sort();
     walk.other_files.sort();
     walk.skipped.sort();
     walk.skipped.dedup();
@@ -179,20 +213,42 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn visit_file(root: &Path, path: &Path, found: &Mutex<Found>, cache: Option<&Store>) {
+fn visit_file(
+    root: &Path,
+    path: &Path,
+    found: &Mutex<Found>,
+    cache: Option<&Store>,
+    rust_roots: &[String],
+) {
     let relative = relative_path(root, path);
-    let Some(language) = Language::of(path) else {
+    let in_rust_root = || {
+        rust_roots
+            .iter()
+            .any(|rust_root| crate::graph::under(&relative, rust_root))
+    };
+    // Rust is read only under `rust-roots`: a Python project's vendored crates are not its
+    // code.
+    let language =
+        Language::of(path).filter(|&language| language != Language::Rust || in_rust_root());
+    let Some(language) = language else {
+        if path.file_name().is_some_and(|name| name == "Cargo.toml") && in_rust_root() {
+            match read_source(path) {
+                Ok(text) => lock(found).manifests.push((relative.clone(), text)),
+                Err(reason) => lock(found).skipped.push(Skipped {
+                    path: relative.clone(),
+                    reason,
+                }),
+            }
+        }
         lock(found).other_files.push(relative);
         return;
     };
     match read_source(path) {
         Ok(text) => {
-            let hash = xxhash_rust::xxh3::xxh3_64(&text);
+            let hash = language.hash(&text);
             let facts = cache
                 .and_then(|cache| cache.get(hash))
-                .unwrap_or_else(|| match language {
-                    Language::Python => python::collect(&text),
-                });
+                .unwrap_or_else(|| language.collect(&text));
             let file = SourceFile {
                 path: relative,
                 language,

@@ -48,6 +48,7 @@ fuzz_target!(|data: &[u8]| {
             .collect(),
         other_files: vec!["app/legacy.py.bak".to_string()],
         skipped: Vec::new(),
+        manifests: Vec::new(),
     };
     let graph = python::resolve::resolve(walk, &settings.python_roots);
     let Ok(tables) = concept::build(&graph, &settings.concepts) else {

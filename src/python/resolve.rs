@@ -38,6 +38,7 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
     for (index, file) in walk.files.iter().enumerate() {
         let found = match file.language {
             Language::Python => module_name(&file.path, &roots),
+            Language::Rust => None,
         };
         if let Some((name, is_package, root_index)) = &found {
             let priority = (*root_index, !is_package);
@@ -94,6 +95,12 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
     let mut alias_origins = Vec::with_capacity(modules.len());
     let mut strings = Vec::with_capacity(modules.len());
     for index in 0..modules.len() {
+        if walk.files[index].language != Language::Python {
+            resolutions.push(Vec::new());
+            alias_origins.push(HashMap::default());
+            strings.push(Vec::new());
+            continue;
+        }
         resolutions.push(resolver.module_imports(index));
         alias_origins.push(resolver.module_aliases(index));
         strings.push(resolver.module_strings(index));
@@ -108,17 +115,39 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         module.alias_origins = aliases;
         module.string_resolutions = strings;
     }
+    let mut by_name = by_name;
+    let crate::rust::resolve::Built {
+        index: rust,
+        names: rust_names,
+        resolutions: rust_resolutions,
+    } = crate::rust::resolve::build(&walk.files, &walk.manifests);
+    for (module, (name, verdicts)) in modules
+        .iter_mut()
+        .zip(rust_names.into_iter().zip(rust_resolutions))
+    {
+        if walk.files[module.file].language == Language::Rust {
+            module.name = name;
+            module.resolutions = verdicts;
+        }
+    }
+    // Every Rust module path (inline ones too) names its file; a Python module of the same
+    // name keeps it.
+    for module in &rust.modules {
+        by_name.entry(module.path.clone()).or_insert(module.file);
+    }
     Graph {
         files: walk.files,
         modules,
         by_name,
         skipped: walk.skipped,
         other_files: walk.other_files,
+        manifests: walk.manifests,
         python: Index {
             scopes,
             namespaces,
             top_level,
         },
+        rust,
     }
 }
 
@@ -132,43 +161,81 @@ pub struct Index {
 
 /// Resolution on demand, after the graph is built: `graph.query().dotted("a.b.C")`. Lookups
 /// are memoised for the life of the query.
-pub struct Query<'g>(Resolver<'g>);
+pub struct Query<'g> {
+    python: Resolver<'g>,
+    rust: crate::rust::resolve::Resolver<'g>,
+    graph: &'g Graph,
+}
 
 impl Graph {
     pub fn query(&self) -> Query<'_> {
-        Query(Resolver {
-            files: &self.files,
-            modules: &self.modules,
-            by_name: &self.by_name,
-            namespaces: &self.python.namespaces,
-            top_level: &self.python.top_level,
-            scopes: &self.python.scopes,
-            memo: HashMap::default(),
-            exports: HashMap::default(),
-            active: HashSet::default(),
-        })
+        Query {
+            graph: self,
+            rust: crate::rust::resolve::Resolver::new(&self.files, &self.rust),
+            python: Resolver {
+                files: &self.files,
+                modules: &self.modules,
+                by_name: &self.by_name,
+                namespaces: &self.python.namespaces,
+                top_level: &self.python.top_level,
+                scopes: &self.python.scopes,
+                memo: HashMap::default(),
+                exports: HashMap::default(),
+                active: HashSet::default(),
+            },
+        }
     }
 }
 
 impl Query<'_> {
-    /// Where a dotted path (`"pkg.mod.Name"`, `"pkg.mod"`) leads, as for a string reference.
+    fn is_rust(&self, module: usize) -> bool {
+        self.graph.files[self.graph.modules[module].file].language == Language::Rust
+    }
+
+    /// Where a dotted path (`"pkg.mod.Name"`, `"pkg.mod"`; Rust: `krate::m::Name`) leads, as
+    /// for a string reference.
     pub fn dotted(&mut self, value: &str) -> Resolution {
-        self.0.string_verdict(value)
+        if value.contains("::") {
+            return self.rust.absolute(value);
+        }
+        self.python.string_verdict(value)
     }
 
     /// The origins of `name` in the module-level namespace of the module at `module`
-    /// (definitions, imports, star imports); empty when it does not bind the name.
+    /// (definitions, imports, star imports); empty when it does not bind the name. For a
+    /// Rust file, the namespace of its file module.
     pub fn name(&mut self, module: usize, name: &str) -> Vec<Origin> {
-        match self.0.lookup(module, name, 0) {
+        if self.is_rust(module) {
+            return match self.graph.rust.file_module(module) {
+                Some(rust_module) => self.rust.lookup(rust_module, name, rust_module, 0),
+                None => Vec::new(),
+            };
+        }
+        match self.python.lookup(module, name, 0) {
             Lookup::Found(origins) => origins,
             Lookup::Missing | Lookup::Dynamic => Vec::new(),
         }
     }
 
+    /// The origins of `name` in a Rust module (an index into `graph.rust.modules`).
+    pub fn rust_name(&mut self, rust_module: usize, name: &str) -> Vec<Origin> {
+        self.rust.lookup(rust_module, name, rust_module, 0)
+    }
+
     /// The absolute module an import statement names (`from ..a import b` in `pkg.sub.m`
     /// gives `pkg.a`); `None` when a relative import climbs above the top-level package.
+    /// Rust: the module path the `use` prefix leads to (`crate::m` in crate `app` gives
+    /// `app::m`); `None` when it leads to no module of the workspace.
     pub fn import_target(&self, module: usize, import: &crate::facts::Import) -> Option<String> {
-        self.0.absolute(module, import.level, &import.module)
+        if self.is_rust(module) {
+            let rust_module = self
+                .graph
+                .rust
+                .module_at(&self.graph.files, module, import.span)?;
+            return crate::rust::resolve::Resolver::new(&self.graph.files, &self.graph.rust)
+                .prefix_module(rust_module, import);
+        }
+        self.python.absolute(module, import.level, &import.module)
     }
 }
 

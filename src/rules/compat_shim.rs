@@ -40,6 +40,9 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             format!(
                 "it is public API ({}), so keep it; {} inside the repository still {} through it ({}): point {} at `{}`",
                 match (&facts.exports, module.is_package) {
+                    _ if cx.graph.files[module.file].language == crate::walk::Language::Rust => {
+                        "a `pub use`"
+                    }
                     (Some(exports), true)
                         if exports.names.iter().any(|name| shim.names.contains(name)) =>
                     {

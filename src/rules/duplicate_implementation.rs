@@ -19,10 +19,12 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             definition.name_span,
         );
         finding.symbol = qualname(facts, implementation.definition);
-        let what = if implementation.in_test {
-            "test double"
-        } else {
-            "class"
+        let rust = cx.graph.files[cx.graph.modules[implementation.module].file].language
+            == crate::walk::Language::Rust;
+        let what = match (implementation.in_test, rust) {
+            (true, _) => "test double",
+            (false, true) => "type",
+            (false, false) => "class",
         };
         match &implementation.reason {
             Reason::Name {
@@ -85,8 +87,9 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             )
         } else {
             format!(
-                "use `{}` and move what this class adds into it",
-                concept.canonical
+                "use `{}` and move what this {} adds into it",
+                concept.canonical,
+                if rust { "type" } else { "class" }
             )
         });
         finding.notes.push(canonical_note.clone());

@@ -9,6 +9,107 @@ use crate::facts::{Guard, ImportKind, Scope, Span, StringRefKind};
 use crate::graph::{Graph, OriginKind};
 use crate::python::edit;
 use crate::python::resolve::Query;
+use crate::walk::Language;
+
+/// A Rust `use` leaf of the concept through another path: rewritten to the canonical path as
+/// the importing crate spells it (`crate::` inside the canonical crate, the dependency's
+/// extern name elsewhere), keeping the local name, the visibility and the attributes.
+fn rust_site(
+    cx: &Context,
+    table: &ConceptTable,
+    site: &crate::concept::ImportSite,
+    query: &mut Query,
+    canonical_note: &str,
+) -> Finding {
+    let graph = cx.graph;
+    let file = &graph.files[graph.modules[site.module].file];
+    let facts = &file.facts;
+    let import = &facts.imports[site.import];
+    let name = &import.names[site.name];
+    let local = name.bound_name(import.kind);
+    let concept = &cx.settings.concepts[table.concept];
+    let canonical_module = concept
+        .canonical
+        .rsplit_once("::")
+        .map_or("", |(module, _)| module);
+    let target = query
+        .import_target(site.module, import)
+        .unwrap_or_else(|| import.module.clone());
+    let mut finding = cx.finding(
+        Rule::IndirectImport,
+        Some(table.concept),
+        site.module,
+        import.span,
+    );
+    finding.symbol = name.name.clone();
+    finding.message = format!(
+        "`{}` imported through `{target}` instead of `{canonical_module}`",
+        name.name
+    );
+    finding.label = label(graph, table, &target);
+    let index = &graph.rust;
+    let viewer = index.module_at(&graph.files, graph.modules[site.module].file, import.span);
+    let spelled = match (viewer, index.by_path.get(canonical_module)) {
+        (Some(viewer), Some(&canonical)) => index.spell(viewer, canonical, &table.canonical_name),
+        _ => Err("the importing module is in no crate's module tree".to_string()),
+    };
+    let fix = spelled.clone().and_then(|path| {
+        // The module may bind the name to the concept already (`use` of the canonical path
+        // beside this one): the leaf goes, nothing is added.
+        let bound_elsewhere = facts.imports.iter().enumerate().any(|(i, other)| {
+            other.span != import.span
+                && index.module_at(&graph.files, graph.modules[site.module].file, other.span)
+                    == viewer
+                && other.names.iter().enumerate().any(|(j, leaf)| {
+                    leaf.bound_name(other.kind) == local
+                        && graph.modules[site.module].resolutions[i][j]
+                            .origins()
+                            .contains(&table.origin)
+                })
+        });
+        crate::rust::edit::rewrite_leaf(
+            &file.text,
+            facts,
+            site.import,
+            site.name,
+            &path,
+            local,
+            bound_elsewhere,
+        )
+        .map_err(str::to_string)
+    });
+    let statement = |path: &str| {
+        if path.rsplit("::").next() == Some(local) {
+            format!("use {path};")
+        } else {
+            format!("use {path} as {local};")
+        }
+    };
+    // A `pub use` leaf is public API of its module: rewriting it is never called safe.
+    let public = *facts.import_visibility_of(site.import) == crate::facts::Visibility::Public;
+    finding.help = Some(match (&spelled, &fix) {
+        (Ok(path), Ok(_)) if public => format!(
+            "import it from the canonical path: `{}` (unsafe: a `pub use` is public API of its module)",
+            statement(path)
+        ),
+        (Ok(path), Ok(_)) => format!("import it from the canonical path: `{}`", statement(path)),
+        (Ok(path), Err(why)) => format!(
+            "import it from the canonical path: `{}` (no automatic fix: {why})",
+            statement(path)
+        ),
+        (Err(why), _) => format!("no automatic fix: {why}"),
+    });
+    finding.fix = fix.ok().map(|edits| Fix {
+        applicability: if public {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+        edits,
+    });
+    finding.notes.push(canonical_note.to_string());
+    finding
+}
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -29,6 +130,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             .push(site.name);
     }
     for site in table.importers.iter().filter(|site| !site.accepted) {
+        if cx.graph.files[cx.graph.modules[site.module].file].language == Language::Rust {
+            out.push(rust_site(cx, table, site, &mut query, &canonical_note));
+            continue;
+        }
         let facts = cx.graph.facts(site.module);
         let import = &facts.imports[site.import];
         let name = &import.names[site.name];

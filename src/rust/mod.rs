@@ -1,9 +1,12 @@
-//! Everything Rust-specific. For now the fact collector: `syn` over `proc-macro2` tokens
-//! with span locations, a token-level scan for files `syn` rejects, and a comment scanner
-//! for suppressions. The resolver and the `use` editor come later.
+//! Everything Rust-specific: the fact collector (`syn` over `proc-macro2` tokens with span
+//! locations, a token-level scan for files `syn` rejects, a comment scanner for
+//! suppressions), the Cargo workspace reader, the resolver and the `use` editor.
 
 mod collect;
+pub mod edit;
 mod lexical;
 mod prepare;
+pub mod resolve;
+pub mod workspace;
 
 pub use collect::collect;

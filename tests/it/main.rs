@@ -12,6 +12,7 @@ mod graph;
 mod reference;
 mod rules_doc;
 mod rust_collect;
+mod rust_workspace;
 mod support;
 mod trust;
 mod walk;

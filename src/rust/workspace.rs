@@ -1,0 +1,485 @@
+//! Cargo workspaces: which packages there are, the crates (targets) each builds, and the
+//! names under which a crate reaches the others.
+//!
+//! Read from the `Cargo.toml` bytes the walker found; pure, no I/O. What Cargo decides from
+//! the file system (does `src/lib.rs` exist, which files are under `src/bin/`) is decided
+//! from the walked Rust files instead, so a target whose root file was not walked does not
+//! exist. A manifest that does not parse is reported by the caller and contributes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use toml::Value;
+
+/// One crate: a target of a package (`lib`, a `bin`, a test, an example, a bench, the build
+/// script).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crate {
+    /// The name its modules are spelled with: the lib name, else the target name (`-` as
+    /// `_`), made unique with the target kind when a lib of that name exists.
+    pub name: String,
+    pub kind: TargetKind,
+    /// The root file, relative to the repository, `/`-separated.
+    pub root: String,
+    /// Index into [`Workspace::packages`].
+    pub package: usize,
+    /// Names in the extern prelude that are crates of the repository: extern name to index
+    /// into [`Workspace::crates`] (dependencies by their key or `package =` rename, and a
+    /// package's own lib for its other targets).
+    pub externs: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetKind {
+    Lib,
+    Bin,
+    Test,
+    Example,
+    Bench,
+    Build,
+}
+
+impl TargetKind {
+    fn word(self) -> &'static str {
+        match self {
+            TargetKind::Lib => "lib",
+            TargetKind::Bin => "bin",
+            TargetKind::Test => "test",
+            TargetKind::Example => "example",
+            TargetKind::Bench => "bench",
+            TargetKind::Build => "build",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// As written in `[package] name`.
+    pub name: String,
+    /// The directory holding its `Cargo.toml` (`""` at the repository root).
+    pub dir: String,
+    /// Its lib crate, index into [`Workspace::crates`].
+    pub lib: Option<usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub packages: Vec<Package>,
+    pub crates: Vec<Crate>,
+    /// Manifests that did not parse: `(path, message)`.
+    pub errors: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// The crate a lib name (as written in a path, `-` as `_`) names, when the repository
+    /// builds it.
+    pub fn lib_named(&self, name: &str) -> Option<usize> {
+        self.packages
+            .iter()
+            .filter_map(|package| package.lib)
+            .find(|&lib| self.crates[lib].name == name)
+    }
+}
+
+struct Manifest {
+    dir: String,
+    table: toml::Table,
+}
+
+/// The workspace of the repository: every package under a Rust root that Cargo would build
+/// (a workspace's members and its root package, not its `exclude`s; a package outside any
+/// workspace stands alone), with its crates. `files` are the walked Rust files.
+pub fn read(manifests: &[(String, Vec<u8>)], files: &BTreeSet<&str>) -> Workspace {
+    let mut workspace = Workspace::default();
+    let mut parsed = Vec::new();
+    for (path, bytes) in manifests {
+        let dir = path
+            .strip_suffix("Cargo.toml")
+            .unwrap_or(path)
+            .trim_end_matches('/')
+            .to_string();
+        let text = String::from_utf8_lossy(bytes);
+        match text.parse::<toml::Table>() {
+            Ok(table) => parsed.push(Manifest { dir, table }),
+            Err(error) => workspace
+                .errors
+                .push((path.clone(), error.message().to_string())),
+        }
+    }
+    // Workspace roots: their members and excludes, as globs relative to the repository.
+    let roots: Vec<(usize, GlobSet, GlobSet, bool)> = parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(index, manifest)| {
+            let table = manifest.table.get("workspace")?.as_table()?;
+            let globs = |key: &str| {
+                let mut builder = GlobSetBuilder::new();
+                for value in strings(table.get(key)) {
+                    let pattern = join(&manifest.dir, value.trim_end_matches('/'));
+                    if let Ok(glob) = Glob::new(&pattern) {
+                        builder.add(glob);
+                    }
+                    // An exclude names a directory: everything under it.
+                    if let Ok(glob) = Glob::new(&format!("{pattern}/**")) {
+                        builder.add(glob);
+                    }
+                }
+                builder.build().unwrap_or_else(|_| GlobSet::empty())
+            };
+            let has_members = table.contains_key("members");
+            Some((index, globs("members"), globs("exclude"), has_members))
+        })
+        .collect();
+    let workspace_of = |manifest: &Manifest| {
+        // The nearest workspace root at or above the package.
+        roots
+            .iter()
+            .filter(|(root, ..)| crate::graph::under(&manifest.dir, &parsed[*root].dir))
+            .max_by_key(|(root, ..)| parsed[*root].dir.len())
+    };
+    let mut packages: Vec<(&Manifest, Option<usize>)> = Vec::new();
+    for manifest in &parsed {
+        let Some(package) = manifest.table.get("package").and_then(Value::as_table) else {
+            continue;
+        };
+        if package.get("name").and_then(Value::as_str).is_none() {
+            continue;
+        }
+        let root = workspace_of(manifest);
+        if let Some((root, members, exclude, has_members)) = root {
+            let is_root = parsed[*root].dir == manifest.dir;
+            let member = members.is_match(&manifest.dir) || !has_members;
+            if !is_root && (exclude.is_match(&manifest.dir) || !member) {
+                continue;
+            }
+        }
+        packages.push((manifest, root.map(|(root, ..)| *root)));
+    }
+
+    // Targets, libs first so that a bin named like a lib is the one renamed.
+    let mut targets: Vec<(usize, TargetKind, String, String)> = Vec::new();
+    for (index, (manifest, _)) in packages.iter().enumerate() {
+        let package = manifest.table["package"].as_table().expect("checked above");
+        let name = package["name"].as_str().expect("checked above").to_string();
+        workspace.packages.push(Package {
+            name: name.clone(),
+            dir: manifest.dir.clone(),
+            lib: None,
+        });
+        for (kind, target_name, root) in package_targets(manifest, &name, files) {
+            targets.push((index, kind, target_name, root));
+        }
+    }
+    targets
+        .sort_by_key(|(package, kind, _, root)| (*kind != TargetKind::Lib, *package, root.clone()));
+    let mut taken = BTreeSet::new();
+    for (package, kind, name, root) in targets {
+        let name = if taken.contains(&name) {
+            format!("{name}_{}", kind.word())
+        } else {
+            name
+        };
+        let mut unique = name.clone();
+        let mut counter = 2;
+        while !taken.insert(unique.clone()) {
+            unique = format!("{name}{counter}");
+            counter += 1;
+        }
+        if kind == TargetKind::Lib {
+            workspace.packages[package].lib = Some(workspace.crates.len());
+        }
+        workspace.crates.push(Crate {
+            name: unique,
+            kind,
+            root,
+            package,
+            externs: BTreeMap::new(),
+        });
+    }
+
+    // The extern prelude: dependencies that are packages of the repository.
+    let by_package_name: BTreeMap<&str, usize> = workspace
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(index, package)| (package.name.as_str(), index))
+        .collect();
+    let mut externs_of_package: Vec<BTreeMap<String, usize>> = Vec::new();
+    for (manifest, root) in &packages {
+        let shared = root
+            .and_then(|root| parsed[root].table.get("workspace"))
+            .and_then(|workspace| workspace.get("dependencies"))
+            .and_then(Value::as_table);
+        let mut externs = BTreeMap::new();
+        for (key, value) in dependencies(&manifest.table) {
+            // `foo = { workspace = true }` takes `package =` from `[workspace.dependencies]`.
+            let inherited = value
+                .get("workspace")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let declared = if inherited {
+                shared.and_then(|shared| shared.get(key))
+            } else {
+                Some(value)
+            };
+            let package_name = declared
+                .and_then(|value| value.get("package"))
+                .and_then(Value::as_str)
+                .unwrap_or(key);
+            let Some(&package) = by_package_name.get(package_name) else {
+                continue;
+            };
+            if let Some(lib) = workspace.packages[package].lib {
+                externs.insert(key.replace('-', "_"), lib);
+            }
+        }
+        externs_of_package.push(externs);
+    }
+    for index in 0..workspace.crates.len() {
+        let package = workspace.crates[index].package;
+        let mut externs = externs_of_package[package].clone();
+        if workspace.crates[index].kind != TargetKind::Lib
+            && workspace.crates[index].kind != TargetKind::Build
+            && let Some(lib) = workspace.packages[package].lib
+        {
+            externs
+                .entry(workspace.crates[lib].name.clone())
+                .or_insert(lib);
+        }
+        workspace.crates[index].externs = externs;
+    }
+    workspace
+}
+
+/// The targets of one package as Cargo finds them: `[lib]` (or `src/lib.rs`), `[[bin]]`
+/// (or `src/main.rs` and `src/bin/`), tests, examples, benches and `build.rs`.
+fn package_targets(
+    manifest: &Manifest,
+    package_name: &str,
+    files: &BTreeSet<&str>,
+) -> Vec<(TargetKind, String, String)> {
+    let dir = &manifest.dir;
+    let table = &manifest.table;
+    let crate_name = package_name.replace('-', "_");
+    let exists = |path: &str| files.contains(path);
+    let mut out = Vec::new();
+    let lib = table.get("lib").and_then(Value::as_table);
+    let lib_path = lib
+        .and_then(|lib| lib.get("path"))
+        .and_then(Value::as_str)
+        .map(|path| join(dir, path))
+        .unwrap_or_else(|| join(dir, "src/lib.rs"));
+    if exists(&lib_path) {
+        let name = lib
+            .and_then(|lib| lib.get("name"))
+            .and_then(Value::as_str)
+            .map(|name| name.replace('-', "_"))
+            .unwrap_or_else(|| crate_name.clone());
+        out.push((TargetKind::Lib, name, lib_path));
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for (key, kind, directory) in [
+        ("bin", TargetKind::Bin, "src/bin"),
+        ("test", TargetKind::Test, "tests"),
+        ("example", TargetKind::Example, "examples"),
+        ("bench", TargetKind::Bench, "benches"),
+    ] {
+        for target in table
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_table)
+        {
+            let name = target.get("name").and_then(Value::as_str);
+            let path = match target.get("path").and_then(Value::as_str) {
+                Some(path) => Some(join(dir, path)),
+                None => name.and_then(|name| {
+                    [
+                        join(dir, &format!("{directory}/{name}.rs")),
+                        join(dir, &format!("{directory}/{name}/main.rs")),
+                    ]
+                    .into_iter()
+                    .chain((kind == TargetKind::Bin).then(|| join(dir, "src/main.rs")))
+                    .find(|path| exists(path))
+                }),
+            };
+            if let Some(path) = path.filter(|path| exists(path))
+                && seen.insert(path.clone())
+            {
+                let name = name
+                    .map(|name| name.replace('-', "_"))
+                    .unwrap_or_else(|| stem(&path).to_string());
+                out.push((kind, name, path));
+            }
+        }
+        // Auto-discovery (Cargo's `autobins` and friends, on by default).
+        let auto = table
+            .get("package")
+            .and_then(|package| package.get(format!("auto{key}s")))
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        if !auto {
+            continue;
+        }
+        if kind == TargetKind::Bin {
+            let main = join(dir, "src/main.rs");
+            if exists(&main) && seen.insert(main.clone()) {
+                out.push((kind, crate_name.clone(), main));
+            }
+        }
+        let prefix = join(dir, directory);
+        let prefix = format!("{prefix}/");
+        for file in files.range(prefix.as_str()..) {
+            let Some(rest) = file.strip_prefix(prefix.as_str()) else {
+                break;
+            };
+            let name = match rest.split_once('/') {
+                None => rest.strip_suffix(".rs"),
+                Some((name, "main.rs")) => Some(name),
+                Some(_) => None,
+            };
+            if let Some(name) = name
+                && seen.insert(file.to_string())
+            {
+                out.push((kind, name.replace('-', "_"), file.to_string()));
+            }
+        }
+    }
+    let build = match table
+        .get("package")
+        .and_then(|package| package.get("build"))
+    {
+        Some(Value::String(path)) => Some(join(dir, path)),
+        Some(Value::Boolean(false)) => None,
+        _ => Some(join(dir, "build.rs")),
+    };
+    if let Some(build) = build.filter(|path| exists(path)) {
+        out.push((
+            TargetKind::Build,
+            format!("build_script_{crate_name}"),
+            build,
+        ));
+    }
+    out
+}
+
+/// Every dependency table of a manifest: `[dependencies]`, `[dev-dependencies]`,
+/// `[build-dependencies]` and their `[target.'cfg(..)'.*]` forms.
+fn dependencies(table: &toml::Table) -> Vec<(&str, &Value)> {
+    let mut tables = Vec::new();
+    let keys = ["dependencies", "dev-dependencies", "build-dependencies"];
+    for key in keys {
+        tables.extend(table.get(key).and_then(Value::as_table));
+    }
+    for target in table
+        .get("target")
+        .and_then(Value::as_table)
+        .into_iter()
+        .flat_map(|targets| targets.values())
+    {
+        for key in keys {
+            tables.extend(target.get(key).and_then(Value::as_table));
+        }
+    }
+    tables
+        .into_iter()
+        .flat_map(|table| table.iter().map(|(key, value)| (key.as_str(), value)))
+        .collect()
+}
+
+fn strings(value: Option<&Value>) -> impl Iterator<Item = &str> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// `dir/path`, normalised (`./` and `a/../` removed).
+fn join(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+fn stem(path: &str) -> &str {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    if file == "main.rs" {
+        // `src/bin/tool/main.rs` is the bin `tool`.
+        let dir = &path[..path.len() - file.len()];
+        return dir.trim_end_matches('/').rsplit('/').next().unwrap_or(file);
+    }
+    file.strip_suffix(".rs").unwrap_or(file)
+}
+
+pub(crate) fn join_path(dir: &str, path: &str) -> String {
+    join(dir, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(manifests: &[(&str, &str)], files: &[&str]) -> Workspace {
+        let manifests: Vec<(String, Vec<u8>)> = manifests
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+            .collect();
+        read(&manifests, &files.iter().copied().collect())
+    }
+
+    #[test]
+    fn members_excludes_renames_and_targets() {
+        let ws = workspace(
+            &[
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"crates/*\"]\nexclude = [\"crates/skip\"]\n[workspace.dependencies]\ncore-x = { path = \"crates/core\", package = \"my-core\" }\n",
+                ),
+                ("crates/core/Cargo.toml", "[package]\nname = \"my-core\"\n"),
+                (
+                    "crates/app/Cargo.toml",
+                    "[package]\nname = \"app\"\n[lib]\nname = \"app_lib\"\n[dependencies]\ncore-x = { workspace = true }\nalias = { path = \"../core\", package = \"my-core\" }\n",
+                ),
+                ("crates/skip/Cargo.toml", "[package]\nname = \"skip\"\n"),
+            ],
+            &[
+                "crates/core/src/lib.rs",
+                "crates/app/src/lib.rs",
+                "crates/app/src/main.rs",
+                "crates/app/src/bin/tool/main.rs",
+                "crates/app/tests/it.rs",
+                "crates/skip/src/lib.rs",
+            ],
+        );
+        let names: Vec<&str> = ws.crates.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["my_core", "app_lib", "tool", "app", "it"]);
+        let app_lib = &ws.crates[1];
+        assert_eq!(app_lib.externs.get("core_x"), Some(&0));
+        assert_eq!(app_lib.externs.get("alias"), Some(&0));
+        // The bin reaches its own lib by name.
+        assert_eq!(ws.crates[3].externs.get("app_lib"), Some(&1));
+        assert_eq!(ws.lib_named("my_core"), Some(0));
+        assert!(ws.packages.iter().all(|p| p.name != "skip"));
+    }
+
+    #[test]
+    fn a_bad_manifest_is_an_error_not_a_panic() {
+        let ws = workspace(&[("Cargo.toml", "[package\n")], &["src/lib.rs"]);
+        assert_eq!(ws.errors.len(), 1);
+        assert!(ws.crates.is_empty());
+    }
+}

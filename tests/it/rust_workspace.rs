@@ -1,0 +1,128 @@
+//! Rust end to end on `fixtures/check/rust-workspace` (three crates): `fix --diff` as a
+//! snapshot, then `fix` on a copy proven by the compiler: `cargo check --offline
+//! --all-targets` and the workspace's own tests pass before and after, and a second `fix`
+//! changes nothing. The findings themselves are compared with the fixture's CASE.md by
+//! `check.rs`, like every other case.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::graph::check_snapshot;
+use crate::support::{CRATE_ROOT, copy_dir, fixture, run};
+
+const CASE: &str = "fixtures/check/rust-workspace";
+
+/// `cargo <args>` in `dir`, offline, with a target directory shared by the runs of this
+/// test (under the crate's own `target/`, so a rerun only rebuilds what changed).
+fn cargo(dir: &Path, args: &[&str]) -> std::process::Output {
+    let target = Path::new(CRATE_ROOT).join("target/fixture-rust-workspace");
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+        .args(args)
+        .arg("--offline")
+        .arg("--quiet")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo")
+}
+
+fn assert_compiles_and_passes(dir: &Path, when: &str) {
+    let check = cargo(dir, &["check", "--all-targets"]);
+    assert!(
+        check.status.success(),
+        "cargo check {when} fix:\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let test = cargo(dir, &["test"]);
+    assert!(
+        test.status.success(),
+        "cargo test {when} fix:\n{}{}",
+        String::from_utf8_lossy(&test.stdout),
+        String::from_utf8_lossy(&test.stderr)
+    );
+}
+
+#[test]
+fn the_rust_rewrites_as_a_diff() {
+    let out = run(
+        Path::new(CRATE_ROOT),
+        &["fix", CASE, "--diff", "--no-cache"],
+    );
+    out.assert_clean_exit(1);
+    assert!(
+        out.stderr.contains("Would fix 5 findings in 5 files."),
+        "{}",
+        out.stderr
+    );
+    let failures: Vec<String> = check_snapshot(
+        &fixture(&format!("{CASE}/expected-fix.diff")),
+        &out.stdout_text(),
+    )
+    .into_iter()
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn fixing_the_workspace_keeps_it_compiling_and_converges() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_dir(&fixture(CASE), dir.path());
+    let root = dir.path();
+    assert_compiles_and_passes(root, "before");
+
+    let first = run(root, &["fix", "--no-cache"]);
+    assert!(
+        !first.stderr.contains("panicked") && first.code.is_some(),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("Fixed 5 findings"),
+        "{}",
+        first.stderr
+    );
+    assert_compiles_and_passes(root, "after");
+
+    // Every SSOT002 is gone; what is left has no fix.
+    let json = run(root, &["check", "--format", "json", "--no-cache"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let codes: Vec<&str> = value["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|finding| finding["code"].as_str().expect("code"))
+        .collect();
+    assert!(!codes.contains(&"SSOT002"), "{codes:?}");
+    let concept = &value["summary"]["concepts"][0];
+    assert_eq!(concept["importers"], concept["canonical_importers"]);
+
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> = walk(root);
+    let second = run(root, &["fix", "--no-cache"]);
+    assert!(!second.stderr.contains("panicked"), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("Fixed 0 findings in 0 files."),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(before, walk(root), "a second fix changed files");
+}
+
+/// Every `.rs` file under `root` with its bytes, sorted.
+fn walk(root: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let bytes = std::fs::read(&path).expect("read");
+                out.push((path, bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
