@@ -252,6 +252,14 @@ fn build_one(
         .find(|&cut| graph.by_name.contains_key(&parts[..cut].join(sep)));
     let Some(cut) = module_cut else {
         let module = parts[..parts.len().saturating_sub(1).max(1)].join(sep);
+        if rust && graph.rust.modules.is_empty() {
+            return Err(error(
+                format!(
+                    "no module `{module}`: the repository has no Rust crate (a Rust path needs `rust-roots` in `[project]`, where a Cargo.toml is)"
+                ),
+                Vec::new(),
+            ));
+        }
         return Err(error(
             format!("no module `{module}` in the repository"),
             nearest_definitions(graph, &concept.canonical),

@@ -1,5 +1,5 @@
-//! `ssot-gardener init`: a starter `ssot.toml` whose `python-roots` fit the repository's
-//! layout, with one commented `[[concept]]` block to fill in.
+//! `ssot-gardener init`: a starter `ssot.toml` whose `python-roots` and `rust-roots` fit the
+//! repository's layout, with one commented `[[concept]]` block to fill in.
 
 use std::path::Path;
 
@@ -27,6 +27,18 @@ pub fn starter_config(root: &Path) -> String {
         .map(|root| format!("\"{root}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    let rust = rust_roots(root);
+    let rust = if rust.is_empty() {
+        "# Directories that hold Cargo workspaces or packages (no Cargo.toml found).\n# rust-roots = [\".\"]".to_string()
+    } else {
+        format!(
+            "# Directories that hold Cargo workspaces or packages (where a Cargo.toml is).\nrust-roots = [{}]",
+            rust.iter()
+                .map(|root| format!("\"{root}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     format!(
         r#"# ssot-gardener configuration (see its README, "Configuration").
 # Every key is described in ssot.schema.json (`ssot-gardener schema`).
@@ -34,6 +46,7 @@ pub fn starter_config(root: &Path) -> String {
 [project]
 # Directories that hold top-level Python packages (guessed from the layout).
 python-roots = [{roots}]
+{rust}
 # Paths to leave out, on top of .gitignore (which is always honoured).
 exclude = []
 # Rule codes to silence per path glob, e.g. test doubles:
@@ -42,7 +55,8 @@ exclude = []
 # baseline = "ssot-baseline.json"
 
 # One block per concept that must exist once. Fill it in and uncomment it; the
-# bundled reference manager (`ssot-gardener reference`) shows the shape to aim for.
+# bundled reference manager (`ssot-gardener reference`) shows the shape to aim for. A Rust
+# concept names its type by crate path: canonical = "events::input::Event".
 #
 # [[concept]]
 # name = "websocket-manager"
@@ -54,6 +68,25 @@ exclude = []
 # tests = "report"   # or "allow": test doubles in test files are fine
 "#
     )
+}
+
+/// `.` when the repository root has a `Cargo.toml` (a workspace or a package), else each
+/// top-level directory that has one.
+fn rust_roots(root: &Path) -> Vec<String> {
+    if root.join("Cargo.toml").is_file() {
+        return vec![".".to_string()];
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut roots: Vec<String> = entries
+        .flatten()
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| !NOT_SOURCE.contains(&name.as_str()) && !name.starts_with('.'))
+        .collect();
+    roots.sort();
+    roots
 }
 
 /// `src` when packages live under it (a "src layout"), `.` when they live at the top, both

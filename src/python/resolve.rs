@@ -77,7 +77,10 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         use rayon::prelude::*;
         walk.files
             .par_iter()
-            .map(|file| Namespace::of(&file.facts))
+            .map(|file| match file.language {
+                Language::Python => Namespace::of(&file.facts),
+                Language::Rust => Namespace::default(),
+            })
             .collect()
     };
     let mut resolver = Resolver {

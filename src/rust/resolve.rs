@@ -62,6 +62,8 @@ pub struct Index {
     pub workspace: Workspace,
     pub modules: Vec<RustModule>,
     pub by_path: HashMap<String, usize>,
+    /// Each crate's root module, by crate.
+    crate_roots: Vec<Option<usize>>,
     /// `(file, inline declaration)` to its first module.
     claims: HashMap<(usize, Option<u32>), usize>,
     /// Per file: the inline module declaration each import and definition sits in.
@@ -198,7 +200,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         let name = index.workspace.crates[krate].name.clone();
         let dir = parent_dir(&root).to_string();
         let mut seen = HashSet::default();
-        add_module(
+        let root_module = add_module(
             &mut index,
             files,
             &rust_files,
@@ -214,7 +216,10 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
             &mut seen,
             0,
         );
+        index.crate_roots.resize(krate + 1, None);
+        index.crate_roots[krate] = root_module;
     }
+    index.crate_roots.resize(index.workspace.crates.len(), None);
 
     let mut names = vec![None; files.len()];
     let mut resolutions = vec![Vec::new(); files.len()];
@@ -548,6 +553,13 @@ impl<'g> Resolver<'g> {
                     Resolution::MissingName {
                         module: self.index.modules[*module].path.clone(),
                     }
+                } else if origins
+                    .iter()
+                    .all(|origin| origin.kind == OriginKind::External)
+                {
+                    Resolution::External {
+                        module: origins[0].module.clone(),
+                    }
                 } else {
                     Resolution::Resolved { origins }
                 }
@@ -649,12 +661,7 @@ impl<'g> Resolver<'g> {
     }
 
     fn crate_root(&self, krate: usize) -> Option<usize> {
-        let root = &self.index.workspace.crates[krate].root;
-        self.index.modules.iter().position(|module| {
-            module.krate == krate && module.parent.is_none() && {
-                self.files[module.file].path == *root
-            }
-        })
+        self.index.crate_roots.get(krate).copied().flatten()
     }
 
     fn root_of(&self, mut module: usize) -> usize {
@@ -887,6 +894,7 @@ impl<'g> Resolver<'g> {
             }
         }
         if explicit.is_empty() {
+            let mut external_glob: Option<String> = None;
             for &(i, _) in &index.modules[module].globs.clone() {
                 let import = &facts.imports[i as usize];
                 // The glob import itself must be visible to the viewer.
@@ -895,13 +903,29 @@ impl<'g> Resolver<'g> {
                 {
                     continue;
                 }
-                let Target::Module(target) = self.prefix(module, import, i, depth + 1) else {
-                    continue;
+                let target = match self.prefix(module, import, i, depth + 1) {
+                    Target::Module(target) => target,
+                    // A glob of another crate's module may bring any name: what is not found
+                    // here may well come from it.
+                    Target::External(written) => {
+                        external_glob.get_or_insert(written);
+                        continue;
+                    }
+                    _ => continue,
                 };
                 if target == module {
                     continue;
                 }
                 origins.extend(self.lookup(target, name, viewer, depth + 1));
+            }
+            if origins.is_empty()
+                && let Some(written) = external_glob
+            {
+                origins.push(Origin {
+                    module: written,
+                    symbol: Some(name.to_string()),
+                    kind: OriginKind::External,
+                });
             }
         }
         origins.sort();

@@ -89,9 +89,30 @@ allowed-factories = ["app.websocket_manager.get_websocket_manager"]
 type Files<'a> = &'a [(&'a str, &'a [u8])];
 
 #[test]
-fn init_guesses_the_python_roots_and_never_replaces_a_file() {
-    let cases: [(Files, &str); 4] = [
+fn init_guesses_the_roots_and_never_replaces_a_file() {
+    let cases: [(Files, &str); 6] = [
         (&[("pkg/__init__.py", b"")], r#"python-roots = ["."]"#),
+        (
+            &[
+                (
+                    "Cargo.toml",
+                    b"[package]\nname = \"a\"\nversion = \"0.1.0\"\n",
+                ),
+                ("src/lib.rs", b"pub struct A;\n"),
+            ],
+            "\nrust-roots = [\".\"]",
+        ),
+        (
+            &[
+                ("pkg/__init__.py", b""),
+                (
+                    "native/Cargo.toml",
+                    b"[package]\nname = \"n\"\nversion = \"0.1.0\"\n",
+                ),
+                ("native/src/lib.rs", b"pub struct N;\n"),
+            ],
+            "\nrust-roots = [\"native\"]",
+        ),
         (&[("src/pkg/__init__.py", b"")], r#"python-roots = ["src"]"#),
         (
             &[("tool.py", b""), ("src/pkg/__init__.py", b"")],

@@ -53,6 +53,38 @@ def get_websocket_manager():
     return _instance
 ";
 
+/// The Rust base world: a workspace whose crate `events` defines the one `Event`, and an
+/// empty crate `app` that depends on it, where the Rust examples add their files.
+const RUST_BASE: &[(&str, &str)] = &[
+    (
+        "ssot.toml",
+        r#"[project]
+rust-roots = ["."]
+
+[[concept]]
+name = "event"
+canonical = "events::input::Event"
+implementations = ["*Event"]
+factories = ["new_*event*", "make_*event*"]
+"#,
+    ),
+    ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+    (
+        "crates/events/Cargo.toml",
+        "[package]\nname = \"events\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    ),
+    ("crates/events/src/lib.rs", "pub mod input;\n"),
+    (
+        "crates/events/src/input.rs",
+        "pub struct Event {\n    key: char,\n}\n\nimpl Event {\n    pub fn new(key: char) -> Self {\n        Event { key }\n    }\n\n    pub fn key(&self) -> char {\n        self.key\n    }\n\n    pub fn is_pressed(&self) -> bool {\n        true\n    }\n}\n",
+    ),
+    (
+        "crates/app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nevents = { path = \"../events\" }\n",
+    ),
+    ("crates/app/src/lib.rs", "//! The app.\n"),
+];
+
 /// `(code, name)` of every rule, from `explain`'s list.
 fn rules() -> Vec<(String, String)> {
     let list = run(Path::new(CRATE_ROOT), &["explain"]);
@@ -81,21 +113,38 @@ fn files(section: &str) -> Vec<(String, String)> {
         let first = body.lines().next().unwrap_or_default();
         let path = first
             .strip_prefix("# ")
-            .unwrap_or_else(|| panic!("a code block starts with `# path`, not {first:?}"));
+            .or_else(|| first.strip_prefix("// "))
+            .unwrap_or_else(|| {
+                panic!("a code block starts with `# path` or `// path`, not {first:?}")
+            });
         out.push((path.trim().to_string(), body.to_string()));
         rest = &after[body_start + body_end + 3..];
     }
     out
 }
 
-/// The codes `check` reports in the base world plus `extra` files.
+/// Is this an example file of the Rust world?
+fn is_rust(path: &str) -> bool {
+    path.ends_with(".rs") || path.ends_with("Cargo.toml")
+}
+
+/// The codes `check` reports in the base world plus `extra` files: the Python world, or the
+/// Rust one ([`RUST_BASE`]) when the files are Rust.
 fn codes_in_world(extra: &[(String, String)]) -> Vec<String> {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut all: Vec<(String, String)> = vec![
-        ("ssot.toml".into(), BASE_CONFIG.into()),
-        ("app/__init__.py".into(), String::new()),
-        ("app/websocket_manager.py".into(), BASE_MANAGER.into()),
-    ];
+    let rust = extra.iter().any(|(path, _)| is_rust(path));
+    let mut all: Vec<(String, String)> = if rust {
+        RUST_BASE
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.to_string()))
+            .collect()
+    } else {
+        vec![
+            ("ssot.toml".into(), BASE_CONFIG.into()),
+            ("app/__init__.py".into(), String::new()),
+            ("app/websocket_manager.py".into(), BASE_MANAGER.into()),
+        ]
+    };
     for (path, text) in extra {
         all.retain(|(existing, _)| existing != path);
         all.push((path.clone(), text.clone()));
@@ -123,6 +172,11 @@ fn codes_in_world(extra: &[(String, String)]) -> Vec<String> {
 #[test]
 fn the_base_world_is_clean() {
     assert_eq!(codes_in_world(&[]), Vec::<String>::new());
+    let rust_base = [(
+        "crates/app/src/lib.rs".to_string(),
+        "//! The app.\n".to_string(),
+    )];
+    assert_eq!(codes_in_world(&rust_base), Vec::<String>::new());
 }
 
 #[test]
@@ -166,6 +220,7 @@ fn every_rule_has_its_doc_with_the_fixed_headings() {
 #[test]
 fn each_example_fires_and_each_use_instead_does_not() {
     let mut failures = Vec::new();
+    let mut rust_docs = 0;
     for (code, _) in rules() {
         let doc = fs::read_to_string(fixture(&format!("rules/{code}.md"))).expect("doc");
         let section = |heading: &str| -> String {
@@ -179,14 +234,45 @@ fn each_example_fires_and_each_use_instead_does_not() {
         let instead = files(&section("## Use instead"));
         assert!(!example.is_empty(), "{code}: the Example has code");
         assert!(!instead.is_empty(), "{code}: Use instead has code");
-        let fired = codes_in_world(&example);
-        if !fired.contains(&code) {
-            failures.push(format!("{code}: the Example does not fire (got {fired:?})"));
-        }
-        let fired = codes_in_world(&instead);
-        if fired.contains(&code) {
-            failures.push(format!("{code}: Use instead fires (got {fired:?})"));
+        // Each language's blocks run in that language's world, and each must hold alone.
+        for rust in [false, true] {
+            let language = if rust { "Rust" } else { "Python" };
+            let pick = |blocks: &[(String, String)]| -> Vec<(String, String)> {
+                blocks
+                    .iter()
+                    .filter(|(path, _)| is_rust(path) == rust)
+                    .cloned()
+                    .collect()
+            };
+            let (example, instead) = (pick(&example), pick(&instead));
+            if example.is_empty() && instead.is_empty() {
+                continue;
+            }
+            if example.is_empty() || instead.is_empty() {
+                failures.push(format!(
+                    "{code}: a {language} Example needs a {language} Use instead, and back"
+                ));
+                continue;
+            }
+            rust_docs += usize::from(rust);
+            let fired = codes_in_world(&example);
+            if !fired.contains(&code) {
+                failures.push(format!(
+                    "{code}: the {language} Example does not fire (got {fired:?})"
+                ));
+            }
+            let fired = codes_in_world(&instead);
+            if fired.contains(&code) {
+                failures.push(format!(
+                    "{code}: {language} Use instead fires (got {fired:?})"
+                ));
+            }
         }
     }
+    // SSOT001, SSOT002, SSOT004, SSOT005 and SSOT903 show Rust too.
+    assert!(
+        rust_docs >= 5,
+        "only {rust_docs} rule docs have a Rust example"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
