@@ -687,9 +687,9 @@ def no_record_lines(rows) -> list[str]:
     return out
 
 
-def write_doc(path: Path, rows, extra, toolchain: str) -> None:
+def write_doc(path: Path, rows, extra, toolchain: str, revision: str) -> None:
     lines = ["<!-- results:begin (written by scripts/rust_oracle.py --doc) -->", ""]
-    lines += [f"Toolchain: `{toolchain}`. Corpus: "
+    lines += [f"Tool: ssot-gardener at `{revision}`. Oracle: `{toolchain}`. Corpus: "
               + ", ".join(f"`{n} {v}`" for n, v in CRATES) + ".", ""]
     lines += ["### Figures", ""] + summary(rows, extra) + [""]
     lines += ["By crate (of the importing file):", ""] + per_crate(rows) + [""]
@@ -731,6 +731,11 @@ def main() -> None:
     if not TOOL.is_file():
         sys.exit(f"{TOOL} is missing: cd {REPO} && cargo build --release")
     toolchain = run(["rustc", "+nightly", "-V"]).stdout.strip()
+    # Which tool was measured (read-only git queries).
+    head = run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=False).stdout.strip()
+    dirty = run(["git", "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"],
+                cwd=REPO, check=False).stdout.strip()
+    revision = f"{head or 'unknown'}{' + uncommitted changes under src/' if dirty else ''}"
 
     crates = assemble(ws)
     print(f"workspace: {ws} ({', '.join(f'{n} {v}' for n, v in CRATES)})", file=sys.stderr)
@@ -757,9 +762,9 @@ def main() -> None:
               f"   e.g. {first['file']}:{first['line']}:{first['column']} "
               f"{first['module']}::{first['name']}: tool {first['verdict']} {first['tool']}, "
               f"rustc {first['oracle']}")
-    print(f"\nrows: {work / 'results.json'}")
+    print(f"\ntool at {revision}; rows: {work / 'results.json'}")
     if args.doc:
-        write_doc(REPO / "docs" / "rust-oracle.md", rows, extra, toolchain)
+        write_doc(REPO / "docs" / "rust-oracle.md", rows, extra, toolchain, revision)
         print(f"wrote {REPO / 'docs' / 'rust-oracle.md'}")
 
 

@@ -62,6 +62,10 @@ pub struct Index {
     pub workspace: Workspace,
     pub modules: Vec<RustModule>,
     pub by_path: HashMap<String, usize>,
+    /// Files that more than one module tree compiles (a `main.rs` that `mod`s the lib's
+    /// files again, a `#[path]` shared by two crates): a path written there must mean the
+    /// same in each.
+    pub shared_files: HashSet<usize>,
     /// Each crate's root module, by crate.
     crate_roots: Vec<Option<usize>>,
     /// `(file, inline declaration)` to its first module.
@@ -283,6 +287,9 @@ fn add_module(
     }
     let id = index.modules.len();
     let facts = &files[seed.file].facts;
+    if index.claims.contains_key(&(seed.file, seed.decl)) {
+        index.shared_files.insert(seed.file);
+    }
     index.claims.entry((seed.file, seed.decl)).or_insert(id);
     index.by_path.entry(seed.path.clone()).or_insert(id);
     let owners = &index.owners[&seed.file];
@@ -1022,6 +1029,20 @@ impl Index {
         }
         let target_crate = self.modules[root].krate;
         let viewer_crate = self.modules[viewer].krate;
+        if self.shared_files.contains(&self.modules[viewer].file) {
+            return Err(
+                "the file is compiled by more than one crate, where one path may not name the same item"
+                    .to_string(),
+            );
+        }
+        let viewer_package = self.workspace.crates[viewer_crate].package;
+        if target_crate != viewer_crate && self.workspace.packages[viewer_package].edition == "2015"
+        {
+            return Err(
+                "a 2015-edition crate names other crates in `use` only through `extern crate`"
+                    .to_string(),
+            );
+        }
         let head = if target_crate == viewer_crate {
             "crate".to_string()
         } else {

@@ -60,6 +60,9 @@ pub struct Package {
     pub dir: String,
     /// Its lib crate, index into [`Workspace::crates`].
     pub lib: Option<usize>,
+    /// `[package] edition` (Cargo's default, 2015, when absent; `edition.workspace = true`
+    /// reads the workspace's).
+    pub edition: String,
 }
 
 #[derive(Debug, Default)]
@@ -161,10 +164,22 @@ pub fn read(manifests: &[(String, Vec<u8>)], files: &BTreeSet<&str>) -> Workspac
     for (index, (manifest, _)) in packages.iter().enumerate() {
         let package = manifest.table["package"].as_table().expect("checked above");
         let name = package["name"].as_str().expect("checked above").to_string();
+        let shared_edition = packages[index]
+            .1
+            .and_then(|root| parsed[root].table.get("workspace"))
+            .and_then(|workspace| workspace.get("package"))
+            .and_then(|package| package.get("edition"))
+            .and_then(Value::as_str);
+        let edition = match package.get("edition") {
+            Some(Value::String(edition)) => edition.clone(),
+            Some(Value::Table(_)) => shared_edition.unwrap_or("2015").to_string(),
+            _ => "2015".to_string(),
+        };
         workspace.packages.push(Package {
             name: name.clone(),
             dir: manifest.dir.clone(),
             lib: None,
+            edition,
         });
         for (kind, target_name, root) in package_targets(manifest, &name, files) {
             targets.push((index, kind, target_name, root));

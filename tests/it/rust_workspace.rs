@@ -126,3 +126,53 @@ fn walk(root: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A file that a lib and a bin both compile (`mod shared;` in `lib.rs` and `main.rs`): a
+/// path written there must mean the same in both crates, so the finding has no fix.
+#[test]
+fn a_file_compiled_by_two_crates_gets_no_fix() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"event\"\ncanonical = \"solo::input::Event\"\n",
+            ),
+            (
+                "Cargo.toml",
+                b"[package]\nname = \"solo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("src/lib.rs", b"pub mod compat;\npub mod input;\nmod shared;\n"),
+            (
+                "src/main.rs",
+                b"mod compat;\nmod input;\nmod shared;\n\nfn main() {}\n",
+            ),
+            ("src/input.rs", b"pub struct Event;\n"),
+            (
+                "src/compat.rs",
+                b"pub(crate) use crate::input::Event as Legacy;\n",
+            ),
+            (
+                "src/shared.rs",
+                b"use crate::compat::Legacy;\n\npub fn f(_: &Legacy) {}\n",
+            ),
+        ],
+    );
+    let out = run(dir.path(), &["check", "--format", "json", "--no-cache"]);
+    out.assert_clean_exit(1);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let finding = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "SSOT002" && f["path"] == "src/shared.rs")
+        .expect("the indirect import is reported");
+    assert!(finding["fix"].is_null(), "{finding}");
+    assert!(
+        finding["help"]
+            .as_str()
+            .is_some_and(|help| help.contains("more than one crate")),
+        "{finding}"
+    );
+}
