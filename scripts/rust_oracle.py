@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Differential test of ssot-gardener's Rust `use` resolution against rustc's own.
 
-    python3 scripts/rust_oracle.py [--work /tmp/rust-oracle] [--keep] [--limit N]
+    python3 scripts/rust_oracle.py [--work /tmp/rust-oracle] [--no-build] [--doc]
 
 1. Assembles a real Cargo workspace from pinned crates of the local cargo registry
    (~/.cargo/registry/src/*/): the crates are copied, their in-set dependencies rewritten
@@ -12,8 +12,9 @@
    resolved it to; a `Def` res prints its `DefId` with the defining item's def path
    (`DefId(3:120 ~ syn[6a1f]::data::Field)`), i.e. re-exports already followed.
 3. Tool: `ssot-gardener graph --format json` on the workspace.
-4. Compares leaf by leaf (file + line + column of the leaf name) and prints a table;
-   with --doc, rewrites the results part of docs/rust-oracle.md.
+4. Compares leaf by leaf (file + line + column of the leaf name), judges each
+   disagreement by the causes seen so far, prints a table and writes results.json; with
+   --doc, rewrites the results block of docs/rust-oracle.md.
 
 Standard-library Python 3.11 only. See docs/rust-oracle.md.
 """

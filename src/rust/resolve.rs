@@ -54,6 +54,9 @@ enum Binding {
     Import(u32, u32),
     Module(usize),
     ExternCrate(u32),
+    /// A `#[macro_export]` macro of another module of the crate, bound at the crate root:
+    /// `(module, definition)`.
+    Exported(usize, u32),
 }
 
 /// What the Rust resolver knows, kept in the graph for later queries.
@@ -224,6 +227,37 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         index.crate_roots[krate] = root_module;
     }
     index.crate_roots.resize(index.workspace.crates.len(), None);
+    // `#[macro_export] macro_rules! m` anywhere in a crate is `krate::m`.
+    for module in 0..index.modules.len() {
+        let (file, decl, krate) = {
+            let m = &index.modules[module];
+            (m.file, m.decl, m.krate)
+        };
+        let Some(root) = index.crate_roots[krate] else {
+            continue;
+        };
+        if root == module {
+            continue;
+        }
+        let facts = &files[file].facts;
+        let text = &files[file].text;
+        for (d, definition) in facts.definitions.iter().enumerate() {
+            let exported = definition.context.scope == Scope::Module
+                && matches!(definition.kind, DefKind::Variable)
+                && *facts.definition_visibility_of(d) == Visibility::Public
+                && index.owners[&file].definitions[d] == decl
+                && text
+                    .get(definition.span.range())
+                    .is_some_and(|code| code.starts_with(b"macro_rules"));
+            if exported {
+                index.modules[root]
+                    .names
+                    .entry(definition.name.clone())
+                    .or_default()
+                    .push(Binding::Exported(module, d as u32));
+            }
+        }
+    }
 
     let mut names = vec![None; files.len()];
     let mut resolutions = vec![Vec::new(); files.len()];
@@ -740,8 +774,9 @@ impl<'g> Resolver<'g> {
         target
     }
 
-    /// A path's first segment: a name of the module (not this very import), then the
-    /// extern prelude, then the crate root (2015 paths), else external.
+    /// A path's first segment: a name of the module that can lead a path (a module, crate or
+    /// type; an import of it cut by the in-progress set when it is this very import), then
+    /// the extern prelude, then the crate root (2015 paths), else external.
     fn first_segment(
         &mut self,
         module: usize,
@@ -775,9 +810,12 @@ impl<'g> Resolver<'g> {
         {
             return Some(Target::Module(*module));
         }
+        // Only a module, a crate or a type (an enum's variants, a trait's items) can lead a
+        // path: a macro, const or function of the same name (`use quote::{quote, ..}` binds
+        // the macro `quote` beside the crate) is never a prefix.
         let items: Vec<Origin> = origins
             .iter()
-            .filter(|origin| matches!(origin.kind, OriginKind::Class | OriginKind::Variable))
+            .filter(|origin| origin.kind == OriginKind::Class)
             .cloned()
             .collect();
         if !items.is_empty() {
@@ -872,6 +910,11 @@ impl<'g> Resolver<'g> {
                     });
                 }
                 Binding::Module(child) => origins.push(self.module_origin(child)),
+                Binding::Exported(defining, _) => origins.push(Origin {
+                    module: index.modules[defining].path.clone(),
+                    symbol: Some(name.to_string()),
+                    kind: OriginKind::Variable,
+                }),
                 Binding::ExternCrate(i) => {
                     let import = &facts.imports[i as usize];
                     let crate_name = &import.names[0].name;
@@ -978,6 +1021,7 @@ impl<'g> Resolver<'g> {
                 facts.import_visibility_of(i as usize)
             }
             Binding::Module(child) => &self.index.modules[child].visibility,
+            Binding::Exported(..) => &Visibility::Public,
         }
     }
 
