@@ -231,6 +231,9 @@ impl Query<'_> {
     /// `app::m`); `None` when it leads to no module of the workspace.
     pub fn import_target(&self, module: usize, import: &crate::facts::Import) -> Option<String> {
         if self.is_rust(module) {
+            if let Some(known) = self.graph.rust.import_target(module, import) {
+                return known;
+            }
             let rust_module = self
                 .graph
                 .rust

@@ -69,6 +69,10 @@ pub struct Index {
     /// files again, a `#[path]` shared by two crates): a path written there must mean the
     /// same in each.
     pub shared_files: HashSet<usize>,
+    /// The module path each `use` prefix leads to, by `(file, item start, prefix end)`,
+    /// computed once with the build's memoised resolver (`Query::import_target` asks for it
+    /// for every import of every file while building each concept).
+    import_targets: HashMap<(usize, u32, u32), Option<String>>,
     /// Each crate's root module, by crate.
     crate_roots: Vec<Option<usize>>,
     /// `(file, inline declaration)` to its first module.
@@ -121,6 +125,13 @@ impl Index {
             .min_by_key(|(_, body)| body.end - body.start)
             .map(|(k, _)| k);
         self.claims.get(&(file, owner)).copied()
+    }
+
+    /// The module path the `use` prefix `import` of `file` leads to, when it is known.
+    pub fn import_target(&self, file: usize, import: &Import) -> Option<Option<String>> {
+        self.import_targets
+            .get(&(file, import.span.start, import.module_span.end))
+            .cloned()
     }
 
     /// The file module of `file`.
@@ -261,6 +272,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
 
     let mut names = vec![None; files.len()];
     let mut resolutions = vec![Vec::new(); files.len()];
+    let mut targets = HashMap::default();
     let mut resolver = Resolver::new(files, &index);
     // In file order: a lookup cut short by a cycle is memoised, so the order must not vary.
     let mut ordered: Vec<usize> = rust_files.values().copied().collect();
@@ -275,7 +287,15 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
             .iter()
             .enumerate()
             .map(|(i, import)| match index.import_module(file, i) {
-                Some(module) => resolver.import_verdicts(module, i as u32, import),
+                Some(module) => {
+                    if import.kind == ImportKind::From {
+                        targets.insert(
+                            (file, import.span.start, import.module_span.end),
+                            resolver.prefix_module(module, import),
+                        );
+                    }
+                    resolver.import_verdicts(module, i as u32, import)
+                }
                 // A file no crate's module tree reaches: nothing to resolve it against.
                 None => import
                     .names
@@ -287,6 +307,8 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
             })
             .collect();
     }
+    drop(resolver);
+    index.import_targets = targets;
     Built {
         index,
         names,
