@@ -282,6 +282,10 @@ pub enum StringRefKind {
     /// Any other string literal that is a dotted path (`"a.b"`); the resolver keeps those that
     /// name a module of the graph.
     Other,
+    /// Rust: a path in an attribute's string (`#[serde(remote = "crate::a::B")]`).
+    Attribute,
+    /// Rust: an intra-doc link's target (`` /// [`crate::a::B`] ``).
+    DocLink,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

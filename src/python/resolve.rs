@@ -123,14 +123,18 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
         index: rust,
         names: rust_names,
         resolutions: rust_resolutions,
+        strings: rust_strings,
     } = crate::rust::resolve::build(&walk.files, &walk.manifests);
-    for (module, (name, verdicts)) in modules
-        .iter_mut()
-        .zip(rust_names.into_iter().zip(rust_resolutions))
-    {
+    for (module, ((name, verdicts), strings)) in modules.iter_mut().zip(
+        rust_names
+            .into_iter()
+            .zip(rust_resolutions)
+            .zip(rust_strings),
+    ) {
         if walk.files[module.file].language == Language::Rust {
             module.name = name;
             module.resolutions = verdicts;
+            module.string_resolutions = strings;
         }
     }
     // Every Rust module path (inline ones too) names its file; a Python module of the same

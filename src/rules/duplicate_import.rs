@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::indirect_import::RustRewrite;
 use super::{Applicability, Context, Finding, Fix, Rule};
 use crate::concept::{self, ConceptTable, Reason};
 use crate::facts::{DefKind, Scope};
@@ -112,6 +113,20 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let cycle = (import.context.scope != Scope::Function && !import.context.type_checking)
                 .then(|| table.canonical_closure.chain(module_index))
                 .flatten();
+            let rust = cx.graph.files[module.file].language == crate::walk::Language::Rust;
+            if rust {
+                for &(name_index, duplicate) in &hits {
+                    out.push(rust_site(
+                        cx,
+                        table,
+                        (module_index, import_index, name_index),
+                        duplicate,
+                        &missing,
+                        &canonical_note,
+                    ));
+                }
+                continue;
+            }
             let fix = if !missing.is_empty() {
                 Err(format!(
                     "the canonical `{}` lacks {} that this class has",
@@ -177,4 +192,60 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             }
         }
     }
+}
+
+/// A Rust `use` leaf of a duplicate: an unsafe rewrite to the canonical path as the importing
+/// crate spells it, keeping the local name.
+fn rust_site(
+    cx: &Context,
+    table: &ConceptTable,
+    (module, import, name): (usize, usize, usize),
+    duplicate: &Origin,
+    missing: &[String],
+    canonical_note: &str,
+) -> Finding {
+    let concept = &cx.settings.concepts[table.concept];
+    let statement = &cx.graph.facts(module).imports[import];
+    let leaf = &statement.names[name];
+    let local = leaf.bound_name(statement.kind);
+    let mut finding = cx.finding(
+        Rule::DuplicateImport,
+        Some(table.concept),
+        module,
+        statement.span,
+    );
+    finding.symbol = leaf.name.clone();
+    finding.message = format!(
+        "`{}` imported from `{}`, a duplicate implementation of `{}`",
+        leaf.name, duplicate.module, concept.name
+    );
+    finding.label = "not the canonical type".to_string();
+    let RustRewrite { spelled, fix } =
+        super::indirect_import::rust_rewrite(cx, table, module, import, name);
+    let fix = if missing.is_empty() {
+        fix
+    } else {
+        Err(format!(
+            "the canonical `{}` lacks {} that this type has",
+            table.canonical_name,
+            missing.join(", ")
+        ))
+    };
+    finding.help = Some(match (&spelled, &fix) {
+        (Ok(path), Ok(_)) => format!(
+            "use the canonical type: `{}` (check the behaviour: it is another type)",
+            RustRewrite::statement(path, local)
+        ),
+        (Ok(path), Err(why)) => format!(
+            "use the canonical type: `{}` (check the behaviour: it is another type; no automatic fix: {why})",
+            RustRewrite::statement(path, local)
+        ),
+        (Err(why), _) => format!("use the canonical type (no automatic fix: {why})"),
+    });
+    finding.fix = fix.ok().map(|edits| Fix {
+        applicability: Applicability::Unsafe,
+        edits,
+    });
+    finding.notes.push(canonical_note.to_string());
+    finding
 }

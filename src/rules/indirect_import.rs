@@ -11,9 +11,89 @@ use crate::python::edit;
 use crate::python::resolve::Query;
 use crate::walk::Language;
 
-/// A Rust `use` leaf of the concept through another path: rewritten to the canonical path as
-/// the importing crate spells it (`crate::` inside the canonical crate, the dependency's
-/// extern name elsewhere), keeping the local name, the visibility and the attributes.
+/// A Rust `use` leaf pointed at the canonical path: the path as the importing module
+/// spells it, and the edits (or why there are none).
+pub(super) struct RustRewrite {
+    pub(super) spelled: Result<String, String>,
+    pub(super) fix: Result<Vec<Edit>, String>,
+}
+
+impl RustRewrite {
+    /// `use path;` or `use path as local;`.
+    pub(super) fn statement(path: &str, local: &str) -> String {
+        if path.rsplit("::").next() == Some(local) {
+            format!("use {path};")
+        } else {
+            format!("use {path} as {local};")
+        }
+    }
+}
+
+/// Rewrites leaf `name` of import `import` of Rust module `module` to the concept's canonical
+/// path as the importing crate spells it (`crate::` inside the canonical crate, the
+/// dependency's extern name elsewhere), keeping the local name, the visibility and the
+/// attributes: dropped when the module binds the name to the concept already, merged into a
+/// `use` of the canonical module when there is one.
+pub(super) fn rust_rewrite(
+    cx: &Context,
+    table: &ConceptTable,
+    module: usize,
+    import: usize,
+    name: usize,
+) -> RustRewrite {
+    let graph = cx.graph;
+    let file_index = graph.modules[module].file;
+    let file = &graph.files[file_index];
+    let facts = &file.facts;
+    let statement = &facts.imports[import];
+    let local = statement.names[name].bound_name(statement.kind);
+    let concept = &cx.settings.concepts[table.concept];
+    let canonical_module = concept
+        .canonical
+        .rsplit_once("::")
+        .map_or("", |(module, _)| module);
+    let index = &graph.rust;
+    let viewer = index.module_at(&graph.files, file_index, statement.span);
+    let spelled = match (viewer, index.by_path.get(canonical_module)) {
+        (Some(viewer), Some(&canonical)) => index.spell(viewer, canonical, &table.canonical_name),
+        _ => Err("the importing module is in no crate's module tree".to_string()),
+    };
+    let same_module = |other: &crate::facts::Import| {
+        other.span != statement.span
+            && index.module_at(&graph.files, file_index, other.span) == viewer
+    };
+    let fix = spelled.clone().and_then(|path| {
+        // The module may bind the name to the concept already (`use` of the canonical path
+        // beside this one): the leaf goes, nothing is added.
+        let bound_elsewhere = facts.imports.iter().enumerate().any(|(i, other)| {
+            same_module(other)
+                && other.names.iter().enumerate().any(|(j, leaf)| {
+                    leaf.bound_name(other.kind) == local
+                        && graph.modules[module].resolutions[i][j]
+                            .origins()
+                            .contains(&table.origin)
+                })
+        });
+        let prefix = path.rsplit_once("::").map_or("", |(prefix, _)| prefix);
+        let merge = facts.imports.iter().position(|other| {
+            same_module(other)
+                && other.level == 0
+                && other.module == prefix
+                && other.context.scope == Scope::Module
+                && statement.context.scope == Scope::Module
+        });
+        let placement = match (bound_elsewhere, merge) {
+            (true, _) => crate::rust::edit::Placement::Drop,
+            (false, Some(into)) => crate::rust::edit::Placement::Merge(into),
+            (false, None) => crate::rust::edit::Placement::New,
+        };
+        crate::rust::edit::rewrite_leaf(&file.text, facts, import, name, &path, local, placement)
+            .map_err(str::to_string)
+    });
+    RustRewrite { spelled, fix }
+}
+
+/// A Rust `use` leaf of the concept through another path: rewritten to the canonical path.
 fn rust_site(
     cx: &Context,
     table: &ConceptTable,
@@ -22,8 +102,7 @@ fn rust_site(
     canonical_note: &str,
 ) -> Finding {
     let graph = cx.graph;
-    let file = &graph.files[graph.modules[site.module].file];
-    let facts = &file.facts;
+    let facts = &graph.files[graph.modules[site.module].file].facts;
     let import = &facts.imports[site.import];
     let name = &import.names[site.name];
     let local = name.bound_name(import.kind);
@@ -47,44 +126,8 @@ fn rust_site(
         name.name
     );
     finding.label = label(graph, table, &target);
-    let index = &graph.rust;
-    let viewer = index.module_at(&graph.files, graph.modules[site.module].file, import.span);
-    let spelled = match (viewer, index.by_path.get(canonical_module)) {
-        (Some(viewer), Some(&canonical)) => index.spell(viewer, canonical, &table.canonical_name),
-        _ => Err("the importing module is in no crate's module tree".to_string()),
-    };
-    let fix = spelled.clone().and_then(|path| {
-        // The module may bind the name to the concept already (`use` of the canonical path
-        // beside this one): the leaf goes, nothing is added.
-        let bound_elsewhere = facts.imports.iter().enumerate().any(|(i, other)| {
-            other.span != import.span
-                && index.module_at(&graph.files, graph.modules[site.module].file, other.span)
-                    == viewer
-                && other.names.iter().enumerate().any(|(j, leaf)| {
-                    leaf.bound_name(other.kind) == local
-                        && graph.modules[site.module].resolutions[i][j]
-                            .origins()
-                            .contains(&table.origin)
-                })
-        });
-        crate::rust::edit::rewrite_leaf(
-            &file.text,
-            facts,
-            site.import,
-            site.name,
-            &path,
-            local,
-            bound_elsewhere,
-        )
-        .map_err(str::to_string)
-    });
-    let statement = |path: &str| {
-        if path.rsplit("::").next() == Some(local) {
-            format!("use {path};")
-        } else {
-            format!("use {path} as {local};")
-        }
-    };
+    let RustRewrite { spelled, fix } = rust_rewrite(cx, table, site.module, site.import, site.name);
+    let statement = |path: &str| RustRewrite::statement(path, local);
     // A `pub use` leaf is public API of its module: rewriting it is never called safe.
     let public = *facts.import_visibility_of(site.import) == crate::facts::Visibility::Public;
     finding.help = Some(match (&spelled, &fix) {

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use super::{Applicability, Context, Edit, Finding, Fix, Rule};
 use crate::concept::{ConceptTable, Reason};
 use crate::facts::{Scope, Span, StringRefKind};
+use crate::graph::{Origin, OriginKind};
+use crate::walk::Language;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
     // Computed once: it reads the line table of the defining file.
@@ -34,6 +36,12 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         .collect();
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let facts = &cx.graph.files[module.file].facts;
+        if cx.graph.files[module.file].language == Language::Rust {
+            if !facts.string_refs.is_empty() {
+                rust_strings(cx, table, module_index, &canonical_note, out);
+            }
+            continue;
+        }
         for (reference, verdict) in facts.string_refs.iter().zip(&module.string_resolutions) {
             let value = reference.value.as_str();
             if value == concept.canonical || concept.public.iter().any(|path| path == value) {
@@ -195,4 +203,145 @@ fn lacking(cx: &Context, table: &ConceptTable, module: usize, definition: usize)
         .into_keys()
         .filter(|method| !table.interface.contains_key(method))
         .collect()
+}
+
+/// The paths written in a Rust module's strings (attribute values, intra-doc links) that name
+/// a duplicate, or the concept through another path than the canonical one: the same
+/// judgement as a `use` of that path (SSOT002, SSOT003). A doc link's rewrite is safe (it
+/// changes no code); an attribute's is not: a derive macro reads the string.
+fn rust_strings(
+    cx: &Context,
+    table: &ConceptTable,
+    module_index: usize,
+    canonical_note: &str,
+    out: &mut Vec<Finding>,
+) {
+    let graph = cx.graph;
+    let concept = &cx.settings.concepts[table.concept];
+    let module = &graph.modules[module_index];
+    let file = &graph.files[module.file];
+    let index = &graph.rust;
+    let (canonical_module, _) = concept
+        .canonical
+        .rsplit_once("::")
+        .unwrap_or(("", concept.canonical.as_str()));
+    let duplicates: HashMap<Origin, (usize, usize)> = table
+        .implementations
+        .iter()
+        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
+        .filter_map(|implementation| {
+            let module = graph.modules[implementation.module].name.clone()?;
+            let definition =
+                &graph.facts(implementation.module).definitions[implementation.definition];
+            Some((
+                Origin {
+                    module,
+                    symbol: Some(definition.name.clone()),
+                    kind: OriginKind::Class,
+                },
+                (implementation.module, implementation.definition),
+            ))
+        })
+        .collect();
+    for (reference, verdict) in file
+        .facts
+        .string_refs
+        .iter()
+        .zip(&module.string_resolutions)
+    {
+        let value = reference.value.as_str();
+        let origins = verdict.origins();
+        let duplicate = origins
+            .iter()
+            .find_map(|origin| duplicates.get(origin).map(|&site| (origin, site)));
+        let through = index
+            .string_target(module.file, reference.span)
+            .flatten()
+            .unwrap_or_else(|| {
+                value
+                    .rsplit_once("::")
+                    .map_or("", |(prefix, _)| prefix)
+                    .to_string()
+            });
+        let (message, label) = if let Some((origin, _)) = duplicate {
+            if origin.module == through && module.name.as_deref() == Some(origin.module.as_str()) {
+                // The defining module naming its own type.
+                continue;
+            }
+            (
+                format!(
+                    "string names `{value}`, a duplicate implementation of `{}`",
+                    concept.name
+                ),
+                "duplicate implementation",
+            )
+        } else if origins.contains(&table.origin)
+            && value != concept.canonical
+            && !concept.public.iter().any(|path| path == value)
+            && through != canonical_module
+        {
+            (
+                format!(
+                    "string names `{}` through `{through}` instead of `{canonical_module}`",
+                    table.canonical_name
+                ),
+                "not the canonical path",
+            )
+        } else {
+            continue;
+        };
+        let mut finding = cx.finding(
+            Rule::StringReference,
+            Some(table.concept),
+            module_index,
+            reference.span,
+        );
+        finding.symbol = value.to_string();
+        finding.message = message;
+        finding.label = label.to_string();
+        let viewer = index.module_at(&graph.files, module.file, reference.span);
+        let spelled = match (viewer, index.by_path.get(canonical_module)) {
+            (Some(viewer), Some(&canonical)) => {
+                index.spell(viewer, canonical, &table.canonical_name)
+            }
+            _ => Err("the module is in no crate's module tree".to_string()),
+        };
+        let lacking = duplicate
+            .map(|(_, (module, definition))| lacking(cx, table, module, definition))
+            .unwrap_or_default();
+        let edit = spelled.clone().and_then(|path| {
+            if lacking.is_empty() {
+                Ok(path)
+            } else {
+                Err(format!(
+                    "the canonical `{}` lacks {} that the type it names has",
+                    table.canonical_name,
+                    super::quoted_list(&lacking)
+                ))
+            }
+        });
+        let what = if reference.kind == StringRefKind::DocLink {
+            "link to"
+        } else {
+            "name"
+        };
+        finding.help = Some(match (&spelled, &edit) {
+            (Ok(path), Ok(_)) => format!("{what} `{path}`"),
+            (Ok(path), Err(why)) => format!("{what} `{path}` (no automatic fix: {why})"),
+            (Err(why), _) => format!("{what} the canonical path (no automatic fix: {why})"),
+        });
+        finding.fix = edit.ok().map(|path| Fix {
+            applicability: if reference.kind == StringRefKind::DocLink && duplicate.is_none() {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            },
+            edits: vec![Edit {
+                span: reference.span,
+                content: path,
+            }],
+        });
+        finding.notes.push(canonical_note.to_string());
+        out.push(finding);
+    }
 }

@@ -31,6 +31,11 @@
 //!   its type still lists its functions after the type.
 //! - `const`, `static` and `macro_rules!` at module level are `Variable`s
 //!   (`#[macro_export]` makes a macro public).
+//! - Paths written in strings are `StringRef`s: `key = "a::b::C"` anywhere in an attribute
+//!   (`#[serde(remote = "crate::a::B")]`, inside `cfg_attr` too; `#[path]` is a file, not a
+//!   path) is `Attribute`; an intra-doc link target with `::` in a doc comment (`` [`a::B`] ``,
+//!   `[text](a::B)`, `[text][a::B]`, `[b]: a::B`, a disambiguator or `()`/`!` stripped) is
+//!   `DocLink`, its span the path's bytes in the comment.
 //! - `#[cfg(...)]` on an item (or `#![cfg]` on the file or a module) makes it and everything
 //!   inside conditional; so do items read out of a macro call's body.
 //! - Items inside macro calls (`cfg_feature! { mod handle; pub use handle::Handle; }`): a
@@ -68,7 +73,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::{lexical, prepare};
 use crate::facts::{
     Context, DefKind, Definition, FileFacts, Guard, Import, ImportKind, ImportedName, ModuleDecl,
-    Scope, Span, SyntaxError, Visibility, line_end,
+    Scope, Span, StringRef, StringRefKind, SyntaxError, Visibility, line_end,
 };
 
 /// The largest [`lexical::nesting_cost`] parsed on the caller's thread, which may have the
@@ -165,7 +170,16 @@ fn analyze(source: &str, whole: bool) -> FileFacts {
     // Parsing a shared token stream would copy every token first: the stream is given
     // away, and lexed again in the rare case syn rejects the file.
     match tokens.map(syn::parse2::<syn::File>) {
-        Some(Ok(file)) => collector.visit_file(&file),
+        Some(Ok(file)) => {
+            collector.visit_file(&file);
+            let mut strings = StringPaths {
+                collector: &collector,
+                out: Vec::new(),
+            };
+            strings.visit_file(&file);
+            let strings = strings.out;
+            collector.facts.string_refs = strings;
+        }
         Some(Err(error)) => match TokenStream::from_str(&source) {
             Ok(tokens) => collector.rejected(tokens, &error),
             Err(_) => collector.lines(),
@@ -1520,4 +1534,195 @@ fn compact(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The paths written in strings: attribute values and intra-doc links, over the whole file
+/// (fields, variants, impl items and function bodies included).
+struct StringPaths<'c, 'a> {
+    collector: &'c Collector<'a>,
+    out: Vec<StringRef>,
+}
+
+impl<'ast> Visit<'ast> for StringPaths<'_, '_> {
+    fn visit_attribute(&mut self, attr: &'ast Attribute) {
+        let path = attr.path();
+        if path.is_ident("doc") {
+            if let syn::Meta::NameValue(value) = &attr.meta
+                && let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(literal),
+                    ..
+                }) = &value.value
+            {
+                let (start, end) = self.collector.offsets(literal.span());
+                let text = self.collector.text.as_bytes();
+                if start < end && end <= text.len() {
+                    for (from, to) in doc_links(&text[start..end]) {
+                        self.push(StringRefKind::DocLink, start + from, start + to);
+                    }
+                }
+            }
+            return;
+        }
+        if path.is_ident("path") {
+            return;
+        }
+        match &attr.meta {
+            syn::Meta::List(list) => self.tokens(list.tokens.clone()),
+            syn::Meta::NameValue(value) => {
+                if let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(literal),
+                    ..
+                }) = &value.value
+                {
+                    self.literal(&literal.token());
+                }
+            }
+            syn::Meta::Path(_) => {}
+        }
+    }
+}
+
+impl StringPaths<'_, '_> {
+    fn push(&mut self, kind: StringRefKind, start: usize, end: usize) {
+        let value = self.collector.text[start..end].to_string();
+        self.out.push(StringRef {
+            kind,
+            value,
+            span: Span::new(start, end),
+            context: Context {
+                scope: Scope::Module,
+                guard: Guard::None,
+                type_checking: false,
+                conditional: false,
+            },
+        });
+    }
+
+    /// `key = "a::b"` pairs in an attribute's tokens, nested lists included.
+    fn tokens(&mut self, tokens: TokenStream) {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        for (i, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Group(group) => self.tokens(group.stream()),
+                TokenTree::Literal(literal)
+                    if i >= 2
+                        && is_punct(trees.get(i - 1), '=')
+                        && matches!(trees.get(i - 2), Some(TokenTree::Ident(_))) =>
+                {
+                    self.literal(literal);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A plain string literal whose contents are a path of two segments or more.
+    fn literal(&mut self, literal: &proc_macro2::Literal) {
+        let (start, end) = self.collector.offsets(literal.span());
+        let text = self.collector.text.as_bytes();
+        if end > text.len() || end < start + 2 || text[start] != b'"' || text[end - 1] != b'"' {
+            return;
+        }
+        let (from, to) = (start + 1, end - 1);
+        if is_path(&text[from..to]) {
+            self.push(StringRefKind::Attribute, from, to);
+        }
+    }
+}
+
+/// `a::b::C` (a leading `::` allowed): identifiers joined by `::`, two segments or more.
+fn is_path(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"::").unwrap_or(text);
+    let mut segments = 0;
+    for segment in text.split(|&b| b == b':') {
+        segments += 1;
+        // `a::b` splits as `a`, ``, `b`: every other piece is the empty one between colons.
+        if segments % 2 == 0 {
+            if !segment.is_empty() {
+                return false;
+            }
+            continue;
+        }
+        let Some((first, rest)) = segment.split_first() else {
+            return false;
+        };
+        if !(first.is_ascii_alphabetic() || *first == b'_')
+            || !rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            return false;
+        }
+    }
+    segments >= 3 && segments % 2 == 1
+}
+
+/// The byte ranges of the intra-doc link targets with `::` in a doc comment's text.
+fn doc_links(text: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'[', &text[at..]) {
+        let open = at + found;
+        at = open + 1;
+        let Some(close) = text[open + 1..]
+            .iter()
+            .position(|&b| b == b']' || b == b'[' || b == b'\n')
+            .map(|i| open + 1 + i)
+            .filter(|&i| text[i] == b']')
+        else {
+            continue;
+        };
+        let (from, to) = match text.get(close + 1) {
+            Some(b'(') => match text[close + 2..]
+                .iter()
+                .position(|&b| b == b')' || b == b'\n')
+            {
+                Some(i) if text[close + 2 + i] == b')' => (close + 2, close + 2 + i),
+                _ => continue,
+            },
+            Some(b'[') => match text[close + 2..]
+                .iter()
+                .position(|&b| b == b']' || b == b'\n')
+            {
+                Some(i) if text[close + 2 + i] == b']' => (close + 2, close + 2 + i),
+                _ => continue,
+            },
+            Some(b':') if text.get(close + 2) == Some(&b' ') => {
+                let from = close + 3;
+                let to = text[from..]
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace())
+                    .map_or(text.len(), |i| from + i);
+                (from, to)
+            }
+            _ => (open + 1, close),
+        };
+        at = at.max(to);
+        if let Some((start, end)) = link_path(text, from, to) {
+            out.push((start, end));
+        }
+    }
+    out
+}
+
+/// The path inside a link target `from..to`: backticks, a disambiguator (`struct@`) and a
+/// `()` or `!` suffix stripped.
+fn link_path(text: &[u8], mut from: usize, mut to: usize) -> Option<(usize, usize)> {
+    while from < to && text[from].is_ascii_whitespace() {
+        from += 1;
+    }
+    while to > from && text[to - 1].is_ascii_whitespace() {
+        to -= 1;
+    }
+    if to > from + 1 && text[from] == b'`' && text[to - 1] == b'`' {
+        from += 1;
+        to -= 1;
+    }
+    if let Some(at) = text[from..to].iter().position(|&b| b == b'@') {
+        from += at + 1;
+    }
+    if text[from..to].ends_with(b"()") {
+        to -= 2;
+    } else if text[from..to].ends_with(b"!") {
+        to -= 1;
+    }
+    is_path(&text[from..to]).then_some((from, to))
 }

@@ -73,6 +73,8 @@ pub struct Index {
     /// computed once with the build's memoised resolver (`Query::import_target` asks for it
     /// for every import of every file while building each concept).
     import_targets: HashMap<(usize, u32, u32), Option<String>>,
+    /// The module path the prefix of each path in a string leads to, by `(file, start)`.
+    string_targets: HashMap<(usize, u32), Option<String>>,
     /// Each crate's root module, by crate.
     crate_roots: Vec<Option<usize>>,
     /// `(file, inline declaration)` to its first module.
@@ -134,6 +136,12 @@ impl Index {
             .cloned()
     }
 
+    /// The module path the prefix of a path written in a string (`Attribute`, `DocLink`) of
+    /// `file` leads to: `Some(None)` when it is not a module of the workspace.
+    pub fn string_target(&self, file: usize, span: Span) -> Option<Option<String>> {
+        self.string_targets.get(&(file, span.start)).cloned()
+    }
+
     /// The file module of `file`.
     pub fn file_module(&self, file: usize) -> Option<usize> {
         self.claims.get(&(file, None)).copied()
@@ -190,6 +198,9 @@ pub struct Built {
     pub names: Vec<Option<String>>,
     /// `resolutions[file][import][leaf]`.
     pub resolutions: Vec<Vec<Vec<Resolution>>>,
+    /// `strings[file][i]`: the verdict of the path in `string_refs[i]`, read as a `use` path
+    /// from the module it is written in.
+    pub strings: Vec<Vec<Resolution>>,
 }
 
 /// Builds the Rust index over the walked files, and the verdict of every import of every
@@ -277,7 +288,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
     // In file order: a lookup cut short by a cycle is memoised, so the order must not vary.
     let mut ordered: Vec<usize> = rust_files.values().copied().collect();
     ordered.sort_unstable();
-    for file in ordered {
+    for &file in &ordered {
         if let Some(module) = index.file_module(file) {
             names[file] = Some(index.modules[module].path.clone());
         }
@@ -307,12 +318,66 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
             })
             .collect();
     }
+    let mut strings = vec![Vec::new(); files.len()];
+    let mut string_targets = HashMap::default();
+    for &file in &ordered {
+        strings[file] = files[file]
+            .facts
+            .string_refs
+            .iter()
+            .map(|reference| {
+                let Some(module) = index.module_at(files, file, reference.span) else {
+                    return Resolution::External {
+                        module: reference.value.clone(),
+                    };
+                };
+                let import = path_import(&reference.value);
+                string_targets.insert(
+                    (file, reference.span.start),
+                    resolver.prefix_module(module, &import),
+                );
+                resolver
+                    .import_verdicts(module, u32::MAX, &import)
+                    .pop()
+                    .unwrap_or(Resolution::External {
+                        module: import.module,
+                    })
+            })
+            .collect();
+    }
     drop(resolver);
     index.import_targets = targets;
+    index.string_targets = string_targets;
     Built {
         index,
         names,
         resolutions,
+        strings,
+    }
+}
+
+/// A path written in a string (`super::a::B`, `crate::a::B`, `::dep::B`) as the `use` of its
+/// last segment.
+fn path_import(path: &str) -> Import {
+    let mut rest = path;
+    let mut level = 0;
+    while let Some(tail) = rest.strip_prefix("super::") {
+        rest = tail;
+        level += 1;
+    }
+    let (module, leaf) = rest.rsplit_once("::").unwrap_or(("", rest));
+    Import {
+        kind: ImportKind::From,
+        span: Span::default(),
+        module: module.to_string(),
+        module_span: Span::default(),
+        level,
+        names: vec![crate::facts::ImportedName {
+            name: leaf.to_string(),
+            alias: None,
+            span: Span::default(),
+        }],
+        context: Default::default(),
     }
 }
 

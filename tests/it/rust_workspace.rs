@@ -1,7 +1,8 @@
-//! Rust end to end on `fixtures/check/rust-workspace` (three crates): `fix --diff` as a
-//! snapshot, then `fix` on a copy proven by the compiler: `cargo check --offline
-//! --all-targets` and the workspace's own tests pass before and after, and a second `fix`
-//! changes nothing. The findings themselves are compared with the fixture's CASE.md by
+//! Rust end to end on `fixtures/check/rust-workspace` and `fixtures/check/rust-copies` (three
+//! crates each): `fix --diff` as a snapshot, then `fix` on a copy proven by the compiler:
+//! `cargo check --offline --all-targets` and the workspace's own tests pass before and
+//! after, and a second `fix` changes nothing. `rust-copies` is fixed with `--unsafe-fixes`
+//! (the duplicate's import, the attribute's path) and its merges into existing `use` items. The findings themselves are compared with the fixture's CASE.md by
 //! `check.rs`, like every other case.
 
 use std::path::Path;
@@ -11,6 +12,7 @@ use crate::graph::check_snapshot;
 use crate::support::{CRATE_ROOT, copy_dir, fixture, run};
 
 const CASE: &str = "fixtures/check/rust-workspace";
+const COPIES: &str = "fixtures/check/rust-copies";
 
 /// `cargo <args>` in `dir`, offline, with a target directory shared by the runs of this
 /// test (under the crate's own `target/`, so a rerun only rebuilds what changed).
@@ -100,6 +102,67 @@ fn fixing_the_workspace_keeps_it_compiling_and_converges() {
     let before: Vec<(std::path::PathBuf, Vec<u8>)> = walk(root);
     let second = run(root, &["fix", "--no-cache"]);
     assert!(!second.stderr.contains("panicked"), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("Fixed 0 findings in 0 files."),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(before, walk(root), "a second fix changed files");
+}
+
+#[test]
+fn the_unsafe_rust_rewrites_as_a_diff() {
+    let out = run(
+        Path::new(CRATE_ROOT),
+        &["fix", COPIES, "--diff", "--unsafe-fixes", "--no-cache"],
+    );
+    out.assert_clean_exit(1);
+    assert!(
+        out.stderr.contains("Would fix 6 findings in 5 files."),
+        "{}",
+        out.stderr
+    );
+    let failures: Vec<String> = check_snapshot(
+        &fixture(&format!("{COPIES}/expected-fix.diff")),
+        &out.stdout_text(),
+    )
+    .into_iter()
+    .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn unsafe_fixes_keep_the_copies_workspace_compiling_and_converge() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_dir(&fixture(COPIES), dir.path());
+    let root = dir.path();
+    assert_compiles_and_passes(root, "before");
+    // The safe fixes alone: the doc link and both `use` rewrites.
+    let safe = run(root, &["fix", "--no-cache"]);
+    assert!(safe.stderr.contains("Fixed 3 findings"), "{}", safe.stderr);
+    assert_compiles_and_passes(root, "after the safe");
+    let unsafe_ = run(root, &["fix", "--unsafe-fixes", "--no-cache"]);
+    assert!(
+        unsafe_.stderr.contains("Fixed 3 findings"),
+        "{}",
+        unsafe_.stderr
+    );
+    assert_compiles_and_passes(root, "after the unsafe");
+    let json = run(root, &["check", "--format", "json", "--no-cache"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let mut codes: Vec<&str> = value["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|finding| finding["code"].as_str().expect("code"))
+        .collect();
+    codes.sort_unstable();
+    // What is left is the copy itself and the crate-private alias nobody goes through now
+    // ("safe to delete"); the root's `pub use` is public API and quiet once no importer in
+    // the repository goes through it.
+    assert_eq!(codes, ["SSOT001", "SSOT005"], "{value}");
+    let before = walk(root);
+    let second = run(root, &["fix", "--unsafe-fixes", "--no-cache"]);
     assert!(
         second.stderr.contains("Fixed 0 findings in 0 files."),
         "{}",
