@@ -36,7 +36,7 @@
 //!   path) is `Attribute`; an intra-doc link target with `::` in a doc comment (`` [`a::B`] ``,
 //!   `[text](a::B)`, `[text][a::B]`, `[b]: a::B`, a disambiguator or `()`/`!` stripped) is
 //!   `DocLink`, its span the path's bytes in the comment.
-//! - `#[cfg(...)]` on an item (or `#![cfg]` on the file or a module) makes it and everything
+//! - `#[cfg(...)]` or `#[test]` on an item (or `#![cfg]` on the file or a module) makes it and everything
 //!   inside conditional; so do items read out of a macro call's body.
 //! - Items inside macro calls (`cfg_feature! { mod handle; pub use handle::Handle; }`): a
 //!   body that names an item keyword is parsed as a sequence of items; in a function, as
@@ -318,7 +318,11 @@ impl<'a> Collector<'a> {
     // ---- context ----
 
     fn conditional(&self, attrs: &[Attribute]) -> bool {
-        self.ctx.conditional || attrs.iter().any(|attr| attr.path().is_ident("cfg"))
+        // `#[test]` compiles the function only under `cfg(test)`.
+        self.ctx.conditional
+            || attrs
+                .iter()
+                .any(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("test"))
     }
 
     fn context(&self, conditional: bool) -> Context {

@@ -305,7 +305,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
                             resolver.prefix_module(module, import),
                         );
                     }
-                    resolver.import_verdicts(module, i as u32, import)
+                    resolver.import_verdicts(module, import)
                 }
                 // A file no crate's module tree reaches: nothing to resolve it against.
                 None => import
@@ -337,7 +337,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
                     resolver.prefix_module(module, &import),
                 );
                 resolver
-                    .import_verdicts(module, u32::MAX, &import)
+                    .import_verdicts(module, &import)
                     .pop()
                     .unwrap_or(Resolution::External {
                         module: import.module,
@@ -639,7 +639,7 @@ impl<'g> Resolver<'g> {
     }
 
     /// The verdict of each leaf of import `i` of the file of `module`.
-    pub fn import_verdicts(&mut self, module: usize, i: u32, import: &Import) -> Vec<Resolution> {
+    pub fn import_verdicts(&mut self, module: usize, import: &Import) -> Vec<Resolution> {
         if import.kind == ImportKind::Module {
             return import
                 .names
@@ -654,21 +654,15 @@ impl<'g> Resolver<'g> {
                 })
                 .collect();
         }
-        let target = self.prefix(module, import, i, 0);
+        let target = self.prefix(module, import, 0);
         import
             .names
             .iter()
-            .map(|name| self.leaf_verdict(&target, &name.name, import, 0))
+            .map(|name| self.leaf_verdict(&target, &name.name, 0))
             .collect()
     }
 
-    fn leaf_verdict(
-        &mut self,
-        target: &Target,
-        leaf: &str,
-        import: &Import,
-        depth: u32,
-    ) -> Resolution {
+    fn leaf_verdict(&mut self, target: &Target, leaf: &str, depth: u32) -> Resolution {
         match target {
             Target::Module(module) => {
                 if leaf == "*" || leaf == "self" {
@@ -698,14 +692,10 @@ impl<'g> Resolver<'g> {
             Target::External(module) => Resolution::External {
                 module: module.clone(),
             },
-            Target::Missing(module) => {
-                let _ = import;
-                Resolution::MissingModule {
-                    module: module.clone(),
-                }
-            }
-            Target::Scope(module) => match self.first_segment(*module, leaf, u32::MAX, leaf, depth)
-            {
+            Target::Missing(module) => Resolution::MissingModule {
+                module: module.clone(),
+            },
+            Target::Scope(module) => match self.first_segment(*module, leaf, leaf, depth) {
                 Target::Module(target) => Resolution::Resolved {
                     origins: vec![self.module_origin(target)],
                 },
@@ -721,7 +711,7 @@ impl<'g> Resolver<'g> {
     /// The module path a `use` prefix leads to from `module`, when it is a module of the
     /// workspace.
     pub fn prefix_module(&mut self, module: usize, import: &Import) -> Option<String> {
-        match self.prefix(module, import, u32::MAX, 0) {
+        match self.prefix(module, import, 0) {
             Target::Module(target) => Some(self.index.modules[target].path.clone()),
             _ => None,
         }
@@ -760,16 +750,7 @@ impl<'g> Resolver<'g> {
         for segment in segments {
             target = self.step(target, segment, prefix, 0);
         }
-        let import = Import {
-            kind: ImportKind::From,
-            span: Span::default(),
-            module: prefix.to_string(),
-            module_span: Span::default(),
-            level: 0,
-            names: Vec::new(),
-            context: Default::default(),
-        };
-        self.leaf_verdict(&target, leaf, &import, 0)
+        self.leaf_verdict(&target, leaf, 0)
     }
 
     /// The crate root an `extern crate` or a path's first segment names through the extern
@@ -800,7 +781,7 @@ impl<'g> Resolver<'g> {
     }
 
     /// Where the written prefix of import `i` leads from `module`.
-    fn prefix(&mut self, module: usize, import: &Import, i: u32, depth: u32) -> Target {
+    fn prefix(&mut self, module: usize, import: &Import, depth: u32) -> Target {
         let mut current = module;
         for _ in 0..import.level {
             match self.index.modules[current].parent {
@@ -845,7 +826,7 @@ impl<'g> Resolver<'g> {
                     Some(parent) => Target::Module(parent),
                     None => Target::Missing(written.to_string()),
                 },
-                name => self.first_segment(module, name, i, written, depth),
+                name => self.first_segment(module, name, written, depth),
             }
         };
         let mut target = start;
@@ -864,14 +845,7 @@ impl<'g> Resolver<'g> {
     /// A path's first segment: a name of the module that can lead a path (a module, crate or
     /// type; an import of it cut by the in-progress set when it is this very import), then
     /// the extern prelude, then the crate root (2015 paths), else external.
-    fn first_segment(
-        &mut self,
-        module: usize,
-        name: &str,
-        _i: u32,
-        written: &str,
-        depth: u32,
-    ) -> Target {
+    fn first_segment(&mut self, module: usize, name: &str, written: &str, depth: u32) -> Target {
         let origins = self.lookup(module, name, module, depth + 1);
         if let Some(target) = self.as_target(&origins, written) {
             return target;
@@ -1017,8 +991,8 @@ impl<'g> Resolver<'g> {
                 Binding::Import(i, j) => {
                     let import = &facts.imports[i as usize];
                     let leaf = &import.names[j as usize].name;
-                    let target = self.prefix(module, import, i, depth + 1);
-                    match self.leaf_verdict(&target, leaf, import, depth + 1) {
+                    let target = self.prefix(module, import, depth + 1);
+                    match self.leaf_verdict(&target, leaf, depth + 1) {
                         Resolution::Resolved { origins: found } => origins.extend(found),
                         Resolution::External { module } => origins.push(Origin {
                             module,
@@ -1040,7 +1014,7 @@ impl<'g> Resolver<'g> {
                 {
                     continue;
                 }
-                let target = match self.prefix(module, import, i, depth + 1) {
+                let target = match self.prefix(module, import, depth + 1) {
                     Target::Module(target) => target,
                     // A glob of another crate's module may bring any name: what is not found
                     // here may well come from it.
@@ -1094,8 +1068,8 @@ impl<'g> Resolver<'g> {
             names: Vec::new(),
             context: Default::default(),
         };
-        let target = self.prefix(module, &import, u32::MAX, depth + 1);
-        self.leaf_verdict(&target, leaf, &import, depth + 1)
+        let target = self.prefix(module, &import, depth + 1);
+        self.leaf_verdict(&target, leaf, depth + 1)
             .origins()
             .to_vec()
     }

@@ -340,6 +340,52 @@ fn shapes_map_to_facts() {
 }
 
 #[test]
+fn test_functions_and_string_paths() {
+    let src = br#"//! See [`crate::a::B`], [text](c::D) and [`E`].
+#[test]
+fn t() {
+    use crate::compat::Legacy;
+}
+/// [x][`f::G()`] and [`struct@h::I`]; not [a link](https://x.y/z).
+#[cfg_attr(feature = "serde", serde(remote = "j::K", rename = "no path"))]
+#[path = "l/m.rs"]
+mod n;
+"#;
+    let facts = ssot_gardener::rust::collect(src);
+    assert!(
+        facts.imports[0].context.conditional,
+        "a use in a #[test] fn"
+    );
+    let paths: Vec<(String, &str)> = facts
+        .string_refs
+        .iter()
+        .map(|r| {
+            (
+                format!("{:?}", r.kind),
+                std::str::from_utf8(&src[r.span.range()]).unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, &str)> = [
+        ("DocLink", "crate::a::B"),
+        ("DocLink", "c::D"),
+        ("DocLink", "f::G"),
+        ("DocLink", "h::I"),
+        ("Attribute", "j::K"),
+    ]
+    .into_iter()
+    .map(|(kind, path)| (kind.to_string(), path))
+    .collect();
+    assert_eq!(paths, expected);
+    assert!(
+        facts
+            .string_refs
+            .iter()
+            .all(|r| r.value == std::str::from_utf8(&src[r.span.range()]).unwrap())
+    );
+}
+
+#[test]
 fn macro_bodies_that_parse_as_items() {
     let src = fs::read(fixture(&format!("{FIXTURES}/macros.rs"))).expect("fixture");
     let facts = rust::collect(&src);
