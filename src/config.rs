@@ -324,6 +324,8 @@ struct RawConcept {
     /// are the project's public API, e.g. `["sqlalchemy.orm.Session"]` when `canonical` is the
     /// defining module's `sqlalchemy.orm.session.Session`. Imports through them are not
     /// findings and their modules are not compat shims. Each must name the canonical class.
+    /// For a Rust concept they are Rust paths, e.g. `["net::Manager"]` for a crate-root
+    /// `pub use` of `net::conn::manager::Manager`.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     public: Vec<Spanned<String>>,
@@ -609,13 +611,17 @@ fn lower_concept(raw: RawConcept, problems: &mut Vec<Diagnostic>) -> Option<Conc
         RelativePolicy::as_str,
         problems,
     );
+    // A `public` path is written in the canonical path's language.
+    let rust = raw.canonical.get_ref().contains("::");
     for path in &raw.public {
-        if !is_code_path(path.get_ref()) || path.get_ref().contains("::") {
-            problems.push(Diagnostic::new(
-                format!("`public` entry is not a dotted path: `{}`", path.get_ref()),
-                path.span(),
-                PATH_SHAPE,
-            ));
+        let value = path.get_ref();
+        if !is_code_path(value) || value.contains("::") != rust {
+            let message = if rust {
+                format!("`public` entry is not a Rust path like the canonical one: `{value}`")
+            } else {
+                format!("`public` entry is not a dotted path like the canonical one: `{value}`")
+            };
+            problems.push(Diagnostic::new(message, path.span(), PATH_SHAPE));
         }
     }
     for code in &raw.ignore {

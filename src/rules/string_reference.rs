@@ -277,7 +277,11 @@ fn rust_strings(
             )
         } else if origins.contains(&table.origin)
             && value != concept.canonical
-            && !concept.public.iter().any(|path| path == value)
+            && !concept.public.iter().any(|path| {
+                path == value
+                    || path.rsplit_once("::")
+                        == Some((through.as_str(), table.canonical_name.as_str()))
+            })
             && through != canonical_module
         {
             (

@@ -239,3 +239,32 @@ fn a_file_compiled_by_two_crates_gets_no_fix() {
         "{finding}"
     );
 }
+
+/// `public` takes Rust paths for a Rust concept: the crate-root re-export it names is
+/// accepted (its importers, its strings and the re-export itself are quiet), and a dotted
+/// path there is a config error.
+#[test]
+fn a_public_rust_path_is_accepted() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    copy_dir(&fixture(COPIES), dir.path());
+    let config = dir.path().join("ssot.toml");
+    let base = std::fs::read_to_string(&config).expect("ssot.toml");
+    std::fs::write(&config, format!("{base}public = [\"net::Manager\"]\n")).expect("write");
+    let out = run(dir.path(), &["check", "--format", "concise", "--no-cache"]);
+    out.assert_clean_exit(1);
+    let text = out.stdout_text();
+    assert!(!text.contains("SSOT002"), "{text}");
+    assert!(!text.contains("wire.rs"), "{text}");
+    assert!(!text.contains("crates/net/src/lib.rs"), "{text}");
+    assert!(text.contains("crates/net/src/compat.rs"), "{text}");
+
+    std::fs::write(&config, format!("{base}public = [\"net.Manager\"]\n")).expect("write");
+    let out = run(dir.path(), &["check", "--no-cache"]);
+    out.assert_clean_exit(2);
+    assert!(
+        out.stderr
+            .contains("not a Rust path like the canonical one"),
+        "{}",
+        out.stderr
+    );
+}
