@@ -93,6 +93,29 @@ pub(super) fn rust_rewrite(
     RustRewrite { spelled, fix }
 }
 
+/// The canonical module cannot be named from where `span` sits in Rust module `module` (a
+/// private module on the way): the path through a re-export is the only one, not a finding.
+pub(super) fn rust_unwritable(
+    cx: &Context,
+    table: &ConceptTable,
+    module: usize,
+    span: Span,
+) -> bool {
+    let graph = cx.graph;
+    let index = &graph.rust;
+    let canonical_module = cx.settings.concepts[table.concept]
+        .canonical
+        .rsplit_once("::")
+        .map_or("", |(module, _)| module);
+    match (
+        index.module_at(&graph.files, graph.modules[module].file, span),
+        index.by_path.get(canonical_module),
+    ) {
+        (Some(viewer), Some(&canonical)) => !index.reachable(viewer, canonical),
+        _ => false,
+    }
+}
+
 /// A Rust `use` leaf of the concept through another path: rewritten to the canonical path.
 fn rust_site(
     cx: &Context,
@@ -174,6 +197,14 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     }
     for site in table.importers.iter().filter(|site| !site.accepted) {
         if cx.graph.files[cx.graph.modules[site.module].file].language == Language::Rust {
+            if rust_unwritable(
+                cx,
+                table,
+                site.module,
+                cx.graph.facts(site.module).imports[site.import].span,
+            ) {
+                continue;
+            }
             out.push(rust_site(cx, table, site, &mut query, &canonical_note));
             continue;
         }

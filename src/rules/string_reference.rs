@@ -263,6 +263,12 @@ fn rust_strings(
                     .map_or("", |(prefix, _)| prefix)
                     .to_string()
             });
+        // A doc link through a public re-export documents the public API (it is what a
+        // reader of the docs writes): only one through a crate-private alias, or naming a
+        // duplicate, is reported.
+        let private_alias = table.shims.iter().any(|shim| {
+            !shim.public && graph.modules[shim.module].name.as_deref() == Some(through.as_str())
+        });
         let (message, label) = if let Some((origin, _)) = duplicate {
             if origin.module == through && module.name.as_deref() == Some(origin.module.as_str()) {
                 // The defining module naming its own type.
@@ -283,6 +289,8 @@ fn rust_strings(
                         == Some((through.as_str(), table.canonical_name.as_str()))
             })
             && through != canonical_module
+            && (reference.kind != StringRefKind::DocLink || private_alias)
+            && !super::indirect_import::rust_unwritable(cx, table, module_index, reference.span)
         {
             (
                 format!(

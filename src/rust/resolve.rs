@@ -1108,6 +1108,25 @@ impl Index {
         }
     }
 
+    /// Whether a path from `viewer` can reach module `target` at all: every module on the way
+    /// from its crate root is visible to `viewer`. When not (`mod glob;` private, its type
+    /// re-exported by `pub use`), a re-export is the only path there is.
+    pub fn reachable(&self, viewer: usize, target: usize) -> bool {
+        let mut current = target;
+        let mut depth = 0;
+        while let Some(parent) = self.modules[current].parent {
+            if !self.visible(&self.modules[current].visibility, parent, viewer) {
+                return false;
+            }
+            current = parent;
+            depth += 1;
+            if depth > MAX_DEPTH {
+                return false;
+            }
+        }
+        true
+    }
+
     /// The path module `viewer` writes for `name` in `target` (`crate::a::T` in the same
     /// crate, `dep::a::T` through the dependency's extern name), when every module on the
     /// way is visible to it; else why not.

@@ -268,3 +268,39 @@ fn a_public_rust_path_is_accepted() {
         out.stderr
     );
 }
+
+/// The canonical module is private (`mod glob;`, its type re-exported by `pub use`, as in
+/// globset): from another crate the re-export is the only path there is, so neither the
+/// `use` nor the doc link through it is a finding; the re-export is public API.
+#[test]
+fn a_private_canonical_module_leaves_the_reexport_as_the_only_path() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"glob\"\ncanonical = \"a::glob::Glob\"\n",
+            ),
+            ("Cargo.toml", b"[workspace]\nmembers = [\"a\", \"b\"]\n"),
+            (
+                "a/Cargo.toml",
+                b"[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("a/src/lib.rs", b"mod glob;\npub use crate::glob::Glob;\n"),
+            ("a/src/glob.rs", b"pub struct Glob;\n"),
+            (
+                "b/Cargo.toml",
+                b"[package]\nname = \"b\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\na = { path = \"../a\" }\n",
+            ),
+            (
+                "b/src/lib.rs",
+                b"//! Matches with [`Glob`](a::Glob).\nuse a::Glob;\n\npub fn g() -> Glob {\n    Glob\n}\n",
+            ),
+        ],
+    );
+    let out = run(dir.path(), &["check", "--format", "concise", "--no-cache"]);
+    let text = out.stdout_text();
+    assert!(!text.contains("b/src/lib.rs"), "{text}{}", out.stderr);
+    out.assert_clean_exit(0);
+}
