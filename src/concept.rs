@@ -595,7 +595,17 @@ fn shims(
                 .iter()
                 .zip(&module.resolutions[import_index])
                 .any(|(name, verdict)| {
-                    if name.name == "*" {
+                    if name.name == "*"
+                        && graph.files[module.file].language == crate::walk::Language::Rust
+                    {
+                        // A Rust glob brings only what the importing module may see: not a
+                        // private `use` of the module it reads.
+                        let text = &graph.files[module.file].text;
+                        shim_names.iter().any(|shim_name| {
+                            crate::python::edit::mentions(text, shim_name)
+                                && query.name(module_index, shim_name).contains(origin)
+                        })
+                    } else if name.name == "*" {
                         // A star import of a module whose `__all__` leaves the names out
                         // carries nothing; one that carries them uses them only where the
                         // file says the name, or passes them on (a module of re-exports).
@@ -744,12 +754,28 @@ fn shims(
                         .any(|name| names.contains(name.bound_name(import.kind)))
             })
             .map(|(index, _)| facts.import_visibility_of(index));
-        let (rust_public, rust_restricted) = visibilities.fold((false, false), |(p, r), v| {
-            (
-                p || *v == crate::facts::Visibility::Public,
-                r || matches!(v, crate::facts::Visibility::Restricted(_)),
-            )
-        });
+        // A name that only a glob brings (`pub use dep::*;`, clap's whole API) has the
+        // glob's visibility.
+        let mut visibilities: Vec<&crate::facts::Visibility> = visibilities.collect();
+        if visibilities.is_empty() && rust {
+            visibilities = facts
+                .imports
+                .iter()
+                .enumerate()
+                .filter(|(_, import)| {
+                    import.context.scope == Scope::Module
+                        && import.names.iter().any(|name| name.name == "*")
+                })
+                .map(|(index, _)| facts.import_visibility_of(index))
+                .collect();
+        }
+        let (rust_public, rust_restricted) =
+            visibilities.into_iter().fold((false, false), |(p, r), v| {
+                (
+                    p || *v == crate::facts::Visibility::Public,
+                    r || matches!(v, crate::facts::Visibility::Restricted(_)),
+                )
+            });
         let public = if rust {
             rust_public
         } else {

@@ -304,3 +304,67 @@ fn a_private_canonical_module_leaves_the_reexport_as_the_only_path() {
     assert!(!text.contains("b/src/lib.rs"), "{text}{}", out.stderr);
     out.assert_clean_exit(0);
 }
+
+/// Globs (ecosystem/rust/bugs.md 2 and 3): `pub use crate::inner::*` does not bring a private
+/// `use` of `inner` (rustc agrees: `crate::Id` does not resolve), so `inner` is no shim; and
+/// a name only a `pub use dep::*` brings (clap's whole API) is public API, kept.
+#[test]
+fn globs_follow_rusts_visibility_and_a_pub_glob_is_public_api() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"id\"\ncanonical = \"a::ids::Id\"\n",
+            ),
+            (
+                "Cargo.toml",
+                b"[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            (
+                "src/lib.rs",
+                b"pub mod ids {\n    pub struct Id;\n}\nmod inner;\npub use crate::inner::*;\n",
+            ),
+            (
+                "src/inner.rs",
+                b"use crate::ids::Id;\npub fn first() -> Option<Id> {\n    None\n}\n",
+            ),
+        ],
+    );
+    let out = run(dir.path(), &["check", "--format", "concise", "--no-cache"]);
+    assert!(out.stdout_text().is_empty(), "{}", out.stdout_text());
+    out.assert_clean_exit(0);
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"arg\"\ncanonical = \"core_impl::arg::Arg\"\n",
+            ),
+            ("Cargo.toml", b"[workspace]\nmembers = [\"core_impl\", \"facade\"]\n"),
+            (
+                "core_impl/Cargo.toml",
+                b"[package]\nname = \"core_impl\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("core_impl/src/lib.rs", b"pub mod arg;\npub use crate::arg::Arg;\n"),
+            ("core_impl/src/arg.rs", b"pub struct Arg;\n"),
+            (
+                "facade/Cargo.toml",
+                b"[package]\nname = \"facade\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ncore_impl = { path = \"../core_impl\" }\n",
+            ),
+            ("facade/src/lib.rs", b"pub use core_impl::*;\npub mod demo;\n"),
+            ("facade/src/demo.rs", b"use crate::Arg;\npub fn f(_: Arg) {}\n"),
+        ],
+    );
+    let out = run(dir.path(), &["check", "--no-cache"]);
+    let text = out.stdout_text();
+    assert!(
+        text.contains("re-exports `arg` as `Arg` (public API)"),
+        "{text}"
+    );
+    assert!(text.contains("so keep it"), "{text}");
+    assert!(!text.contains("delete"), "{text}");
+}
