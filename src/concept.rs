@@ -402,6 +402,30 @@ fn build_one(
         &excluded,
         &concept_like,
     );
+    // Rust: an importer that cannot name the canonical module (a private module on the way)
+    // has no other path; a public re-export only such importers go through is quiet.
+    let (shims, quiet): (Vec<Shim>, Vec<Shim>) = if rust {
+        let mut quiet = quiet;
+        let mut kept = Vec::new();
+        for mut shim in shims {
+            shim.importers.retain(|&(module, import)| {
+                rust_reaches(
+                    graph,
+                    &module_name,
+                    module,
+                    graph.facts(module).imports[import].span,
+                )
+            });
+            if shim.public && shim.importers.is_empty() && shim.strings.is_empty() {
+                quiet.push(shim);
+            } else {
+                kept.push(shim);
+            }
+        }
+        (kept, quiet)
+    } else {
+        (shims, quiet)
+    };
     // A shim's own re-export (`Name = m.Name`) is its SSOT005 finding, not a use.
     let mut attribute_sites = attribute_sites;
     for site in &mut attribute_sites {
@@ -494,7 +518,10 @@ fn build_one(
                                 && origin_closure
                                     .as_ref()
                                     .is_none_or(|closure| !closure.contains(module_index)))
-                    });
+                    })
+                    // Rust: a private module on the way to the canonical one leaves the
+                    // re-export as the only path there is.
+                    || (rust && !rust_reaches(graph, &module_name, module_index, import.span));
                 importers.push(ImportSite {
                     module: module_index,
                     import: import_index,
@@ -1676,4 +1703,18 @@ fn decorated_as_fixture(text: &[u8], offset: usize) -> bool {
         end = start;
     }
     false
+}
+
+/// Whether code at `span` of Rust module `module` can name `canonical_module` (every module
+/// on the way visible to it). When it cannot (`mod glob;` private, its type re-exported by
+/// `pub use`), a re-export is the only path there is: no finding points it elsewhere.
+pub fn rust_reaches(graph: &Graph, canonical_module: &str, module: usize, span: Span) -> bool {
+    let index = &graph.rust;
+    match (
+        index.module_at(&graph.files, graph.modules[module].file, span),
+        index.by_path.get(canonical_module),
+    ) {
+        (Some(viewer), Some(&canonical)) => index.reachable(viewer, canonical),
+        _ => true,
+    }
 }

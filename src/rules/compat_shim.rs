@@ -10,24 +10,6 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     let concept = &cx.settings.concepts[table.concept];
     for shim in &table.shims {
         let facts = cx.graph.facts(shim.module);
-        // Rust: a public re-export whose importers cannot name the canonical module (a
-        // private module on the way) is the only path there is, and right.
-        if shim.public
-            && shim.strings.is_empty()
-            && !shim.importers.is_empty()
-            && shim.importers.iter().all(|&(module, import)| {
-                cx.graph.files[cx.graph.modules[module].file].language
-                    == crate::walk::Language::Rust
-                    && super::indirect_import::rust_unwritable(
-                        cx,
-                        table,
-                        module,
-                        cx.graph.facts(module).imports[import].span,
-                    )
-            })
-        {
-            continue;
-        }
         let span = match shim.site {
             ShimSite::Import(import) => facts.imports[import].span,
             ShimSite::Definition(definition) => facts.definitions[definition].span,

@@ -13,27 +13,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     // Computed once: it reads the line table of the defining file.
     let canonical_note = cx.canonical_note(table);
     let concept = &cx.settings.concepts[table.concept];
-    // The module-level implementations, as origins an import can resolve to.
-    let duplicates: HashMap<Origin, (usize, usize)> = table
-        .implementations
-        .iter()
-        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
-        .filter_map(|implementation| {
-            let module = cx.graph.modules[implementation.module].name.clone()?;
-            let definition =
-                &cx.graph.facts(implementation.module).definitions[implementation.definition];
-            (definition.context.scope == Scope::Module).then(|| {
-                (
-                    Origin {
-                        module,
-                        symbol: Some(definition.name.clone()),
-                        kind: OriginKind::Class,
-                    },
-                    (implementation.module, implementation.definition),
-                )
-            })
-        })
-        .collect();
+    let duplicates = duplicate_origins(cx, table);
     let mut query = cx.graph.query();
     let first_party =
         edit::FirstParty::new(cx.graph.modules.iter().filter_map(|m| m.name.as_deref()));
@@ -248,4 +228,32 @@ fn rust_site(
     });
     finding.notes.push(canonical_note.to_string());
     finding
+}
+
+/// The module-level implementations, as the origins an import (or a Rust string path) can
+/// resolve to, with their `(module, definition)`.
+pub(super) fn duplicate_origins(
+    cx: &Context,
+    table: &ConceptTable,
+) -> HashMap<Origin, (usize, usize)> {
+    table
+        .implementations
+        .iter()
+        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
+        .filter_map(|implementation| {
+            let module = cx.graph.modules[implementation.module].name.clone()?;
+            let definition =
+                &cx.graph.facts(implementation.module).definitions[implementation.definition];
+            (definition.context.scope == Scope::Module).then(|| {
+                (
+                    Origin {
+                        module,
+                        symbol: Some(definition.name.clone()),
+                        kind: OriginKind::Class,
+                    },
+                    (implementation.module, implementation.definition),
+                )
+            })
+        })
+        .collect()
 }

@@ -47,17 +47,9 @@ pub(super) fn rust_rewrite(
     let facts = &file.facts;
     let statement = &facts.imports[import];
     let local = statement.names[name].bound_name(statement.kind);
-    let concept = &cx.settings.concepts[table.concept];
-    let canonical_module = concept
-        .canonical
-        .rsplit_once("::")
-        .map_or("", |(module, _)| module);
     let index = &graph.rust;
     let viewer = index.module_at(&graph.files, file_index, statement.span);
-    let spelled = match (viewer, index.by_path.get(canonical_module)) {
-        (Some(viewer), Some(&canonical)) => index.spell(viewer, canonical, &table.canonical_name),
-        _ => Err("the importing module is in no crate's module tree".to_string()),
-    };
+    let spelled = rust_spelling(cx, table, file_index, statement.span);
     let same_module = |other: &crate::facts::Import| {
         other.span != statement.span
             && index.module_at(&graph.files, file_index, other.span) == viewer
@@ -93,26 +85,25 @@ pub(super) fn rust_rewrite(
     RustRewrite { spelled, fix }
 }
 
-/// The canonical module cannot be named from where `span` sits in Rust module `module` (a
-/// private module on the way): the path through a re-export is the only one, not a finding.
-pub(super) fn rust_unwritable(
+/// The canonical path as code at `span` of Rust file `file` writes it (`crate::a::T` in the
+/// canonical crate, `dep::a::T` elsewhere), or why it cannot.
+pub(super) fn rust_spelling(
     cx: &Context,
     table: &ConceptTable,
-    module: usize,
+    file: usize,
     span: Span,
-) -> bool {
-    let graph = cx.graph;
-    let index = &graph.rust;
+) -> Result<String, String> {
+    let index = &cx.graph.rust;
     let canonical_module = cx.settings.concepts[table.concept]
         .canonical
         .rsplit_once("::")
         .map_or("", |(module, _)| module);
     match (
-        index.module_at(&graph.files, graph.modules[module].file, span),
+        index.module_at(&cx.graph.files, file, span),
         index.by_path.get(canonical_module),
     ) {
-        (Some(viewer), Some(&canonical)) => !index.reachable(viewer, canonical),
-        _ => false,
+        (Some(viewer), Some(&canonical)) => index.spell(viewer, canonical, &table.canonical_name),
+        _ => Err("the module is in no crate's module tree".to_string()),
     }
 }
 
@@ -197,14 +188,6 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
     }
     for site in table.importers.iter().filter(|site| !site.accepted) {
         if cx.graph.files[cx.graph.modules[site.module].file].language == Language::Rust {
-            if rust_unwritable(
-                cx,
-                table,
-                site.module,
-                cx.graph.facts(site.module).imports[site.import].span,
-            ) {
-                continue;
-            }
             out.push(rust_site(cx, table, site, &mut query, &canonical_note));
             continue;
         }

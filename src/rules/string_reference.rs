@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{Applicability, Context, Edit, Finding, Fix, Rule};
 use crate::concept::{ConceptTable, Reason};
 use crate::facts::{Scope, Span, StringRefKind};
-use crate::graph::{Origin, OriginKind};
+use crate::graph::Origin;
 use crate::walk::Language;
 
 pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) {
@@ -34,11 +34,14 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             })
         })
         .collect();
+    let mut rust_duplicates = None;
     for (module_index, module) in cx.graph.modules.iter().enumerate() {
         let facts = &cx.graph.files[module.file].facts;
         if cx.graph.files[module.file].language == Language::Rust {
             if !facts.string_refs.is_empty() {
-                rust_strings(cx, table, module_index, &canonical_note, out);
+                let duplicates = rust_duplicates
+                    .get_or_insert_with(|| super::duplicate_import::duplicate_origins(cx, table));
+                rust_strings(cx, table, module_index, duplicates, &canonical_note, out);
             }
             continue;
         }
@@ -213,6 +216,7 @@ fn rust_strings(
     cx: &Context,
     table: &ConceptTable,
     module_index: usize,
+    duplicates: &HashMap<Origin, (usize, usize)>,
     canonical_note: &str,
     out: &mut Vec<Finding>,
 ) {
@@ -225,24 +229,6 @@ fn rust_strings(
         .canonical
         .rsplit_once("::")
         .unwrap_or(("", concept.canonical.as_str()));
-    let duplicates: HashMap<Origin, (usize, usize)> = table
-        .implementations
-        .iter()
-        .filter(|implementation| !matches!(implementation.reason, Reason::Alias(_)))
-        .filter_map(|implementation| {
-            let module = graph.modules[implementation.module].name.clone()?;
-            let definition =
-                &graph.facts(implementation.module).definitions[implementation.definition];
-            Some((
-                Origin {
-                    module,
-                    symbol: Some(definition.name.clone()),
-                    kind: OriginKind::Class,
-                },
-                (implementation.module, implementation.definition),
-            ))
-        })
-        .collect();
     for (reference, verdict) in file
         .facts
         .string_refs
@@ -290,7 +276,7 @@ fn rust_strings(
             })
             && through != canonical_module
             && (reference.kind != StringRefKind::DocLink || private_alias)
-            && !super::indirect_import::rust_unwritable(cx, table, module_index, reference.span)
+            && crate::concept::rust_reaches(graph, canonical_module, module_index, reference.span)
         {
             (
                 format!(
@@ -311,13 +297,7 @@ fn rust_strings(
         finding.symbol = value.to_string();
         finding.message = message;
         finding.label = label.to_string();
-        let viewer = index.module_at(&graph.files, module.file, reference.span);
-        let spelled = match (viewer, index.by_path.get(canonical_module)) {
-            (Some(viewer), Some(&canonical)) => {
-                index.spell(viewer, canonical, &table.canonical_name)
-            }
-            _ => Err("the module is in no crate's module tree".to_string()),
-        };
+        let spelled = super::indirect_import::rust_spelling(cx, table, module.file, reference.span);
         let lacking = duplicate
             .map(|(_, (module, definition))| lacking(cx, table, module, definition))
             .unwrap_or_default();
