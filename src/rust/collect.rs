@@ -90,6 +90,9 @@ const BIG_STACK_COST: u32 = if cfg!(debug_assertions) {
 const BIG_STACK: usize = 256 << 20;
 /// How many times the token-level scan extends a candidate item that does not parse.
 const SCAN_EXTENSIONS: usize = 8;
+/// How deep `macro_groups` looks for item groups inside a macro body that is not items.
+const MACRO_GROUP_DEPTH: usize = 4;
+
 /// Macros whose bodies are templates for other code, not items of this module.
 const TEMPLATES: &[&str] = &[
     "macro_rules",
@@ -673,18 +676,33 @@ impl<'a> Collector<'a> {
                     .iter()
                     .for_each(|statement| self.visit_stmt(statement));
             }
-            Err(_) => {
-                for tree in mac.tokens.clone() {
-                    if let TokenTree::Group(group) = tree
-                        && group.delimiter() == Delimiter::Brace
-                        && let Ok(items) = parse_items(group.stream())
-                    {
-                        items.iter().for_each(|item| self.visit_item(item));
-                    }
+            Err(_) => self.macro_groups(mac.tokens.clone(), MACRO_GROUP_DEPTH),
+        }
+        self.ctx = saved;
+    }
+
+    /// A macro body that is not a sequence of items: its `{ ... }` groups that are (or, in a
+    /// function, are statements), at any depth up to `depth`
+    /// (`cfg_sel!({ #[cfg(x)] { use a::B; } #[cfg(else)] { ... } })`, `cfg_if! { if #[cfg(x)]
+    /// { use a::B; ... } }`).
+    fn macro_groups(&mut self, tokens: TokenStream, depth: usize) {
+        for tree in tokens {
+            if let TokenTree::Group(group) = tree
+                && group.delimiter() == Delimiter::Brace
+            {
+                if let Ok(items) = parse_items(group.stream()) {
+                    items.iter().for_each(|item| self.visit_item(item));
+                } else if self.ctx.scope == Scope::Function
+                    && let Ok(statements) = Block::parse_within.parse2(group.stream())
+                {
+                    statements
+                        .iter()
+                        .for_each(|statement| self.visit_stmt(statement));
+                } else if depth > 1 {
+                    self.macro_groups(group.stream(), depth - 1);
                 }
             }
         }
-        self.ctx = saved;
     }
 
     // ---- recovery ----

@@ -390,8 +390,8 @@ fn macro_bodies_that_parse_as_items() {
     let src = fs::read(fixture(&format!("{FIXTURES}/macros.rs"))).expect("fixture");
     let facts = rust::collect(&src);
     let modules: Vec<&str> = facts.modules.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(modules, ["handle", "unix", "windows"]);
-    assert!(facts.modules.iter().all(|m| m.context.conditional));
+    assert_eq!(modules, ["handle", "unix", "windows", "ptr"]);
+    assert!(facts.modules[..3].iter().all(|m| m.context.conditional));
     let reexports: Vec<(&str, &str)> = facts
         .imports
         .iter()
@@ -425,6 +425,20 @@ fn macro_bodies_that_parse_as_items() {
             .all(|import| import.module != "generated"),
         "quote! is a template"
     );
+    let module_of = |name: &str| {
+        facts
+            .imports
+            .iter()
+            .find(|import| import.names.iter().any(|n| n.name == name))
+            .map(|import| (import.module.as_str(), import.context.conditional))
+    };
+    assert_eq!(
+        module_of("without_provenance_mut"),
+        Some(("core::ptr", true)),
+        "a use in a group nested in a macro body"
+    );
+    assert_eq!(module_of("AtomicU8"), Some(("core::sync::atomic", true)));
+    assert_eq!(module_of("Ordering"), Some(("core::sync::atomic", true)));
 }
 
 #[test]
