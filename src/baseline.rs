@@ -28,7 +28,7 @@ pub fn fingerprint(graph: &Graph, settings: &Settings, finding: &Finding) -> Str
         .map_or("", |index| settings.concepts[index].name.as_str());
     let statement = finding
         .file
-        .map(|file| statement(&graph.files[file].text, finding))
+        .map(|file| statement(graph.files[file].text(), finding))
         .unwrap_or_default();
     // Fields are separated by a byte that cannot occur in any of them.
     let key = [

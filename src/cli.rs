@@ -379,6 +379,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     );
     drop(out);
     timer.lap("output");
+    report_changed(&graph);
     std::mem::forget(graph);
     if let Err(error) = written
         && error.kind() != std::io::ErrorKind::BrokenPipe
@@ -568,7 +569,7 @@ fn fix(
     let changed: Vec<(usize, &Vec<u8>)> = outcome
         .originals
         .iter()
-        .filter(|(file, original)| outcome.graph.files[**file].text != **original)
+        .filter(|(file, original)| outcome.graph.files[**file].text() != **original)
         .map(|(file, original)| (*file, original))
         .collect();
     let mut out = std::io::BufWriter::new(anstream::stdout().lock());
@@ -577,7 +578,7 @@ fn fix(
         for &(file, original) in &changed {
             let source = &outcome.graph.files[file];
             let old = String::from_utf8_lossy(original);
-            let new = String::from_utf8_lossy(&source.text);
+            let new = String::from_utf8_lossy(source.text());
             let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
             let _ = write!(
                 out,
@@ -616,7 +617,7 @@ fn fix(
         }
         let source = &outcome.graph.files[file];
         let path = settings.root.join(&source.path);
-        match write_fixed(&path, original, &source.text) {
+        match write_fixed(&path, original, source.text()) {
             Ok(()) => written += 1,
             Err(reason) => {
                 failed = true;
@@ -887,6 +888,19 @@ fn report_skipped(graph: &Graph) {
     }
 }
 
+/// Files whose text was read again (to show a finding) and no longer held the bytes their
+/// facts came from: edited while the check ran.
+fn report_changed(graph: &Graph) {
+    let mut err = anstream::stderr().lock();
+    for file in graph.files.iter().filter(|file| file.changed_on_disk()) {
+        let _ = writeln!(
+            err,
+            "warning: `{}` changed during the run: its findings are shown without their source lines; run again",
+            file.path
+        );
+    }
+}
+
 fn write_summary(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Result<()> {
     let summary = graph.summary(prefix);
     writeln!(out, "files:            {}", summary.files)?;
@@ -914,9 +928,9 @@ fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Res
         if !crate::graph::under(&file.path, prefix) {
             continue;
         }
-        let lines = crate::facts::LineIndex::new(&file.text);
+        let lines = crate::facts::LineIndex::new(file.text());
         for error in &file.facts.errors {
-            let (line, column) = lines.line_column(&file.text, error.span.start);
+            let (line, column) = lines.line_column(file.text(), error.span.start);
             writeln!(
                 out,
                 "{}:{line}:{column}: syntax error: {}",
@@ -925,7 +939,7 @@ fn write_text(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Res
         }
         for (index, import) in file.facts.imports.iter().enumerate() {
             for (name_index, name) in import.names.iter().enumerate() {
-                let (line, column) = lines.line_column(&file.text, name.span.start);
+                let (line, column) = lines.line_column(file.text(), name.span.start);
                 let rust = file.language == crate::walk::Language::Rust;
                 let written = match import.kind {
                     crate::facts::ImportKind::Module if rust => {

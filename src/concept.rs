@@ -627,7 +627,7 @@ fn shims(
                     {
                         // A Rust glob brings only what the importing module may see: not a
                         // private `use` of the module it reads.
-                        let text = &graph.files[module.file].text;
+                        let text = graph.files[module.file].text();
                         shim_names.iter().any(|shim_name| {
                             crate::python::edit::mentions(text, shim_name)
                                 && query.name(module_index, shim_name).contains(origin)
@@ -636,7 +636,7 @@ fn shims(
                         // A star import of a module whose `__all__` leaves the names out
                         // carries nothing; one that carries them uses them only where the
                         // file says the name, or passes them on (a module of re-exports).
-                        let text = &graph.files[module.file].text;
+                        let text = graph.files[module.file].text();
                         shim_names.iter().any(|shim_name| {
                             star_exports(graph.facts(target_index), shim_name)
                                 && (crate::python::edit::mentions(text, shim_name)
@@ -1149,7 +1149,8 @@ fn factories(graph: &Graph, concept: &Concept, table: &ConceptTable) -> Vec<(usi
             if is_allowed(graph, table, module_index, index) {
                 continue;
             }
-            if !concept.test_factories && is_test_helper(&file.path, &file.text, &file.facts, index)
+            if !concept.test_factories
+                && is_test_helper(&file.path, file.text(), &file.facts, index)
             {
                 continue;
             }
@@ -1297,13 +1298,22 @@ fn attribute_sites(
     excluded: &dyn Fn(usize) -> bool,
 ) -> Vec<AttributeSite> {
     let names: rustc_hash::FxHashSet<&[u8]> = names.iter().map(|name| name.as_bytes()).collect();
+    let hashes: Vec<u32> = names
+        .iter()
+        .map(|name| crate::facts::name_hash(name))
+        .collect();
     let mut sites = Vec::new();
     for (module_index, module) in graph.modules.iter().enumerate() {
         let facts = &graph.files[module.file].facts;
-        if facts.attributes.is_empty() || excluded(module_index) {
+        if facts.attributes.is_empty()
+            || !hashes
+                .iter()
+                .any(|hash| facts.dotted_names.binary_search(hash).is_ok())
+            || excluded(module_index)
+        {
             continue;
         }
-        let text = &graph.files[module.file].text;
+        let text = graph.files[module.file].text();
         // Only a name some module binds the concept under can be it: each dotted name with
         // its parts and the index of that name.
         let candidates: Vec<(&crate::facts::Attribute, Vec<&str>, usize)> = facts
@@ -1610,7 +1620,7 @@ const SUBCLASS: &str = "subclass of ";
 /// holding one, a registry of them, a harness driving one?
 fn uses_the_concept(graph: &Graph, table: &ConceptTable, module: usize, definition: usize) -> bool {
     let file = &graph.files[graph.modules[module].file];
-    let body = &file.text[class_body(&file.text, file.facts.definitions[definition].span)];
+    let body = &file.text()[class_body(file.text(), file.facts.definitions[definition].span)];
     let names: Vec<&str> = table.names.iter().map(String::as_str).collect();
     !crate::python::edit::occurrences(body, &names)
         .found

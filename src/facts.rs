@@ -61,9 +61,53 @@ pub struct FileFacts {
     /// The visibility of each definition, parallel to `definitions` (empty for Python).
     #[serde(default)]
     pub definition_visibility: Vec<Visibility>,
+    /// [`name_hash`] of every name a call's callee ends in and of every part but the first of
+    /// each [`Attribute`], sorted and without repeats: a rule looking for calls or dotted
+    /// names of some names reads a file's text only when this holds one of them.
+    #[serde(default)]
+    pub dotted_names: Vec<u32>,
+    /// The file changes Python's import machinery (`sys.meta_path`, `sys.path_hooks`): a
+    /// module it does not have may still import.
+    #[serde(default)]
+    pub installs_import_hook: bool,
 }
 
 impl FileFacts {
+    /// Fills [`FileFacts::dotted_names`] and each attribute's `last` from `text`, the file the
+    /// calls and attributes were read from.
+    pub fn index_dotted_names(&mut self, text: &[u8]) {
+        let mut names = Vec::new();
+        for call in &self.calls {
+            if let Some(bytes) = text.get(call.callee.range()) {
+                let last = memchr::memrchr(b'.', bytes).map_or(0, |dot| dot + 1);
+                names.push(name_hash(bytes[last..].trim_ascii()));
+            }
+        }
+        for attribute in &mut self.attributes {
+            if let Some(bytes) = text.get(attribute.span.range()) {
+                let mut parts = bytes.split(|&b| b == b'.').skip(1).peekable();
+                while let Some(part) = parts.next() {
+                    let hash = name_hash(part);
+                    names.push(hash);
+                    if parts.peek().is_none() {
+                        attribute.last = hash;
+                    }
+                }
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        self.dotted_names = names;
+    }
+
+    /// Whether some call or dotted name of the file may end in or pass through `name` (no
+    /// false negatives; a false positive only costs a look at the text).
+    pub fn may_name_dotted(&self, name: &str) -> bool {
+        self.dotted_names
+            .binary_search(&name_hash(name.as_bytes()))
+            .is_ok()
+    }
+
     /// The visibility of import `index` (`pub use` is [`Visibility::Public`]: a re-export).
     pub fn import_visibility_of(&self, index: usize) -> &Visibility {
         self.import_visibility
@@ -124,6 +168,15 @@ pub struct Attribute {
     /// `del m.Name`, `for m.Name in ...`, `with ... as m.Name`, `a, m.Name = ...`). Errs on
     /// the side of yes: a load may be marked (`d[m.Name] = 1`), a target never goes unmarked.
     pub target: bool,
+    /// [`name_hash`] of the last name.
+    #[serde(default)]
+    pub last: u32,
+}
+
+/// A 32-bit hash of a name, for the indexes of [`FileFacts`]: stable across runs (the cache
+/// stores it).
+pub fn name_hash(name: &[u8]) -> u32 {
+    xxhash_rust::xxh3::xxh3_64(name) as u32
 }
 
 /// `a.b.C(...)`: a call whose callee is a dotted name. Kept small (no strings): a file has

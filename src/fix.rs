@@ -104,8 +104,16 @@ pub fn fix(
         let mut walk = graph.into_walk();
         for (file, edits, count) in changes {
             let source = &mut walk.files[file];
-            let Some((text, facts)) =
-                apply_checked(source.language, &source.text, &source.facts, &edits)
+            let before = source.text();
+            if source.changed_on_disk() {
+                failures.push((
+                    source.path.clone(),
+                    "the file changed on disk during the run; it is left as it is".to_string(),
+                ));
+                failed.insert(file);
+                continue;
+            }
+            let Some((text, facts)) = apply_checked(source.language, before, &source.facts, &edits)
             else {
                 failures.push((
                     source.path.clone(),
@@ -115,12 +123,8 @@ pub fn fix(
                 failed.insert(file);
                 continue;
             };
-            originals
-                .entry(file)
-                .or_insert_with(|| std::mem::take(&mut source.text));
-            source.hash = source.language.hash(&text);
-            source.text = text;
-            source.facts = facts;
+            let old = source.replace(text, facts);
+            originals.entry(file).or_insert(old);
             applied += count;
         }
         graph = python::resolve::resolve(walk, &settings.python_roots);

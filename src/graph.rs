@@ -128,7 +128,7 @@ impl Graph {
                 continue;
             }
             summary.files += 1;
-            summary.bytes += file.text.len() as u64;
+            summary.bytes += file.len;
             summary.modules += usize::from(module.name.is_some());
             summary.files_with_errors += usize::from(!file.facts.errors.is_empty());
             summary.definitions += file.facts.definitions.len();
@@ -274,7 +274,7 @@ impl Serialize for ModuleJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let module = self.module;
         let file = &self.graph.files[module.file];
-        let text = &file.text;
+        let text = file.text();
         let facts = &file.facts;
         let lines = LineIndex::new(text);
         let lines = &lines;

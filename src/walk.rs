@@ -6,7 +6,8 @@
 //! and loops are reported, never followed round.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -52,16 +53,101 @@ impl Language {
     }
 }
 
-/// A source file with its facts.
+/// A source file with its facts. Its text is not kept after collection: [`SourceFile::text`]
+/// reads it again the first time a rule, a renderer or a fix asks (few files do), and checks
+/// that the bytes are the ones the facts were read from.
 #[derive(Debug)]
 pub struct SourceFile {
     /// Relative to the repository root, `/`-separated.
     pub path: String,
     pub language: Language,
-    pub text: Vec<u8>,
-    /// [`Language::hash`] of `text`.
+    /// [`Language::hash`] of the text.
     pub hash: u64,
+    /// The text's length in bytes.
+    pub len: u64,
     pub facts: FileFacts,
+    text: OnceLock<Box<[u8]>>,
+    /// Where the text is read from when it is not loaded; `None` when it was given.
+    location: Option<PathBuf>,
+    /// The file on disk no longer holds the bytes the facts were read from.
+    changed: AtomicBool,
+}
+
+impl SourceFile {
+    /// A file whose text is given (a fixed text, a test): kept in memory.
+    pub fn new(path: String, language: Language, text: Vec<u8>, facts: FileFacts) -> SourceFile {
+        let file = SourceFile {
+            path,
+            language,
+            hash: language.hash(&text),
+            len: text.len() as u64,
+            facts,
+            text: OnceLock::new(),
+            location: None,
+            changed: AtomicBool::new(false),
+        };
+        let _ = file.text.set(text.into_boxed_slice());
+        file
+    }
+
+    /// A file on disk at `location` whose text hashed to `hash` when its facts were read: the
+    /// text is read again on demand.
+    pub fn on_disk(
+        path: String,
+        language: Language,
+        hash: u64,
+        len: u64,
+        facts: FileFacts,
+        location: PathBuf,
+    ) -> SourceFile {
+        SourceFile {
+            path,
+            language,
+            hash,
+            len,
+            facts,
+            text: OnceLock::new(),
+            location: Some(location),
+            changed: AtomicBool::new(false),
+        }
+    }
+
+    /// The bytes the facts were read from. Read from disk the first time; should the file
+    /// have changed since (or be unreadable now), the text is `len` spaces, so no span of the
+    /// facts falls outside it, and [`SourceFile::changed_on_disk`] says so: nothing is shown
+    /// from or written over bytes the facts do not describe.
+    pub fn text(&self) -> &[u8] {
+        self.text.get_or_init(|| {
+            let read = self
+                .location
+                .as_deref()
+                .and_then(|location| std::fs::read(location).ok())
+                .filter(|text| self.language.hash(text) == self.hash);
+            match read {
+                Some(text) => text.into_boxed_slice(),
+                None => {
+                    self.changed.store(true, Ordering::Relaxed);
+                    vec![b' '; usize::try_from(self.len).unwrap_or(0)].into_boxed_slice()
+                }
+            }
+        })
+    }
+
+    /// Whether the file changed on disk after its facts were read (known once its text was
+    /// asked for).
+    pub fn changed_on_disk(&self) -> bool {
+        self.changed.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the text (a fix) and its facts; returns the old text.
+    pub fn replace(&mut self, text: Vec<u8>, facts: FileFacts) -> Vec<u8> {
+        let old = self.text().to_vec();
+        self.hash = self.language.hash(&text);
+        self.len = text.len() as u64;
+        self.facts = facts;
+        self.text = OnceLock::from(text.into_boxed_slice());
+        old
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -249,13 +335,14 @@ fn visit_file(
             let facts = cache
                 .and_then(|cache| cache.get(hash))
                 .unwrap_or_else(|| language.collect(&text));
-            let file = SourceFile {
-                path: relative,
+            let file = SourceFile::on_disk(
+                relative,
                 language,
-                text,
                 hash,
+                text.len() as u64,
                 facts,
-            };
+                path.to_path_buf(),
+            );
             lock(found).files.push(file);
         }
         Err(reason) => lock(found).skipped.push(Skipped {
@@ -321,5 +408,47 @@ fn error_reason(error: &ignore::Error) -> String {
         | ignore::Error::WithLineNumber { err, .. } => error_reason(err),
         ignore::Error::Loop { .. } => "symlink loop: not followed".to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file edited after its facts were read: its text is blanks of the old length (no span
+    /// can fall outside it), and it says it changed.
+    #[test]
+    fn a_file_changed_after_collection_is_not_shown_or_trusted() {
+        let dir = std::env::temp_dir().join(format!("ssot-walk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let location = dir.join("m.py");
+        let text = b"import os\n".to_vec();
+        std::fs::write(&location, &text).expect("write");
+        let facts = Language::Python.collect(&text);
+        let hash = Language::Python.hash(&text);
+        let same = SourceFile::on_disk(
+            "m.py".into(),
+            Language::Python,
+            hash,
+            text.len() as u64,
+            facts.clone(),
+            location.clone(),
+        );
+        assert_eq!(same.text(), &text[..]);
+        assert!(!same.changed_on_disk());
+        std::fs::write(&location, b"import sys, re\n").expect("rewrite");
+        let changed = SourceFile::on_disk(
+            "m.py".into(),
+            Language::Python,
+            hash,
+            text.len() as u64,
+            facts,
+            location,
+        );
+        assert_eq!(changed.text(), &b"          "[..]);
+        assert!(changed.changed_on_disk());
+        // Once read, the text stays what it was, whatever the disk does.
+        assert_eq!(same.text(), &text[..]);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

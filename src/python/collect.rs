@@ -50,7 +50,23 @@ pub fn collect(src: &[u8]) -> FileFacts {
     errors.append(&mut collector.facts.errors);
     errors.sort_by_key(|error| error.span);
     collector.facts.errors = errors;
+    collector.facts.index_dotted_names(src);
+    collector.facts.installs_import_hook = installs_hook(src);
     collector.facts
+}
+
+/// Whether `text` changes the import machinery: `sys.meta_path` or `sys.path_hooks` changed
+/// (`.insert(`, `.append(`, `.extend(`, `+=`, `[...] =`, `=`).
+fn installs_hook(text: &[u8]) -> bool {
+    [&b"meta_path"[..], b"path_hooks"].iter().any(|name| {
+        memchr::memmem::find_iter(text, name).any(|at| {
+            let rest = text[at + name.len()..].trim_ascii_start();
+            [&b".insert("[..], b".append(", b".extend(", b"+=", b"["]
+                .iter()
+                .any(|change| rest.starts_with(change))
+                || (rest.starts_with(b"=") && !rest.starts_with(b"=="))
+        })
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -581,6 +597,7 @@ impl<'a> Collector<'a> {
         self.facts.attributes.push(Attribute {
             span: Span::new(tokens[first].start as usize, tokens[last].end as usize),
             target,
+            last: 0,
         });
         Some(last)
     }

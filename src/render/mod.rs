@@ -53,7 +53,7 @@ impl<'g> Positions<'g> {
 
     /// 1-based (line, column) of a byte offset in a file.
     pub fn at(&mut self, file: usize, offset: u32) -> (u32, u32) {
-        let text = &self.graph.files[file].text;
+        let text = self.graph.files[file].text();
         self.lines
             .entry(file)
             .or_insert_with(|| LineIndex::new(text))
@@ -247,7 +247,7 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
         let mut group = Group::with_title(title);
         match finding.file {
             Some(file) if finding.span != crate::facts::Span::default() => {
-                let text = &graph.files[file].text;
+                let text = graph.files[file].text();
                 // Only the lines of the span: rendering never looks at the rest of the file.
                 let start = line_start(text, finding.span.start as usize);
                 let end = line_end(text, finding.span.end as usize);

@@ -87,7 +87,7 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             if dead && cx.settings.dead_fallbacks == FallbackPolicy::Allow {
                 continue;
             }
-            if import.context.conditional && expects_failure(&file.text, import.span.start) {
+            if import.context.conditional && expects_failure(file.text(), import.span.start) {
                 continue;
             }
             let repository = repository.get_or_insert_with(|| Repository::new(cx));
@@ -176,7 +176,8 @@ struct Repository<'a> {
     /// Module names by their last component.
     leaves: HashMap<&'a str, Vec<&'a str>>,
     /// The last name of every `m.Name = ...` target: another module may set `Name` there.
-    assigned_attributes: HashSet<&'a str>,
+    /// [`crate::facts::name_hash`] of the last name of every dotted name assigned to.
+    assigned_attributes: HashSet<u32>,
     /// `sys.modules["a.b"]` keys written anywhere.
     registered: Vec<&'a str>,
     /// Packages with a file that installs an import hook (`sys.meta_path.insert(...)`,
@@ -265,18 +266,17 @@ impl<'a> Repository<'a> {
                     }
                 }
             }
-            if installs_hook(&file.text) {
+            if file.facts.installs_import_hook {
                 let dir = file.path.rsplit_once('/').map_or("", |(dir, _)| dir);
                 hooked.push(packages.get(dir).copied().unwrap_or(""));
             }
-            for attribute in file.facts.attributes.iter().filter(|a| a.target) {
-                if let Some(last) = std::str::from_utf8(&file.text[attribute.span.range()])
-                    .ok()
-                    .and_then(|text| text.rsplit('.').next())
-                {
-                    assigned_attributes.insert(last);
-                }
-            }
+            assigned_attributes.extend(
+                file.facts
+                    .attributes
+                    .iter()
+                    .filter(|a| a.target)
+                    .map(|a| a.last),
+            );
             registered.extend(
                 file.facts
                     .string_refs
@@ -333,7 +333,7 @@ impl<'a> Repository<'a> {
     }
 
     fn text(&self, module: usize) -> &'a [u8] {
-        &self.graph.files[self.graph.modules[module].file].text
+        self.graph.files[self.graph.modules[module].file].text()
     }
 
     /// The directory of a package (`src/pkg` for `src/pkg/__init__.py`).
@@ -432,7 +432,9 @@ impl<'a> Repository<'a> {
             || self.binds(module, name)
             || self.open(module)
             || self.star_may_bind(module, name, &mut HashSet::new())
-            || self.assigned_attributes.contains(name)
+            || self
+                .assigned_attributes
+                .contains(&crate::facts::name_hash(name.as_bytes()))
             // `(name := value)` at module level: the collector reads no walrus.
             || contains(text, format!("{name} :=").as_bytes())
             || contains(text, format!("{name}:=").as_bytes());
@@ -788,7 +790,7 @@ impl<'a> Repository<'a> {
         let file = &self.graph.files[self.graph.modules[site.module].file];
         Some(
             edit::move_names(
-                &file.text,
+                file.text(),
                 &file.facts,
                 site.import,
                 &[name_index],
@@ -956,21 +958,6 @@ fn expects_failure(text: &[u8], offset: u32) -> bool {
             .any(|needle| contains(header, needle));
     }
     false
-}
-
-/// Whether `text` changes `sys.meta_path` or `sys.path_hooks` (`.insert(`, `.append(`,
-/// `.extend(`, `=`, `+=`, `[`, or `meta_path=[finder]` as a keyword argument), not only reads
-/// them (`if hook in sys.meta_path:`).
-fn installs_hook(text: &[u8]) -> bool {
-    [&b"meta_path"[..], b"path_hooks"].iter().any(|name| {
-        memchr::memmem::find_iter(text, name).any(|at| {
-            let rest = text[at + name.len()..].trim_ascii_start();
-            [&b".insert("[..], b".append(", b".extend(", b"+=", b"["]
-                .iter()
-                .any(|change| rest.starts_with(change))
-                || (rest.starts_with(b"=") && !rest.starts_with(b"=="))
-        })
-    })
 }
 
 /// Whether `text` calls the builtin `call` (`globals()`, not `get_config_vars()` or

@@ -107,7 +107,7 @@ fn users_list(cx: &Context, shim: &crate::concept::Shim) -> String {
         let span = file.facts.imports[import].span;
         places.push((
             file.path.clone(),
-            LineIndex::new(&file.text).line(span.start),
+            LineIndex::new(file.text()).line(span.start),
         ));
     }
     for &(module, string) in &shim.strings {
@@ -115,7 +115,7 @@ fn users_list(cx: &Context, shim: &crate::concept::Shim) -> String {
         let span = file.facts.string_refs[string].span;
         places.push((
             file.path.clone(),
-            LineIndex::new(&file.text).line(span.start),
+            LineIndex::new(file.text()).line(span.start),
         ));
     }
     places.sort();

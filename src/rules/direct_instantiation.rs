@@ -15,6 +15,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         // Tests construct what they test; doubles are SSOT001's business. The canonical
         // and the defining module build their own class (an accessor, a bootstrap).
         if file.facts.calls.is_empty()
+            || !table
+                .names
+                .iter()
+                .any(|name| file.facts.may_name_dotted(name))
             || is_test_path(&file.path)
             || module_index == table.canonical_module
             || table
@@ -26,7 +30,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         for call in &file.facts.calls {
             // Most calls name something else: compare the last name's bytes before anything
             // is decoded or allocated.
-            let bytes = &file.text[call.callee.range()];
+            let bytes = &file.text()[call.callee.range()];
             let last_start = memchr::memrchr(b'.', bytes).map_or(0, |dot| dot + 1);
             let last_name = bytes[last_start..].trim_ascii();
             if !table.names.iter().any(|name| name.as_bytes() == last_name) {

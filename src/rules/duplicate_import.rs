@@ -120,7 +120,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 ))
             } else {
                 edit::move_names(
-                    &cx.graph.files[module.file].text,
+                    cx.graph.files[module.file].text(),
                     facts,
                     import_index,
                     &moving,

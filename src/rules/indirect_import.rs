@@ -79,7 +79,7 @@ pub(super) fn rust_rewrite(
             (false, Some(into)) => crate::rust::edit::Placement::Merge(into),
             (false, None) => crate::rust::edit::Placement::New,
         };
-        crate::rust::edit::rewrite_leaf(&file.text, facts, import, name, &path, local, placement)
+        crate::rust::edit::rewrite_leaf(file.text(), facts, import, name, &path, local, placement)
             .map_err(str::to_string)
     });
     RustRewrite { spelled, fix }
@@ -233,7 +233,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             let defining = defining_module(cx.graph, table, site.module, target_index);
             let fix = match defining {
                 Some((module, symbol)) => edit::move_names(
-                    &file.text,
+                    file.text(),
                     facts,
                     site.import,
                     moving,
@@ -268,7 +268,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             .then(|| {
                 rename_allowed(cx, table, site.module, local)?;
                 edit::rename_local(
-                    &file.text,
+                    file.text(),
                     facts,
                     site.import,
                     site.name,
@@ -285,7 +285,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 edits,
             }),
             None => edit::move_names(
-                &file.text,
+                file.text(),
                 facts,
                 site.import,
                 moving,
@@ -471,7 +471,7 @@ fn attribute_uses(
     for (module_index, groups) in by_module {
         let module = &graph.modules[module_index];
         let facts = &graph.files[module.file].facts;
-        let text = &graph.files[module.file].text;
+        let text = graph.files[module.file].text();
         for group in groups {
             let (prefix, attribute) = (&group.prefix, &group.attribute);
             let elsewhere = elsewhere.get_or_insert_with(|| Elsewhere::read(graph, query));
@@ -635,7 +635,7 @@ fn attribute_fix(
             "`{dotted}` may be patched (a string or `patch.object` names it), and a plain name would not follow a patch"
         ));
     }
-    let text = &graph.files[graph.modules[module].file].text;
+    let text = graph.files[graph.modules[module].file].text();
     let base = statement.names[group.name].bound_name(statement.kind);
     let resolutions = &graph.modules[module].resolutions;
     let plain = |import: &crate::facts::Import| {

@@ -186,7 +186,7 @@ impl Context<'_> {
         format!(
             "{}:{}",
             file.path,
-            LineIndex::new(&file.text).line(span.start)
+            LineIndex::new(file.text()).line(span.start)
         )
     }
 

@@ -133,7 +133,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 ))
             } else {
                 let file = &cx.graph.files[module.file];
-                string_contents(&file.text, reference.span, &target)
+                string_contents(file.text(), reference.span, &target)
                     .ok_or_else(|| "the string has a prefix or an escape".to_string())
             };
             match edit {

@@ -19,7 +19,7 @@ pub(super) fn apply(
     let mut line_of = |file: usize, offset: u32| {
         lines
             .entry(file)
-            .or_insert_with(|| LineIndex::new(&cx.graph.files[file].text))
+            .or_insert_with(|| LineIndex::new(cx.graph.files[file].text()))
             .line(offset)
     };
     // (file, suppression index, code)
@@ -120,14 +120,14 @@ pub(super) fn apply(
                 format!("unused suppression of {}", super::quoted_list(&unused))
             };
             let fix = if all_unused {
-                remove_comment(&file.text, suppression)
+                remove_comment(file.text(), suppression)
             } else {
                 let keep: Vec<&String> = suppression
                     .codes
                     .iter()
                     .filter(|code| !unused.contains(code) && !unknown.contains(code))
                     .collect();
-                replace_codes(&file.text, suppression, &keep)
+                replace_codes(file.text(), suppression, &keep)
             };
             kept.push(Finding {
                 message,
@@ -165,7 +165,7 @@ fn blanket_finding(
         Some(codes) => {
             let list: Vec<&str> = codes.iter().copied().collect();
             let written = format!("ssot: ignore[{}]", list.join(", "));
-            let fix = name_codes(&file.text, suppression, &list).map(|edit| Fix {
+            let fix = name_codes(file.text(), suppression, &list).map(|edit| Fix {
                 applicability: Applicability::Unsafe,
                 edits: vec![edit],
             });
@@ -183,7 +183,7 @@ fn blanket_finding(
             "names no rule".to_string(),
             "remove the comment, or name the rules it is meant to silence: `ssot: ignore[SSOT002]`"
                 .to_string(),
-            remove_comment(&file.text, suppression).map(|edit| Fix {
+            remove_comment(file.text(), suppression).map(|edit| Fix {
                 applicability: Applicability::Safe,
                 edits: vec![edit],
             }),
@@ -212,7 +212,7 @@ fn suppression_finding(
         path: file.path.clone(),
         file: Some(file_index),
         span: suppression.span,
-        symbol: String::from_utf8_lossy(&file.text[suppression.span.range()]).into_owned(),
+        symbol: String::from_utf8_lossy(&file.text()[suppression.span.range()]).into_owned(),
         message: String::new(),
         label: String::new(),
         help: None,

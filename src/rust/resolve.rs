@@ -262,13 +262,13 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
             continue;
         }
         let facts = &files[file].facts;
-        let text = &files[file].text;
         for (d, definition) in facts.definitions.iter().enumerate() {
             let exported = definition.context.scope == Scope::Module
                 && matches!(definition.kind, DefKind::Variable)
                 && *facts.definition_visibility_of(d) == Visibility::Public
                 && index.owners[&file].definitions[d] == decl
-                && text
+                && files[file]
+                    .text()
                     .get(definition.span.range())
                     .is_some_and(|code| code.starts_with(b"macro_rules"));
             if exported {
