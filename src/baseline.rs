@@ -16,19 +16,21 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::facts::{line_end, line_start};
 use crate::graph::Graph;
+use crate::render::Positions;
 use crate::rules::Finding;
 
 /// The baseline file's format version.
 pub const VERSION: u32 = 1;
 
 /// A finding's fingerprint: 32 hex digits.
-pub fn fingerprint(graph: &Graph, settings: &Settings, finding: &Finding) -> String {
+/// `texts` reads the finding's file (one file at a time: pass findings sorted by file).
+pub fn fingerprint(texts: &mut Positions, settings: &Settings, finding: &Finding) -> String {
     let concept = finding
         .concept
         .map_or("", |index| settings.concepts[index].name.as_str());
     let statement = finding
         .file
-        .map(|file| statement(graph.files[file].text(), finding))
+        .map(|file| statement(texts.text(file), finding))
         .unwrap_or_default();
     // Fields are separated by a byte that cannot occur in any of them.
     let key = [
@@ -97,8 +99,9 @@ impl Baseline {
     /// The baseline that accepts exactly `findings`.
     pub fn from_findings(graph: &Graph, settings: &Settings, findings: &[Finding]) -> Baseline {
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut texts = Positions::new(graph);
         for finding in findings {
-            let fingerprint = fingerprint(graph, settings, finding);
+            let fingerprint = fingerprint(&mut texts, settings, finding);
             entries
                 .entry(fingerprint.clone())
                 .and_modify(|entry| entry.count += 1)
@@ -169,8 +172,9 @@ impl Baseline {
             .collect();
         let mut fresh = Vec::new();
         let mut accepted = 0;
+        let mut texts = Positions::new(graph);
         for finding in findings {
-            let fingerprint = fingerprint(graph, settings, &finding);
+            let fingerprint = fingerprint(&mut texts, settings, &finding);
             match left.get_mut(fingerprint.as_str()) {
                 Some(count) if *count > 0 => {
                     *count -= 1;

@@ -10,6 +10,13 @@
 //! facts are collected afresh: the cache is never trusted, only used. Writes go to a
 //! temporary file in the same directory, then a rename, so a reader sees the old cache or
 //! the new one, never half of one.
+//!
+//! Beside them, `files.bin` maps each path to what the file system said about it when it was
+//! last read (size, modification and change times in nanoseconds, inode: a [`Stamp`]) and
+//! its content hash, as git's index does: a file whose stamp is unchanged is not read at all.
+//! A stamp is recorded only when the file's times are older than the start of the run that
+//! read it by more than [`RACY_WINDOW_NS`], so a file rewritten in the same clock tick as it
+//! was read (same size, same second on a coarse file system) is hashed again, not trusted.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -66,6 +73,115 @@ pub fn key(settings: &Settings) -> u64 {
     COLLECTOR ^ xxh3_64(text.as_bytes())
 }
 
+const STAMPS: &str = "files.bin";
+const STAMPS_MAGIC: &[u8; 8] = b"SSOTSTM1";
+
+/// How much older than the run that read it a file must be for its stamp to be trusted next
+/// time: more than the coarsest timestamp granularity in use (FAT's two seconds).
+pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
+
+/// What the file system says about a file: enough to tell, without reading it, that it has
+/// not changed since it was read (any write changes the change time; a rename or a copy
+/// changes the inode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    pub len: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub modified: i64,
+    /// Status change time (Unix `ctime`), nanoseconds since the epoch; 0 where unknown.
+    pub changed: i64,
+    pub inode: u64,
+}
+
+impl Stamp {
+    pub fn of(metadata: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let nanos = |seconds: i64, nanos: i64| seconds.saturating_mul(1_000_000_000) + nanos;
+            Stamp {
+                len: metadata.len(),
+                modified: nanos(metadata.mtime(), metadata.mtime_nsec()),
+                changed: nanos(metadata.ctime(), metadata.ctime_nsec()),
+                inode: metadata.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let modified = metadata
+                .modified()
+                .ok()
+                .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |since| {
+                    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+                });
+            Stamp {
+                len: metadata.len(),
+                modified,
+                changed: 0,
+                inode: 0,
+            }
+        }
+    }
+
+    /// Whether a file with this stamp, read by a run that started at `started` (nanoseconds
+    /// since the epoch), may be recognised by its stamp next time: it had not been touched
+    /// for [`RACY_WINDOW_NS`] when the run began.
+    pub fn settled(&self, started: i64) -> bool {
+        let limit = started.saturating_sub(RACY_WINDOW_NS);
+        self.modified < limit && self.changed < limit
+    }
+}
+
+/// The stamp index: `(path, stamp, content hash)` sorted by path, after a header with the
+/// cache key and a checksum of the rest.
+#[derive(Default)]
+struct Stamps {
+    bytes: Vec<u8>,
+    by_path: HashMap<String, (Stamp, u64)>,
+}
+
+impl Stamps {
+    fn read(path: &Path, key: u64) -> Stamps {
+        let Ok(bytes) = std::fs::read(path) else {
+            return Stamps::default();
+        };
+        match decode_stamps(&bytes, key) {
+            Some(entries) => Stamps {
+                by_path: entries
+                    .into_iter()
+                    .map(|(path, stamp, hash)| (path, (stamp, hash)))
+                    .collect(),
+                bytes,
+            },
+            None => Stamps::default(),
+        }
+    }
+}
+
+fn decode_stamps(bytes: &[u8], key: u64) -> Option<Vec<(String, Stamp, u64)>> {
+    let header = bytes.get(..24)?;
+    if &header[..8] != STAMPS_MAGIC || u64::from_le_bytes(header[8..16].try_into().ok()?) != key {
+        return None;
+    }
+    let checksum = u64::from_le_bytes(header[16..24].try_into().ok()?);
+    let body = &bytes[24..];
+    if xxh3_64(body) != checksum {
+        return None;
+    }
+    postcard::from_bytes(body).ok()
+}
+
+fn encode_stamps(key: u64, entries: &[(&str, Stamp, u64)]) -> Option<Vec<u8>> {
+    let body = postcard::to_stdvec(entries).ok()?;
+    let mut out = Vec::with_capacity(24 + body.len());
+    out.extend_from_slice(STAMPS_MAGIC);
+    out.extend_from_slice(&key.to_le_bytes());
+    out.extend_from_slice(&xxh3_64(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
 /// One cache file: its bytes and where each entry is.
 #[derive(Default)]
 struct Segment {
@@ -102,6 +218,9 @@ pub struct Store {
     key: u64,
     base: Segment,
     delta: Segment,
+    stamps: Stamps,
+    /// A listed entry failed its checksum or did not decode.
+    damaged: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -115,18 +234,43 @@ impl Store {
         } else {
             Segment::read(&directory.join(DELTA), key)
         };
+        let stamps = if base.index.is_empty() {
+            Stamps::default()
+        } else {
+            Stamps::read(&directory.join(STAMPS), key)
+        };
         Store {
             directory,
             key,
             base,
             delta,
+            stamps,
+            damaged: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The content hash recorded for `path` when its stamp is `stamp` and its facts are in
+    /// the cache: the file need not be read.
+    pub fn known(&self, path: &str, stamp: &Stamp) -> Option<u64> {
+        let (known, hash) = self.stamps.by_path.get(path)?;
+        (known == stamp && self.has(*hash)).then_some(*hash)
     }
 
     /// The cached facts of a file with this content hash, if present and intact.
     pub fn get(&self, hash: u64) -> Option<FileFacts> {
-        let blob = self.blob(hash)?;
-        postcard::from_bytes(blob).ok()
+        let facts = self
+            .blob(hash)
+            .and_then(|blob| postcard::from_bytes(blob).ok());
+        if facts.is_none() && self.has(hash) {
+            self.damaged
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        facts
+    }
+
+    /// Whether the index lists `hash` (its blob is checked when read).
+    fn has(&self, hash: u64) -> bool {
+        self.delta.index.contains_key(&hash) || self.base.index.contains_key(&hash)
     }
 
     fn blob(&self, hash: u64) -> Option<&[u8]> {
@@ -135,13 +279,44 @@ impl Store {
 
     /// Writes the facts of `files` that the cache lacks: into the delta, or, when that has
     /// grown too big (or there is no base yet), a new base holding only `files` (entries of
-    /// deleted or changed files are dropped then). Failing to write is not an error: the
-    /// next run collects again.
-    pub fn save(&self, files: &[SourceFile]) {
+    /// deleted or changed files are dropped then); then the stamps of the files, for a run
+    /// that started at `started` (nanoseconds since the epoch). Failing to write is not an
+    /// error: the next run reads and collects again.
+    pub fn save(&self, files: &[SourceFile], started: i64) {
+        self.save_facts(files);
+        let unchanged = files.len() == self.stamps.by_path.len()
+            && files.iter().all(|file| {
+                file.stamp.is_some_and(|stamp| {
+                    self.stamps.by_path.get(&file.path) == Some(&(stamp, file.hash))
+                })
+            });
+        if unchanged {
+            return;
+        }
+        // The stamps of the files read settled: the next run reads none of them.
+        let entries: Vec<(&str, Stamp, u64)> = files
+            .iter()
+            .filter_map(|file| {
+                let stamp = file.stamp?;
+                stamp
+                    .settled(started)
+                    .then_some((file.path.as_str(), stamp, file.hash))
+            })
+            .collect();
+        if let Some(bytes) = encode_stamps(self.key, &entries)
+            && bytes != self.stamps.bytes
+        {
+            let _ = write_atomically(&self.directory.join(STAMPS), &bytes);
+        }
+    }
+
+    fn save_facts(&self, files: &[SourceFile]) {
         let mut hashes: Vec<u64> = files.iter().map(|file| file.hash).collect();
         hashes.sort_unstable();
         hashes.dedup();
-        if hashes.iter().all(|&hash| self.blob(hash).is_some()) {
+        // Every blob this run read checked out (`get` says when one did not).
+        let damaged = self.damaged.load(std::sync::atomic::Ordering::Relaxed);
+        if !damaged && hashes.iter().all(|&hash| self.has(hash)) {
             return;
         }
         let by_hash: HashMap<u64, &SourceFile> =

@@ -782,7 +782,7 @@ pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Grap
     let walk = walk::walk(settings, threads, store.as_ref());
     timer.lap("walk and collect");
     if let Some(store) = &store {
-        store.save(&walk.files);
+        store.save(&walk.files, walk.started);
         timer.lap("cache save");
     }
     let graph = python::resolve::resolve(walk, &settings.python_roots);

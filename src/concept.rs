@@ -1313,7 +1313,7 @@ fn attribute_sites(
         {
             continue;
         }
-        let text = graph.files[module.file].text();
+        let text = graph.files[module.file].read();
         // Only a name some module binds the concept under can be it: each dotted name with
         // its parts and the index of that name.
         let candidates: Vec<(&crate::facts::Attribute, Vec<&str>, usize)> = facts

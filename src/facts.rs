@@ -100,6 +100,31 @@ impl FileFacts {
         self.dotted_names = names;
     }
 
+    /// Gives back the spare capacity of every list: a repository's facts stay in memory for
+    /// the whole run, and a vector grown by doubling is up to half empty.
+    pub fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        for import in &mut self.imports {
+            import.names.shrink_to_fit();
+        }
+        self.definitions.shrink_to_fit();
+        for definition in &mut self.definitions {
+            if let DefKind::Class { bases, methods } = &mut definition.kind {
+                bases.shrink_to_fit();
+                methods.shrink_to_fit();
+            }
+        }
+        self.string_refs.shrink_to_fit();
+        self.suppressions.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.attributes.shrink_to_fit();
+        self.errors.shrink_to_fit();
+        self.modules.shrink_to_fit();
+        self.import_visibility.shrink_to_fit();
+        self.definition_visibility.shrink_to_fit();
+        self.dotted_names.shrink_to_fit();
+    }
+
     /// Whether some call or dotted name of the file may end in or pass through `name` (no
     /// false negatives; a false positive only costs a look at the text).
     pub fn may_name_dotted(&self, name: &str) -> bool {

@@ -100,6 +100,9 @@ impl Graph {
             other_files: self.other_files,
             skipped: self.skipped,
             manifests: self.manifests,
+            // Only a walk's own files carry stamps; this one is not saved.
+            started: 0,
+            read: 0,
         }
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ignore::{WalkBuilder, WalkState};
 
-use crate::cache::{self, Store};
+use crate::cache::{self, Stamp, Store};
 use crate::config::Settings;
 use crate::facts::FileFacts;
 use crate::python;
@@ -44,12 +44,15 @@ impl Language {
         }
     }
 
-    /// Collects the facts of a file of this language.
+    /// Collects the facts of a file of this language (kept for the whole run: without spare
+    /// capacity).
     pub fn collect(self, text: &[u8]) -> FileFacts {
-        match self {
+        let mut facts = match self {
             Language::Python => python::collect(text),
             Language::Rust => crate::rust::collect(text),
-        }
+        };
+        facts.shrink_to_fit();
+        facts
     }
 }
 
@@ -66,6 +69,9 @@ pub struct SourceFile {
     /// The text's length in bytes.
     pub len: u64,
     pub facts: FileFacts,
+    /// What the file system said about the file when it was read; `None` for a text that
+    /// is not the file's on disk (a fix).
+    pub stamp: Option<Stamp>,
     text: OnceLock<Box<[u8]>>,
     /// Where the text is read from when it is not loaded; `None` when it was given.
     location: Option<PathBuf>,
@@ -82,6 +88,7 @@ impl SourceFile {
             hash: language.hash(&text),
             len: text.len() as u64,
             facts,
+            stamp: None,
             text: OnceLock::new(),
             location: None,
             changed: AtomicBool::new(false),
@@ -96,7 +103,7 @@ impl SourceFile {
         path: String,
         language: Language,
         hash: u64,
-        len: u64,
+        stamp: Stamp,
         facts: FileFacts,
         location: PathBuf,
     ) -> SourceFile {
@@ -104,8 +111,9 @@ impl SourceFile {
             path,
             language,
             hash,
-            len,
+            len: stamp.len,
             facts,
+            stamp: Some(stamp),
             text: OnceLock::new(),
             location: Some(location),
             changed: AtomicBool::new(false),
@@ -133,6 +141,24 @@ impl SourceFile {
         })
     }
 
+    /// The text, as [`SourceFile::text`] gives it, without keeping it when it was not loaded:
+    /// for a pass that looks at each file once (rendering findings, a rule's scan).
+    pub fn read(&self) -> std::borrow::Cow<'_, [u8]> {
+        if let Some(text) = self.text.get() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let read = self
+            .location
+            .as_deref()
+            .and_then(|location| std::fs::read(location).ok())
+            .filter(|text| self.language.hash(text) == self.hash);
+        match read {
+            Some(text) => std::borrow::Cow::Owned(text),
+            // Changed or unreadable: the blanks, kept, and the flag set.
+            None => std::borrow::Cow::Borrowed(self.text()),
+        }
+    }
+
     /// Whether the file changed on disk after its facts were read (known once its text was
     /// asked for).
     pub fn changed_on_disk(&self) -> bool {
@@ -145,6 +171,7 @@ impl SourceFile {
         self.hash = self.language.hash(&text);
         self.len = text.len() as u64;
         self.facts = facts;
+        self.stamp = None;
         self.text = OnceLock::from(text.into_boxed_slice());
         old
     }
@@ -167,6 +194,10 @@ pub struct Walk {
     /// Every `Cargo.toml` under a Rust root, with its bytes (sorted by path): the Rust
     /// resolver reads workspaces and crates out of them.
     pub manifests: Vec<(String, Vec<u8>)>,
+    /// When the walk began, in nanoseconds since the epoch (see [`Stamp::settled`]).
+    pub started: i64,
+    /// How many source files were read: the others were known by their stamps.
+    pub read: usize,
 }
 
 #[derive(Default)]
@@ -175,11 +206,17 @@ struct Found {
     other_files: Vec<String>,
     skipped: Vec<Skipped>,
     manifests: Vec<(String, Vec<u8>)>,
+    read: usize,
 }
 
 /// Walks `settings.root` with `threads` threads (0: one per core), taking the facts of files
 /// whose content is in `cache` from there.
 pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+        });
     let root = settings.root.clone();
     let canonical_root = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
     let found = Arc::new(Mutex::new(Found::default()));
@@ -283,6 +320,8 @@ pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk 
         other_files: found.other_files,
         skipped: found.skipped,
         manifests: found.manifests,
+        started,
+        read: found.read,
     };
     walk.files.sort_by(|a, b| a.path.cmp(&b.path));
     walk.manifests.sort();
@@ -329,30 +368,55 @@ fn visit_file(
         lock(found).other_files.push(relative);
         return;
     };
-    match read_source(path) {
+    let stamp = match source_metadata(path) {
+        Ok(metadata) => Stamp::of(&metadata),
+        Err(reason) => {
+            lock(found).skipped.push(Skipped {
+                path: relative,
+                reason,
+            });
+            return;
+        }
+    };
+    // Unchanged since a run recorded it: neither read nor hashed.
+    if let Some(cache) = cache
+        && let Some(hash) = cache.known(&relative, &stamp)
+        && let Some(facts) = cache.get(hash)
+    {
+        let file = SourceFile::on_disk(relative, language, hash, stamp, facts, path.to_path_buf());
+        lock(found).files.push(file);
+        return;
+    }
+    match std::fs::read(path) {
         Ok(text) => {
             let hash = language.hash(&text);
             let facts = cache
                 .and_then(|cache| cache.get(hash))
                 .unwrap_or_else(|| language.collect(&text));
-            let file = SourceFile::on_disk(
-                relative,
-                language,
-                hash,
-                text.len() as u64,
-                facts,
-                path.to_path_buf(),
-            );
-            lock(found).files.push(file);
+            // The stamp taken before the read describes these bytes only if the length
+            // agrees; otherwise the file is being written, and no stamp is recorded.
+            let agrees = stamp.len == text.len() as u64;
+            let stamp = Stamp {
+                len: text.len() as u64,
+                ..stamp
+            };
+            let mut file =
+                SourceFile::on_disk(relative, language, hash, stamp, facts, path.to_path_buf());
+            if !agrees {
+                file.stamp = None;
+            }
+            let mut found = lock(found);
+            found.files.push(file);
+            found.read += 1;
         }
-        Err(reason) => lock(found).skipped.push(Skipped {
+        Err(error) => lock(found).skipped.push(Skipped {
             path: relative,
-            reason,
+            reason: format!("cannot read: {error}"),
         }),
     }
 }
 
-fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+fn source_metadata(path: &Path) -> Result<std::fs::Metadata, String> {
     let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read: {error}"))?;
     if !metadata.is_file() {
         return Err("not a regular file".to_string());
@@ -363,6 +427,11 @@ fn read_source(path: &Path) -> Result<Vec<u8>, String> {
             metadata.len()
         ));
     }
+    Ok(metadata)
+}
+
+fn read_source(path: &Path) -> Result<Vec<u8>, String> {
+    source_metadata(path)?;
     std::fs::read(path).map_err(|error| format!("cannot read: {error}"))
 }
 
@@ -415,6 +484,47 @@ fn error_reason(error: &ignore::Error) -> String {
 mod tests {
     use super::*;
 
+    fn walked(settings: &Settings, store: &Store) -> Walk {
+        let walk = walk(settings, 1, Some(store));
+        assert!(walk.skipped.is_empty(), "{:?}", walk.skipped);
+        walk
+    }
+
+    /// A warm run reads no file whose stamp is unchanged and settled; a changed file, or one
+    /// written too close to the run that recorded it, is read again.
+    #[test]
+    fn unchanged_files_are_known_by_their_stamps() {
+        let dir = std::env::temp_dir().join(format!("ssot-stamps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        std::fs::write(dir.join("a.py"), "import os\n").expect("write");
+        std::fs::write(dir.join("b.py"), "import re\n").expect("write");
+        let settings = Settings::defaults(dir.clone());
+        let key = cache::key(&settings);
+
+        // Recorded by a run that started just now: the files are too fresh to be trusted.
+        let first = walked(&settings, &Store::load(&dir, key));
+        assert_eq!(first.read, 2);
+        Store::load(&dir, key).save(&first.files, first.started);
+        let second = walked(&settings, &Store::load(&dir, key));
+        assert_eq!(second.read, 2, "stamps of fresh files are not recorded");
+
+        // Recorded by a run that started well after the files were written.
+        let later = second.started + 2 * cache::RACY_WINDOW_NS;
+        Store::load(&dir, key).save(&second.files, later);
+        let third = walked(&settings, &Store::load(&dir, key));
+        assert_eq!(third.read, 0, "both files known by their stamps");
+        assert_eq!(third.files[0].facts, first.files[0].facts);
+        assert_eq!(third.files[0].text(), b"import os\n");
+
+        // The same length, other bytes: the change time moved, so it is read.
+        std::fs::write(dir.join("a.py"), "import io\n").expect("rewrite");
+        let fourth = walked(&settings, &Store::load(&dir, key));
+        assert_eq!(fourth.read, 1);
+        assert_eq!(fourth.files[0].facts.imports[0].names[0].name, "io");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     /// A file edited after its facts were read: its text is blanks of the old length (no span
     /// can fall outside it), and it says it changed.
     #[test]
@@ -430,7 +540,10 @@ mod tests {
             "m.py".into(),
             Language::Python,
             hash,
-            text.len() as u64,
+            Stamp {
+                len: text.len() as u64,
+                ..Stamp::default()
+            },
             facts.clone(),
             location.clone(),
         );
@@ -441,7 +554,10 @@ mod tests {
             "m.py".into(),
             Language::Python,
             hash,
-            text.len() as u64,
+            Stamp {
+                len: text.len() as u64,
+                ..Stamp::default()
+            },
             facts,
             location,
         );

@@ -13,7 +13,7 @@ pub use github::github;
 pub use junit::junit;
 pub use sarif::sarif;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
@@ -28,10 +28,12 @@ use crate::rules::{Finding, Fix, Rule};
 /// Version of the JSON output; bumped on any incompatible change.
 pub const JSON_VERSION: u32 = 1;
 
-/// Line and column positions of findings, with one line index per file.
+/// Line and column positions of findings. Findings come sorted by file: the text and line
+/// index of one file at a time are kept, read with [`crate::walk::SourceFile::read`] (a file
+/// is not held in memory because it has a finding).
 pub struct Positions<'g> {
     graph: &'g Graph,
-    lines: HashMap<usize, LineIndex>,
+    current: Option<(usize, std::borrow::Cow<'g, [u8]>, LineIndex)>,
 }
 
 /// 1-based start and end (line, column); the end column is exclusive.
@@ -47,17 +49,30 @@ impl<'g> Positions<'g> {
     pub fn new(graph: &'g Graph) -> Positions<'g> {
         Positions {
             graph,
-            lines: HashMap::new(),
+            current: None,
         }
+    }
+
+    /// The text and line index of `file`.
+    fn load(&mut self, file: usize) -> (&[u8], &LineIndex) {
+        if self.current.as_ref().is_none_or(|(at, _, _)| *at != file) {
+            let text = self.graph.files[file].read();
+            let lines = LineIndex::new(&text);
+            self.current = Some((file, text, lines));
+        }
+        let (_, text, lines) = self.current.as_ref().expect("loaded above");
+        (text, lines)
+    }
+
+    /// The text of `file`.
+    pub fn text(&mut self, file: usize) -> &[u8] {
+        self.load(file).0
     }
 
     /// 1-based (line, column) of a byte offset in a file.
     pub fn at(&mut self, file: usize, offset: u32) -> (u32, u32) {
-        let text = self.graph.files[file].text();
-        self.lines
-            .entry(file)
-            .or_insert_with(|| LineIndex::new(text))
-            .line_column(text, offset)
+        let (text, lines) = self.load(file);
+        lines.line_column(text, offset)
     }
 
     pub fn of(&mut self, finding: &Finding) -> Position {
@@ -247,7 +262,7 @@ pub fn human(out: &mut impl Write, graph: &Graph, findings: &[Finding]) -> io::R
         let mut group = Group::with_title(title);
         match finding.file {
             Some(file) if finding.span != crate::facts::Span::default() => {
-                let text = graph.files[file].text();
+                let text = positions.text(file);
                 // Only the lines of the span: rendering never looks at the rest of the file.
                 let start = line_start(text, finding.span.start as usize);
                 let end = line_end(text, finding.span.end as usize);
@@ -442,7 +457,7 @@ pub fn json(
                     .fix
                     .as_ref()
                     .map(|fix| json_fix(&mut positions, finding, fix)),
-                fingerprint: crate::baseline::fingerprint(graph, settings, finding),
+                fingerprint: crate::baseline::fingerprint(&mut positions, settings, finding),
             }
         })
         .collect();

@@ -186,7 +186,7 @@ pub fn sarif(
     let mut positions = Positions::new(graph);
     let results = findings
         .iter()
-        .map(|finding| result(&mut positions, graph, settings, finding))
+        .map(|finding| result(&mut positions, settings, finding))
         .collect();
     let root = ArtifactLocation {
         uri: root_uri(&settings.root),
@@ -234,7 +234,6 @@ fn descriptor(rule: Rule) -> ReportingDescriptor {
 
 fn result<'a>(
     positions: &mut Positions,
-    graph: &Graph,
     settings: &'a Settings,
     finding: &'a Finding,
 ) -> SarifResult<'a> {
@@ -258,7 +257,7 @@ fn result<'a>(
         Some(help) => format!("{}\n{help}", finding.message),
         None => finding.message.clone(),
     };
-    let fingerprint = crate::baseline::fingerprint(graph, settings, finding);
+    let fingerprint = crate::baseline::fingerprint(positions, settings, finding);
     SarifResult {
         rule_id: finding.rule.code(),
         rule_index: Rule::ALL

@@ -27,10 +27,11 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
         {
             continue;
         }
+        let text = file.read();
         for call in &file.facts.calls {
             // Most calls name something else: compare the last name's bytes before anything
             // is decoded or allocated.
-            let bytes = &file.text()[call.callee.range()];
+            let bytes = &text[call.callee.range()];
             let last_start = memchr::memrchr(b'.', bytes).map_or(0, |dot| dot + 1);
             let last_name = bytes[last_start..].trim_ascii();
             if !table.names.iter().any(|name| name.as_bytes() == last_name) {
