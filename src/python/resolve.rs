@@ -325,31 +325,52 @@ fn is_identifier(text: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Binding {
     /// Index into `facts.definitions`.
-    Definition(usize),
+    Definition(u32),
     /// `facts.imports[i].names[j]`.
-    Import(usize, usize),
+    Import(u32, u32),
 }
 
-/// The module-level bindings of one module.
+impl Binding {
+    /// The name this binding binds, read from the facts.
+    fn name(self, facts: &FileFacts) -> &str {
+        match self {
+            Binding::Definition(index) => &facts.definitions[index as usize].name,
+            Binding::Import(import, name) => {
+                let import = &facts.imports[import as usize];
+                import.names[name as usize].bound_name(import.kind)
+            }
+        }
+    }
+}
+
+/// The module-level bindings of one module: for each name, the bindings that may be live at
+/// the end of the module (the last unconditional one and the conditional ones after it).
+/// Flat, to stay small: `entries` sorted by the name's hash, each a range of `bindings`; the
+/// names themselves are read from the facts.
 #[derive(Debug, Default)]
 struct Namespace {
-    names: HashMap<String, Vec<Binding>>,
+    entries: Vec<(u64, u32, u32)>,
+    bindings: Vec<Binding>,
     /// Star imports (indices into `facts.imports`), in source order.
-    stars: Vec<usize>,
+    stars: Vec<u32>,
     has_getattr: bool,
+}
+
+fn name_key(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 impl Namespace {
     fn of(facts: &FileFacts) -> Namespace {
         // Bindings in source order: definitions and imports interleaved by position.
-        let mut events: Vec<(u32, Binding, bool, &str)> = Vec::new();
+        let mut events: Vec<(u32, Binding, bool)> = Vec::new();
         for (index, definition) in facts.definitions.iter().enumerate() {
             if definition.context.scope == Scope::Module {
                 events.push((
                     definition.name_span.start,
-                    Binding::Definition(index),
+                    Binding::Definition(index as u32),
                     definition.context.conditional,
-                    &definition.name,
                 ));
             }
         }
@@ -360,31 +381,65 @@ impl Namespace {
             }
             for (name_index, name) in import.names.iter().enumerate() {
                 if name.name == "*" {
-                    namespace.stars.push(index);
+                    namespace.stars.push(index as u32);
                     continue;
                 }
                 events.push((
                     name.span.start,
-                    Binding::Import(index, name_index),
+                    Binding::Import(index as u32, name_index as u32),
                     import.context.conditional,
-                    name.bound_name(import.kind),
                 ));
             }
         }
         events.sort_by_key(|event| event.0);
-        for (_, binding, conditional, name) in events {
-            let bindings = namespace.names.entry(name.to_string()).or_default();
+        // Per name, in source order: an unconditional binding replaces what came before.
+        let mut by_name: HashMap<&str, Vec<Binding>> = HashMap::default();
+        for (_, binding, conditional) in events {
+            let bindings = by_name.entry(binding.name(facts)).or_default();
             if !conditional {
                 bindings.clear();
             }
             bindings.push(binding);
         }
+        let mut names: Vec<(u64, &str, Vec<Binding>)> = by_name
+            .into_iter()
+            .map(|(name, bindings)| (name_key(name), name, bindings))
+            .collect();
+        names.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        namespace.entries.reserve_exact(names.len());
+        for (key, _, bindings) in names {
+            let start = namespace.bindings.len() as u32;
+            namespace.bindings.extend(bindings);
+            namespace
+                .entries
+                .push((key, start, namespace.bindings.len() as u32));
+        }
+        namespace.bindings.shrink_to_fit();
+        namespace.stars.shrink_to_fit();
         namespace.has_getattr = facts.definitions.iter().any(|definition| {
             definition.name == "__getattr__"
                 && definition.context.scope == Scope::Module
                 && matches!(definition.kind, DefKind::Function { .. })
         });
         namespace
+    }
+
+    /// The bindings of `name`.
+    fn get<'n>(&'n self, facts: &FileFacts, name: &str) -> Option<&'n [Binding]> {
+        let key = name_key(name);
+        let first = self.entries.partition_point(|entry| entry.0 < key);
+        self.entries[first..]
+            .iter()
+            .take_while(|entry| entry.0 == key)
+            .map(|&(_, start, end)| &self.bindings[start as usize..end as usize])
+            .find(|bindings| bindings[0].name(facts) == name)
+    }
+
+    /// Every bound name, each once.
+    fn names<'f>(&'f self, facts: &'f FileFacts) -> impl Iterator<Item = &'f str> {
+        self.entries
+            .iter()
+            .map(move |&(_, start, _)| self.bindings[start as usize].name(facts))
     }
 }
 
@@ -507,7 +562,7 @@ impl<'a> Resolver<'a> {
             {
                 out.insert(
                     definition_index,
-                    self.binding(index, Binding::Definition(definition_index), 0),
+                    self.binding(index, Binding::Definition(definition_index as u32), 0),
                 );
             }
         }
@@ -655,7 +710,7 @@ impl<'a> Resolver<'a> {
 
     fn lookup_uncached(&mut self, index: usize, name: &str, depth: u32) -> Lookup {
         let scope = &self.scopes[self.modules[index].file];
-        if let Some(bindings) = scope.names.get(name) {
+        if let Some(bindings) = scope.get(self.facts(index), name) {
             let mut origins = BTreeSet::new();
             for &binding in bindings {
                 origins.extend(self.binding(index, binding, depth + 1));
@@ -668,7 +723,7 @@ impl<'a> Resolver<'a> {
         }
         // The latest star import that exports the name wins.
         for &star in scope.stars.iter().rev() {
-            let import = &self.facts(index).imports[star];
+            let import = &self.facts(index).imports[star as usize];
             let Some(target) = self.absolute(index, import.level, &import.module) else {
                 continue;
             };
@@ -706,13 +761,12 @@ impl<'a> Resolver<'a> {
             None => {
                 let scope = &self.scopes[self.modules[index].file];
                 let mut names: BTreeSet<String> = scope
-                    .names
-                    .keys()
+                    .names(facts)
                     .filter(|name| !name.starts_with('_'))
-                    .cloned()
+                    .map(str::to_string)
                     .collect();
                 for &star in &scope.stars {
-                    let import = &facts.imports[star];
+                    let import = &facts.imports[star as usize];
                     let target = self.absolute(index, import.level, &import.module);
                     if let Some(ModuleRef::File(target)) =
                         target.map(|target| self.find_module(&target))
@@ -733,7 +787,7 @@ impl<'a> Resolver<'a> {
         let facts = self.facts(index);
         match binding {
             Binding::Definition(definition) => {
-                let definition = &facts.definitions[definition];
+                let definition = &facts.definitions[definition as usize];
                 let kind = match &definition.kind {
                     DefKind::Class { .. } => OriginKind::Class,
                     DefKind::Function { .. } => OriginKind::Function,
@@ -754,8 +808,8 @@ impl<'a> Resolver<'a> {
                 }]
             }
             Binding::Import(import, name) => {
-                let import = &facts.imports[import];
-                let imported = &import.names[name];
+                let import = &facts.imports[import as usize];
+                let imported = &import.names[name as usize];
                 match import.kind {
                     ImportKind::Module => {
                         // `import a.b` binds `a`; `import a.b as m` binds `a.b`.
