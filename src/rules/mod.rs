@@ -267,9 +267,17 @@ fn matches_prefix(entry: &str, rule: Rule) -> bool {
 
 /// Runs every enabled rule and applies per-path ignores and suppression comments. Findings
 /// come back sorted by path, then position, then code.
+/// A rule run once per concept.
+type ConceptRule = fn(&Context, &ConceptTable, &mut Vec<Finding>);
+/// A rule run once per repository.
+type GlobalRule = fn(&Context, &mut Vec<Finding>);
+
 pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
-    let mut findings = Vec::new();
     let enabled = |rule| selection.enabled(rule);
+    // Each rule of each concept is a task of its own, run on all cores; their findings are
+    // joined in this fixed order, so the output never depends on the thread count.
+    type Task<'t> = Box<dyn Fn(&mut Vec<Finding>) + Send + Sync + 't>;
+    let mut tasks: Vec<Task> = Vec::new();
     for table in cx.tables {
         let concept = &cx.settings.concepts[table.concept];
         // The concept's own `ignore`, and SSOT008 only for a class that is not meant to be
@@ -279,37 +287,49 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
                 && concept.applies(rule.code())
                 && !(rule == Rule::DirectInstantiation && concept.constructible)
         };
-        if enabled(Rule::DuplicateImplementation) {
-            duplicate_implementation::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::IndirectImport) {
-            indirect_import::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::DuplicateImport) {
-            duplicate_import::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::FactoryProliferation) {
-            factory_proliferation::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::CompatShim) {
-            compat_shim::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::StringReference) {
-            string_reference::check(cx, table, &mut findings);
-        }
-        if enabled(Rule::DirectInstantiation) {
-            direct_instantiation::check(cx, table, &mut findings);
+        let per_concept: [(Rule, ConceptRule); 7] = [
+            (
+                Rule::DuplicateImplementation,
+                duplicate_implementation::check,
+            ),
+            (Rule::IndirectImport, indirect_import::check),
+            (Rule::DuplicateImport, duplicate_import::check),
+            (Rule::FactoryProliferation, factory_proliferation::check),
+            (Rule::CompatShim, compat_shim::check),
+            (Rule::StringReference, string_reference::check),
+            (Rule::DirectInstantiation, direct_instantiation::check),
+        ];
+        for (rule, run) in per_concept {
+            if enabled(rule) {
+                tasks.push(Box::new(move |findings| run(cx, table, findings)));
+            }
         }
     }
-    if enabled(Rule::StaleBackup) {
-        stale_backup::check(cx, &mut findings);
+    let global: [(Rule, GlobalRule); 3] = [
+        (Rule::StaleBackup, stale_backup::check),
+        (Rule::SyntaxError, syntax_error::check),
+        (Rule::BrokenImport, broken_import::check),
+    ];
+    for (rule, run) in global {
+        if enabled(rule) {
+            tasks.push(Box::new(move |findings| run(cx, findings)));
+        }
     }
-    if enabled(Rule::SyntaxError) {
-        syntax_error::check(cx, &mut findings);
-    }
-    if enabled(Rule::BrokenImport) {
-        broken_import::check(cx, &mut findings);
-    }
+    let findings: Vec<Finding> = {
+        use rayon::prelude::*;
+        tasks
+            .par_iter()
+            .map(|task| {
+                let mut findings = Vec::new();
+                task(&mut findings);
+                findings
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    let mut findings = findings;
     findings.retain(|finding| {
         !cx.settings
             .is_ignored(Path::new(&finding.path), finding.rule.code())
