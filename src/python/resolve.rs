@@ -26,6 +26,16 @@ const MAX_DEPTH: u32 = 64;
 
 /// Builds the graph of the walked files, with module names from `python_roots` (relative to
 /// the repository root).
+/// How many modules one resolver takes (see `resolve`).
+const RESOLVE_CHUNK: usize = 512;
+
+/// A module's import verdicts, alias origins and string verdicts.
+type ModuleVerdicts = (
+    Vec<Vec<Resolution>>,
+    HashMap<usize, Vec<Origin>>,
+    Vec<Resolution>,
+);
+
 pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
     let roots: Vec<String> = python_roots
         .iter()
@@ -83,30 +93,48 @@ pub fn resolve(walk: Walk, python_roots: &[impl AsRef<Path>]) -> Graph {
             })
             .collect()
     };
-    let mut resolver = Resolver {
-        files: &walk.files,
-        modules: &modules,
-        by_name: &by_name,
-        namespaces: &namespaces,
-        top_level: &top_level,
-        scopes: &scopes,
-        memo: HashMap::default(),
-        exports: HashMap::default(),
-        active: HashSet::default(),
+    // Modules are resolved in fixed chunks, each by a resolver of its own (its memo is
+    // private), on all cores: the verdicts depend on the chunking, never on the thread count.
+    let chunks: Vec<Vec<ModuleVerdicts>> = {
+        use rayon::prelude::*;
+        (0..modules.len())
+            .into_par_iter()
+            .chunks(RESOLVE_CHUNK)
+            .map(|chunk| {
+                let mut resolver = Resolver {
+                    files: &walk.files,
+                    modules: &modules,
+                    by_name: &by_name,
+                    namespaces: &namespaces,
+                    top_level: &top_level,
+                    scopes: &scopes,
+                    memo: HashMap::default(),
+                    exports: HashMap::default(),
+                    active: HashSet::default(),
+                };
+                chunk
+                    .into_iter()
+                    .map(|index| {
+                        if walk.files[index].language != Language::Python {
+                            return ModuleVerdicts::default();
+                        }
+                        (
+                            resolver.module_imports(index),
+                            resolver.module_aliases(index),
+                            resolver.module_strings(index),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
     };
     let mut resolutions = Vec::with_capacity(modules.len());
     let mut alias_origins = Vec::with_capacity(modules.len());
     let mut strings = Vec::with_capacity(modules.len());
-    for index in 0..modules.len() {
-        if walk.files[index].language != Language::Python {
-            resolutions.push(Vec::new());
-            alias_origins.push(HashMap::default());
-            strings.push(Vec::new());
-            continue;
-        }
-        resolutions.push(resolver.module_imports(index));
-        alias_origins.push(resolver.module_aliases(index));
-        strings.push(resolver.module_strings(index));
+    for (imports, aliases, module_strings) in chunks.into_iter().flatten() {
+        resolutions.push(imports);
+        alias_origins.push(aliases);
+        strings.push(module_strings);
     }
     for (((module, resolutions), aliases), strings) in modules
         .iter_mut()
