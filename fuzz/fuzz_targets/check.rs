@@ -38,17 +38,13 @@ fuzz_target!(|data: &[u8]| {
     let walk = Walk {
         files: files
             .into_iter()
-            .map(|(path, text)| SourceFile {
-                path,
-                language: Language::Python,
-                hash: 0,
-                facts: python::collect(&text),
-                text,
+            .map(|(path, text)| {
+                let facts = python::collect(&text);
+                SourceFile::new(path, Language::Python, text, facts)
             })
             .collect(),
         other_files: vec!["app/legacy.py.bak".to_string()],
-        skipped: Vec::new(),
-        manifests: Vec::new(),
+        ..Walk::default()
     };
     let graph = python::resolve::resolve(walk, &settings.python_roots);
     let Ok(tables) = concept::build(&graph, &settings.concepts) else {
