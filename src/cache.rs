@@ -4,8 +4,9 @@
 //! when it grows.
 //!
 //! Each file is one blob: a header whose key is a hash of the tool version, the collector's
-//! own source and the settings; an index of `(content hash, offset, length, checksum)`; then
-//! the postcard-encoded facts. Anything that does not check out (another key, a short file,
+//! own source and the settings; an index of `(content hash, offset, length, checksum)` (the
+//! checksum is seeded with the content hash, so an entry filed under another key fails it);
+//! then the postcard-encoded facts. Anything that does not check out (another key, a short file,
 //! an index pointing outside the file, a checksum or decoding failure) is ignored and the
 //! facts are collected afresh: the cache is never trusted, only used. Writes go to a
 //! temporary file in the same directory, then a rename, so a reader sees the old cache or
@@ -31,7 +32,7 @@ use crate::walk::SourceFile;
 pub const DIRECTORY: &str = ".ssot_cache";
 const FILE: &str = "facts.bin";
 const DELTA: &str = "facts.delta";
-const MAGIC: &[u8; 8] = b"SSOTFCT1";
+const MAGIC: &[u8; 8] = b"SSOTFCT2";
 const HEADER: usize = 8 + 8 + 4;
 const ENTRY: usize = 8 + 8 + 4 + 8;
 
@@ -205,7 +206,7 @@ impl Segment {
     fn blob(&self, hash: u64) -> Option<&[u8]> {
         let &(offset, length, checksum) = self.index.get(&hash)?;
         let blob = self.bytes.get(offset..offset.checked_add(length)?)?;
-        (xxh3_64(blob) == checksum).then_some(blob)
+        (entry_checksum(hash, blob) == checksum).then_some(blob)
     }
 }
 
@@ -359,7 +360,7 @@ impl Store {
                 }
             }
             let length = blobs.len() - start;
-            entries.push((hash, start, length, xxh3_64(&blobs[start..])));
+            entries.push((hash, start, length, entry_checksum(hash, &blobs[start..])));
         }
         let base = HEADER + entries.len() * ENTRY;
         let mut out = Vec::with_capacity(base + blobs.len());
@@ -375,6 +376,13 @@ impl Store {
         out.extend_from_slice(&blobs);
         Some(out)
     }
+}
+
+/// An entry's checksum covers the content hash it is filed under as well as its data: entries
+/// whose keys were swapped (each blob intact) fail it, so no file is given another file's
+/// facts.
+fn entry_checksum(hash: u64, blob: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(blob, hash)
 }
 
 fn parse_index(bytes: &[u8], key: u64) -> Option<HashMap<u64, (usize, usize, u64)>> {

@@ -100,6 +100,50 @@ impl FileFacts {
         self.dotted_names = names;
     }
 
+    /// Whether these facts can describe a file of `len` bytes: every span inside it and every
+    /// index between facts pointing at a fact. Facts from the cache, an untrusted input, are
+    /// used only when they fit; otherwise the file is collected again.
+    pub fn fits(&self, len: u64) -> bool {
+        let span = |span: &Span| span.start <= span.end && u64::from(span.end) <= len;
+        let definitions = self.definitions.len();
+        let index = |at: &Option<u32>, count: usize| at.is_none_or(|at| (at as usize) < count);
+        self.imports.iter().all(|import| {
+            span(&import.span)
+                && span(&import.module_span)
+                && import.names.iter().all(|name| span(&name.span))
+        }) && self.definitions.iter().all(|definition| {
+            span(&definition.span)
+                && span(&definition.name_span)
+                && index(&definition.parent, definitions)
+        }) && self
+            .string_refs
+            .iter()
+            .all(|reference| span(&reference.span))
+            && self
+                .suppressions
+                .iter()
+                .all(|suppression| span(&suppression.span))
+            && self
+                .calls
+                .iter()
+                .all(|call| span(&call.callee) && index(&call.enclosing, definitions))
+            && self
+                .attributes
+                .iter()
+                .all(|attribute| span(&attribute.span))
+            && self.errors.iter().all(|error| span(&error.span))
+            && self.modules.iter().all(|module| {
+                span(&module.span)
+                    && span(&module.name_span)
+                    && module.body.as_ref().is_none_or(span)
+                    && index(&module.parent, self.modules.len())
+            })
+            && (self.import_visibility.is_empty()
+                || self.import_visibility.len() == self.imports.len())
+            && (self.definition_visibility.is_empty()
+                || self.definition_visibility.len() == self.definitions.len())
+    }
+
     /// Gives back the spare capacity of every list: a repository's facts stay in memory for
     /// the whole run, and a vector grown by doubling is up to half empty.
     pub fn shrink_to_fit(&mut self) {
@@ -485,6 +529,25 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Facts from an untrusted cache are used only when every span lies inside the file and
+    /// every index points at a fact.
+    #[test]
+    fn facts_fit_only_a_file_that_holds_their_spans() {
+        let text = b"import os\nclass A:\n    def f(self): os.path(1)\n";
+        let facts = crate::python::collect(text);
+        assert!(facts.fits(text.len() as u64));
+        assert!(
+            !facts.fits(20),
+            "the class and its method lie beyond byte 20"
+        );
+        let mut broken = facts.clone();
+        broken.definitions[1].parent = Some(99);
+        assert!(!broken.fits(text.len() as u64));
+        let mut reversed = facts;
+        reversed.imports[0].span = Span { start: 5, end: 2 };
+        assert!(!reversed.fits(text.len() as u64));
+    }
 
     #[test]
     fn lines_end_at_lf_crlf_and_cr() {

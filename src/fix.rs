@@ -104,6 +104,17 @@ pub fn fix(
         let mut walk = graph.into_walk();
         for (file, edits, count) in changes {
             let source = &mut walk.files[file];
+            if source.from_cache {
+                // The edits were computed from cached facts: they must be the facts of these
+                // bytes (a cache is untrusted input). If not, the file gets its own facts and
+                // the next pass computes its fixes again.
+                let own = source.language.collect(source.text());
+                source.from_cache = false;
+                if own != source.facts {
+                    source.facts = own;
+                    continue;
+                }
+            }
             let before = source.text();
             if source.changed_on_disk() {
                 failures.push((

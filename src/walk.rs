@@ -72,6 +72,9 @@ pub struct SourceFile {
     /// What the file system said about the file when it was read; `None` for a text that
     /// is not the file's on disk (a fix).
     pub stamp: Option<Stamp>,
+    /// The facts came from the cache (an untrusted input): `fix` checks them against the
+    /// text before it edits the file.
+    pub from_cache: bool,
     text: OnceLock<Box<[u8]>>,
     /// Where the text is read from when it is not loaded; `None` when it was given.
     location: Option<PathBuf>,
@@ -89,6 +92,7 @@ impl SourceFile {
             len: text.len() as u64,
             facts,
             stamp: None,
+            from_cache: false,
             text: OnceLock::new(),
             location: None,
             changed: AtomicBool::new(false),
@@ -114,6 +118,7 @@ impl SourceFile {
             len: stamp.len,
             facts,
             stamp: Some(stamp),
+            from_cache: false,
             text: OnceLock::new(),
             location: Some(location),
             changed: AtomicBool::new(false),
@@ -172,6 +177,7 @@ impl SourceFile {
         self.len = text.len() as u64;
         self.facts = facts;
         self.stamp = None;
+        self.from_cache = false;
         self.text = OnceLock::from(text.into_boxed_slice());
         old
     }
@@ -381,18 +387,22 @@ fn visit_file(
     // Unchanged since a run recorded it: neither read nor hashed.
     if let Some(cache) = cache
         && let Some(hash) = cache.known(&relative, &stamp)
-        && let Some(facts) = cache.get(hash)
+        && let Some(facts) = cache.get(hash).filter(|facts| facts.fits(stamp.len))
     {
-        let file = SourceFile::on_disk(relative, language, hash, stamp, facts, path.to_path_buf());
+        let mut file =
+            SourceFile::on_disk(relative, language, hash, stamp, facts, path.to_path_buf());
+        file.from_cache = true;
         lock(found).files.push(file);
         return;
     }
     match std::fs::read(path) {
         Ok(text) => {
             let hash = language.hash(&text);
-            let facts = cache
+            let cached = cache
                 .and_then(|cache| cache.get(hash))
-                .unwrap_or_else(|| language.collect(&text));
+                .filter(|facts| facts.fits(text.len() as u64));
+            let from_cache = cached.is_some();
+            let facts = cached.unwrap_or_else(|| language.collect(&text));
             // The stamp taken before the read describes these bytes only if the length
             // agrees; otherwise the file is being written, and no stamp is recorded.
             let agrees = stamp.len == text.len() as u64;
@@ -405,6 +415,7 @@ fn visit_file(
             if !agrees {
                 file.stamp = None;
             }
+            file.from_cache = from_cache;
             let mut found = lock(found);
             found.files.push(file);
             found.read += 1;

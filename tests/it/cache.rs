@@ -214,3 +214,86 @@ fn a_few_changes_go_to_the_delta_and_many_fold_into_the_base() {
     assert!(!delta.exists(), "many changes fold into a new base");
     assert_ne!(fs::read(cache_file(dir.path())).expect("base"), base);
 }
+
+/// A cache is untrusted input: entries whose content hashes were swapped (each checksum still
+/// right) give another file's facts. Facts that do not fit the file are collected again, and
+/// `fix` checks cached facts against the bytes before it edits: never a panic, never an edit
+/// the file's own facts would not make.
+#[test]
+fn swapped_cache_entries_never_panic_or_misfix() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_files(
+        dir.path(),
+        &[
+            ("ssot.toml", CONFIG),
+            ("app/__init__.py", b""),
+            (
+                "app/websocket_manager.py",
+                b"class WebSocketManager:\n    def emit(self): ...\n",
+            ),
+            (
+                "app/compat.py",
+                b"from app.websocket_manager import WebSocketManager\n",
+            ),
+            // Same length: one imports through the shim, the other imports something else.
+            ("app/a.py", b"from app.compat import WebSocketManager\n"),
+            ("app/b.py", b"from app.compat import helperfunctions_\n"),
+        ],
+    );
+    let expected = check(dir.path(), &["--no-cache"]);
+    assert!(expected.contains("app/a.py"), "{expected}");
+    check(dir.path(), &[]);
+    let path = cache_file(dir.path());
+    let mut bytes = fs::read(&path).expect("cache");
+    let count = u32::from_le_bytes(bytes[16..20].try_into().expect("count")) as usize;
+    // Swap the content hashes of a.py's and b.py's entries (the index is `(hash, offset,
+    // length, checksum)`, 28 bytes each, after a 20-byte header): each checksum still holds.
+    let hash_of = |text: &[u8]| {
+        ssot_gardener::walk::Language::Python
+            .hash(text)
+            .to_le_bytes()
+    };
+    let (hash_a, hash_b) = (
+        hash_of(b"from app.compat import WebSocketManager\n"),
+        hash_of(b"from app.compat import helperfunctions_\n"),
+    );
+    let mut swapped = 0;
+    for entry in 0..count {
+        let at = 20 + entry * 28;
+        let hash: [u8; 8] = bytes[at..at + 8].try_into().expect("hash");
+        let other = if hash == hash_a {
+            hash_b
+        } else if hash == hash_b {
+            hash_a
+        } else {
+            continue;
+        };
+        bytes[at..at + 8].copy_from_slice(&other);
+        swapped += 1;
+    }
+    assert_eq!(swapped, 2);
+    let poisoned = bytes;
+    fs::write(&path, &poisoned).expect("poison");
+    // Whatever the check makes of lying facts, it does not panic.
+    let out = run(dir.path(), &["check", "--format", "concise"]);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        out.stdout_text(),
+        expected,
+        "the swapped entries fail their keyed checksums"
+    );
+    fs::write(&path, &poisoned).expect("poison");
+    let out = run(dir.path(), &["fix"]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/b.py")).expect("b.py"),
+        "from app.compat import helperfunctions_\n",
+        "b.py imports nothing of the concept: fix must not touch it"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/a.py")).expect("a.py"),
+        "from app.websocket_manager import WebSocketManager\n",
+        "a.py is fixed as its own facts say"
+    );
+}
