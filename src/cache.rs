@@ -254,7 +254,9 @@ impl Store {
     /// the cache: the file need not be read.
     pub fn known(&self, path: &str, stamp: &Stamp) -> Option<u64> {
         let (known, hash) = self.stamps.by_path.get(path)?;
-        (known == stamp && self.has(*hash)).then_some(*hash)
+        // The blob is checked here (its checksum, not its decoding): a damaged one makes the
+        // file read and collected, and the cache repaired by this run's save.
+        (known == stamp && self.blob(*hash).is_some()).then_some(*hash)
     }
 
     /// The cached facts of a file with this content hash, if present and intact.
@@ -320,8 +322,12 @@ impl Store {
         if !damaged && hashes.iter().all(|&hash| self.has(hash)) {
             return;
         }
-        let by_hash: HashMap<u64, &SourceFile> =
-            files.iter().map(|file| (file.hash, file)).collect();
+        // Files whose facts are still in the cache bring none of their own.
+        let by_hash: HashMap<u64, &SourceFile> = files
+            .iter()
+            .filter(|file| !file.is_pending())
+            .map(|file| (file.hash, file))
+            .collect();
         let outside_base: Vec<u64> = hashes
             .iter()
             .copied()
@@ -352,12 +358,12 @@ impl Store {
         let mut entries = Vec::with_capacity(hashes.len());
         for &hash in hashes {
             let start = blobs.len();
-            match self.blob(hash) {
-                Some(blob) => blobs.extend_from_slice(blob),
-                None => {
-                    blobs = postcard::to_extend(&by_hash[&hash].facts, std::mem::take(&mut blobs))
-                        .ok()?;
+            match (self.blob(hash), by_hash.get(&hash)) {
+                (Some(blob), _) => blobs.extend_from_slice(blob),
+                (None, Some(file)) => {
+                    blobs = postcard::to_extend(&file.facts, std::mem::take(&mut blobs)).ok()?;
                 }
+                (None, None) => continue,
             }
             let length = blobs.len() - start;
             entries.push((hash, start, length, entry_checksum(hash, &blobs[start..])));
@@ -439,4 +445,62 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             Err(error)
         }
     }
+}
+
+const OUTPUT: &str = "output.bin";
+const OUTPUT_MAGIC: &[u8; 8] = b"SSOTOUT1";
+/// How many `check` results are kept (one per command line: formats, paths, selections).
+const OUTPUTS: usize = 4;
+
+/// What a `check` printed and returned.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub code: u8,
+}
+
+/// `check` results by the hash of everything they depend on (`inputs`: the binary, the
+/// command line, the settings, every file's path and content hash, the non-source files, the
+/// skipped files, the manifests, the baseline): an unchanged repository checked the same way
+/// again prints the same bytes without resolving, building concepts or running rules. Stored
+/// in `.ssot_cache/output.bin` under the cache key, with a checksum; anything that does not
+/// check out is a miss.
+pub fn output(root: &Path, key: u64, inputs: u64) -> Option<Output> {
+    read_outputs(&root.join(DIRECTORY).join(OUTPUT), key)?
+        .into_iter()
+        .find(|(at, _)| *at == inputs)
+        .map(|(_, output)| output)
+}
+
+/// Records `output` as the result for `inputs` (the most recent [`OUTPUTS`] are kept).
+/// Failing to write is not an error.
+pub fn save_output(root: &Path, key: u64, inputs: u64, output: &Output) {
+    let path = root.join(DIRECTORY).join(OUTPUT);
+    let mut entries = read_outputs(&path, key).unwrap_or_default();
+    entries.retain(|(at, _)| *at != inputs);
+    entries.insert(0, (inputs, output.clone()));
+    entries.truncate(OUTPUTS);
+    let Ok(body) = postcard::to_stdvec(&entries) else {
+        return;
+    };
+    let mut bytes = Vec::with_capacity(24 + body.len());
+    bytes.extend_from_slice(OUTPUT_MAGIC);
+    bytes.extend_from_slice(&key.to_le_bytes());
+    bytes.extend_from_slice(&xxh3_64(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    let _ = write_atomically(&path, &bytes);
+}
+
+fn read_outputs(path: &Path, key: u64) -> Option<Vec<(u64, Output)>> {
+    let bytes = std::fs::read(path).ok()?;
+    let header = bytes.get(..24)?;
+    if &header[..8] != OUTPUT_MAGIC || u64::from_le_bytes(header[8..16].try_into().ok()?) != key {
+        return None;
+    }
+    let body = &bytes[24..];
+    if xxh3_64(body) != u64::from_le_bytes(header[16..24].try_into().ok()?) {
+        return None;
+    }
+    postcard::from_bytes(body).ok()
 }

@@ -333,8 +333,29 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     let (settings, prefixes) = settings(config, &args.paths)?;
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
-    let graph = build_graph(&settings, threads, !args.rules.no_cache);
-    report_skipped(&graph);
+    let use_cache = !args.rules.no_cache;
+    let (walk, store) = walk_repository(&settings, threads, use_cache);
+    report_walk_skipped(&walk);
+    // An unchanged repository checked the same way again: the same bytes, without the
+    // cross-file work.
+    let inputs = (use_cache && !args.fix && !args.diff)
+        .then(|| output_inputs(&settings, &walk, baseline.as_ref()))
+        .flatten();
+    let key = cache::key(&settings);
+    if let Some(inputs) = inputs
+        && let Some(output) = cache::output(&settings.root, key, inputs)
+    {
+        let mut out = anstream::stdout().lock();
+        let written = out.write_all(&output.stdout).and_then(|()| out.flush());
+        let _ = anstream::stderr().lock().write_all(&output.stderr);
+        if let Err(error) = written
+            && error.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(Failure(format!("error: cannot write output: {error}")));
+        }
+        return Ok(ExitCode::from(output.code));
+    }
+    let graph = resolve_walk(&settings, walk, store);
     // `--unsafe-fixes` alone shows the unsafe fixes and writes nothing, as in ruff.
     if args.fix || args.diff {
         return fix(
@@ -368,56 +389,133 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     timer.lap("rules");
     let mut summary = render::summary(&graph, &settings, &tables, &findings);
     summary.baseline = matched.clone();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
-    let written = report(
-        &mut out,
+    // Rendered into memory (styled: the terminal stream strips colours when it must), so the
+    // same bytes can be kept for the next run.
+    let mut stdout = Vec::with_capacity(1 << 16);
+    let rendered = report(
+        &mut stdout,
         args.format,
         &graph,
         &settings,
         &findings,
         &summary,
     );
+    let mut out = anstream::stdout().lock();
+    let written = rendered.and_then(|()| out.write_all(&stdout).and_then(|()| out.flush()));
     drop(out);
     timer.lap("output");
-    report_changed(&graph);
+    let mut stderr = Vec::new();
+    let code = verdict(&mut stderr, &args, &findings, matched.as_ref(), false);
+    let _ = anstream::stderr().lock().write_all(&stderr);
+    let changed = report_changed(&graph);
+    if let Some(inputs) = inputs
+        && !changed
+    {
+        let output = cache::Output {
+            stdout,
+            stderr,
+            code,
+        };
+        cache::save_output(&settings.root, key, inputs, &output);
+    }
     std::mem::forget(graph);
     if let Err(error) = written
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(Failure(format!("error: cannot write output: {error}")));
     }
-    Ok(verdict(&args, &findings, matched.as_ref(), false))
+    Ok(ExitCode::from(code))
+}
+
+/// The hash of everything a `check`'s output depends on (see [`cache::output`]); `None` when
+/// the binary's own identity cannot be read (then nothing is kept).
+fn output_inputs(
+    settings: &Settings,
+    walk: &walk::Walk,
+    baseline: Option<&(String, crate::baseline::Baseline)>,
+) -> Option<u64> {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    // The binary: a rebuilt one has another stamp.
+    let exe = std::env::current_exe().ok()?;
+    let stamp = cache::Stamp::of(&std::fs::metadata(exe).ok()?);
+    field(&postcard::to_stdvec(&stamp).ok()?);
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    // The command line and where it runs.
+    for arg in std::env::args_os().skip(1) {
+        field(arg.as_encoded_bytes());
+    }
+    field(std::env::current_dir().ok()?.as_os_str().as_encoded_bytes());
+    // The settings: the configuration file, as read now.
+    field(settings.root.as_os_str().as_encoded_bytes());
+    match &settings.config_path {
+        Some(path) => {
+            field(path.as_os_str().as_encoded_bytes());
+            field(&std::fs::read(path).ok()?);
+        }
+        None => field(b"no configuration"),
+    }
+    // The repository.
+    for file in &walk.files {
+        field(file.path.as_bytes());
+        field(&[file.language as u8]);
+        field(&file.hash.to_le_bytes());
+    }
+    field(b"other files");
+    for path in &walk.other_files {
+        field(path.as_bytes());
+    }
+    field(b"skipped");
+    for skipped in &walk.skipped {
+        field(skipped.path.as_bytes());
+        field(skipped.reason.as_bytes());
+    }
+    field(b"manifests");
+    for (path, bytes) in &walk.manifests {
+        field(path.as_bytes());
+        field(bytes);
+    }
+    field(b"baseline");
+    if let Some((shown, baseline)) = baseline {
+        field(shown.as_bytes());
+        field(&postcard::to_stdvec(baseline).ok()?);
+    }
+    Some(hasher.digest())
 }
 
 /// The exit code of a `check`: 1 for findings (after the baseline) and, under
 /// `--strict-baseline`, for baseline entries that match nothing any more.
 fn verdict(
+    err: &mut Vec<u8>,
     args: &CheckArgs,
     findings: &[rules::Finding],
     matched: Option<&render::BaselineStatus>,
     failed: bool,
-) -> ExitCode {
+) -> u8 {
     let stale = matched.map_or(0, |status| status.stale);
     if let Some(status) = matched
         && args.format != CheckFormat::Human
     {
         // The human summary says it on stdout; the machine formats keep stdout clean.
-        let _ = writeln!(anstream::stderr(), "{}", render::baseline_line(status));
+        let _ = writeln!(err, "{}", render::baseline_line(status));
     }
     let strict_failure = args.strict_baseline && stale > 0;
     if strict_failure {
         let _ = writeln!(
-            anstream::stderr(),
+            err,
             "error: --strict-baseline: {} in the baseline matched nothing; run `ssot-gardener baseline` to shrink it",
             rules::plural(stale, "entry")
         );
     }
     if failed {
-        ExitCode::from(2)
+        2
     } else if findings.is_empty() && !strict_failure {
-        ExitCode::SUCCESS
+        0
     } else {
-        ExitCode::from(1)
+        1
     }
 }
 
@@ -669,7 +767,10 @@ fn fix(
     {
         return Err(Failure(format!("error: cannot write output: {error}")));
     }
-    Ok(verdict(args, &findings, matched.as_ref(), failed))
+    let mut err = Vec::new();
+    let code = verdict(&mut err, args, &findings, matched.as_ref(), failed);
+    let _ = anstream::stderr().lock().write_all(&err);
+    Ok(ExitCode::from(code))
 }
 
 /// The findings in the chosen format, flushed.
@@ -776,6 +877,17 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
 /// per-file facts come from `.ssot_cache/` when the file's content is unchanged, and the
 /// cache is rewritten when anything changed.
 pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Graph {
+    let (walk, store) = walk_repository(settings, threads, use_cache);
+    resolve_walk(settings, walk, store)
+}
+
+/// The walk, with facts from the cache and the cache brought up to date; the facts of files
+/// known by their stamps are left in the returned store until `resolve_walk`.
+fn walk_repository(
+    settings: &Settings,
+    threads: usize,
+    use_cache: bool,
+) -> (walk::Walk, Option<cache::Store>) {
     let mut timer = Timer::new();
     let store = use_cache.then(|| cache::Store::load(&settings.root, cache::key(settings)));
     timer.lap("cache load");
@@ -785,6 +897,16 @@ pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Grap
         store.save(&walk.files, walk.started);
         timer.lap("cache save");
     }
+    (walk, store)
+}
+
+fn resolve_walk(settings: &Settings, mut walk: walk::Walk, store: Option<cache::Store>) -> Graph {
+    let mut timer = Timer::new();
+    if walk.has_pending() {
+        walk.load_facts(store.as_ref());
+        timer.lap("cached facts");
+    }
+    drop(store);
     let graph = python::resolve::resolve(walk, &settings.python_roots);
     timer.lap("resolve");
     graph
@@ -878,8 +1000,16 @@ fn settings(
 }
 
 fn report_skipped(graph: &Graph) {
+    report_skipped_list(&graph.skipped);
+}
+
+fn report_walk_skipped(walk: &walk::Walk) {
+    report_skipped_list(&walk.skipped);
+}
+
+fn report_skipped_list(skipped: &[walk::Skipped]) {
     let mut err = anstream::stderr().lock();
-    for skipped in &graph.skipped {
+    for skipped in skipped {
         let _ = writeln!(
             err,
             "warning: skipped `{}`: {}",
@@ -890,15 +1020,19 @@ fn report_skipped(graph: &Graph) {
 
 /// Files whose text was read again (to show a finding) and no longer held the bytes their
 /// facts came from: edited while the check ran.
-fn report_changed(graph: &Graph) {
+/// Returns whether there was one.
+fn report_changed(graph: &Graph) -> bool {
     let mut err = anstream::stderr().lock();
+    let mut any = false;
     for file in graph.files.iter().filter(|file| file.changed_on_disk()) {
+        any = true;
         let _ = writeln!(
             err,
             "warning: `{}` changed during the run: its findings are shown without their source lines; run again",
             file.path
         );
     }
+    any
 }
 
 fn write_summary(out: &mut impl Write, graph: &Graph, prefix: &str) -> std::io::Result<()> {

@@ -75,6 +75,8 @@ pub struct SourceFile {
     /// The facts came from the cache (an untrusted input): `fix` checks them against the
     /// text before it edits the file.
     pub from_cache: bool,
+    /// Known by its stamp: `facts` are still in the cache, read by [`Walk::load_facts`].
+    pending: bool,
     text: OnceLock<Box<[u8]>>,
     /// Where the text is read from when it is not loaded; `None` when it was given.
     location: Option<PathBuf>,
@@ -93,6 +95,7 @@ impl SourceFile {
             facts,
             stamp: None,
             from_cache: false,
+            pending: false,
             text: OnceLock::new(),
             location: None,
             changed: AtomicBool::new(false),
@@ -119,6 +122,7 @@ impl SourceFile {
             facts,
             stamp: Some(stamp),
             from_cache: false,
+            pending: false,
             text: OnceLock::new(),
             location: Some(location),
             changed: AtomicBool::new(false),
@@ -162,6 +166,11 @@ impl SourceFile {
             // Changed or unreadable: the blanks, kept, and the flag set.
             None => std::borrow::Cow::Borrowed(self.text()),
         }
+    }
+
+    /// Whether the facts are still in the cache (see [`Walk::load_facts`]).
+    pub fn is_pending(&self) -> bool {
+        self.pending
     }
 
     /// Whether the file changed on disk after its facts were read (known once its text was
@@ -215,8 +224,39 @@ struct Found {
     read: usize,
 }
 
+impl Walk {
+    /// Whether some file's facts are still in the cache (see [`Walk::load_facts`]).
+    pub fn has_pending(&self) -> bool {
+        self.files.iter().any(|file| file.pending)
+    }
+
+    /// Decodes the facts of the files the walk knew by their stamps, on all cores. One whose
+    /// cached facts do not decode or do not fit the file is read and collected.
+    pub fn load_facts(&mut self, cache: Option<&Store>) {
+        use rayon::prelude::*;
+        self.files
+            .par_iter_mut()
+            .filter(|file| file.pending)
+            .for_each(|file| {
+                file.pending = false;
+                let cached = cache
+                    .and_then(|cache| cache.get(file.hash))
+                    .filter(|facts| facts.fits(file.len));
+                match cached {
+                    Some(facts) => file.facts = facts,
+                    None => {
+                        let text = file.text().to_vec();
+                        file.facts = file.language.collect(&text);
+                        file.from_cache = false;
+                    }
+                }
+            });
+    }
+}
+
 /// Walks `settings.root` with `threads` threads (0: one per core), taking the facts of files
-/// whose content is in `cache` from there.
+/// whose content is in `cache` from there; files known by their stamps are left pending
+/// ([`Walk::load_facts`] reads their facts).
 pub fn walk(settings: &Settings, threads: usize, cache: Option<&Store>) -> Walk {
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -384,14 +424,21 @@ fn visit_file(
             return;
         }
     };
-    // Unchanged since a run recorded it: neither read nor hashed.
+    // Unchanged since a run recorded it: neither read nor hashed, and its facts are decoded
+    // only when they are needed (`Walk::load_facts`).
     if let Some(cache) = cache
         && let Some(hash) = cache.known(&relative, &stamp)
-        && let Some(facts) = cache.get(hash).filter(|facts| facts.fits(stamp.len))
     {
-        let mut file =
-            SourceFile::on_disk(relative, language, hash, stamp, facts, path.to_path_buf());
+        let mut file = SourceFile::on_disk(
+            relative,
+            language,
+            hash,
+            stamp,
+            FileFacts::default(),
+            path.to_path_buf(),
+        );
         file.from_cache = true;
+        file.pending = true;
         lock(found).files.push(file);
         return;
     }
@@ -523,8 +570,12 @@ mod tests {
         // Recorded by a run that started well after the files were written.
         let later = second.started + 2 * cache::RACY_WINDOW_NS;
         Store::load(&dir, key).save(&second.files, later);
-        let third = walked(&settings, &Store::load(&dir, key));
+        let store = Store::load(&dir, key);
+        let mut third = walked(&settings, &store);
         assert_eq!(third.read, 0, "both files known by their stamps");
+        assert!(third.has_pending());
+        third.load_facts(Some(&store));
+        assert!(!third.has_pending());
         assert_eq!(third.files[0].facts, first.files[0].facts);
         assert_eq!(third.files[0].text(), b"import os\n");
 

@@ -297,3 +297,83 @@ fn swapped_cache_entries_never_panic_or_misfix() {
         "a.py is fixed as its own facts say"
     );
 }
+
+/// A repeated `check` of an unchanged repository prints the kept result; anything its output
+/// depends on (a file, a new non-source file, the configuration, the baseline, the command
+/// line) makes it check again; a damaged result file is ignored.
+#[test]
+fn the_kept_result_is_used_only_for_the_same_inputs() {
+    let dir = repo();
+    let kept = dir.path().join(".ssot_cache/output.bin");
+    let cold = check(dir.path(), &["--no-cache"]);
+    assert!(!kept.exists(), "--no-cache keeps nothing");
+    assert_eq!(check(dir.path(), &[]), cold);
+    assert!(kept.exists(), "the result is kept");
+    assert_eq!(
+        check(dir.path(), &[]),
+        cold,
+        "the kept result, the same bytes"
+    );
+    let json = run(dir.path(), &["check", "--format", "json"]);
+    assert!(
+        json.stdout_text().starts_with('{'),
+        "another command line: its own result"
+    );
+    assert_eq!(check(dir.path(), &[]), cold);
+
+    // A backup file is not a source file, but SSOT006 reads the names of the others.
+    fs::write(dir.path().join("app/routes.py.bak"), "x = 1\n").expect("backup");
+    let with_backup = check(dir.path(), &[]);
+    assert!(with_backup.contains("SSOT006"), "{with_backup}");
+    assert_eq!(with_backup, check(dir.path(), &["--no-cache"]));
+    fs::remove_file(dir.path().join("app/routes.py.bak")).expect("remove");
+    assert_eq!(check(dir.path(), &[]), cold);
+
+    // The configuration: the concept ignores SSOT001 now.
+    let config = fs::read_to_string(dir.path().join("ssot.toml")).expect("config");
+    fs::write(
+        dir.path().join("ssot.toml"),
+        format!("{config}ignore = [\"SSOT001\"]\n"),
+    )
+    .expect("config");
+    let ignoring = check(dir.path(), &[]);
+    assert_eq!(ignoring, check(dir.path(), &["--no-cache"]));
+    assert_ne!(ignoring, cold);
+    fs::write(dir.path().join("ssot.toml"), &config).expect("config");
+
+    // The baseline: written after a run that kept its result, then used.
+    let written = run(dir.path(), &["baseline"]);
+    assert_eq!(written.code, Some(0), "{}", written.stderr);
+    let with_baseline = run(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--baseline",
+            "ssot-baseline.json",
+        ],
+    );
+    assert_eq!(with_baseline.code, Some(0), "everything is in the baseline");
+    fs::write(
+        dir.path().join("ssot-baseline.json"),
+        "{\"version\": 1, \"findings\": []}\n",
+    )
+    .expect("empty baseline");
+    let emptied = run(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "concise",
+            "--baseline",
+            "ssot-baseline.json",
+        ],
+    );
+    assert_eq!(emptied.code, Some(1), "the baseline changed: checked again");
+
+    // A damaged result file is a miss, and is written again.
+    fs::write(&kept, b"SSOTOUT1 and then nonsense").expect("damage");
+    assert_eq!(check(dir.path(), &[]), cold);
+    assert!(fs::read(&kept).expect("kept").len() > 30);
+}
