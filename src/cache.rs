@@ -228,6 +228,13 @@ impl Store {
     /// Reads the cache of `root`; an absent, foreign or damaged cache loads empty.
     pub fn load(root: &Path, key: u64) -> Store {
         let directory = root.join(DIRECTORY);
+        if !usable(&directory) {
+            return Store {
+                directory,
+                key,
+                ..Store::default()
+            };
+        }
         let base = Segment::read(&directory.join(FILE), key);
         // A delta means nothing without its base.
         let delta = if base.index.is_empty() {
@@ -412,32 +419,69 @@ fn parse_index(bytes: &[u8], key: u64) -> Option<HashMap<u64, (usize, usize, u64
     Some(index)
 }
 
+/// Whether `directory` may be the cache: absent, or a directory of its own. A repository is
+/// untrusted input: a `.ssot_cache` that is a symlink (or anything else) could point reads
+/// and writes outside the repository, so it is neither read nor written.
+fn usable(directory: &Path) -> bool {
+    match std::fs::symlink_metadata(directory) {
+        Ok(metadata) => metadata.file_type().is_dir(),
+        Err(error) => error.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// Writes `bytes` to a new file at `path`, never through a symlink (nor over anything that
+/// exists: a dangling link planted there is left as it is).
+fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+}
+
 /// Creates the cache directory (with its `.gitignore` and `CACHEDIR.TAG`) and replaces
-/// `path` by a rename from a temporary file beside it.
+/// `path` by a rename from a temporary file beside it. Nothing is written through a symlink:
+/// a cache directory that is one is refused, the marker files are created only where nothing
+/// is, and the temporary file is created new.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let directory = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(directory)?;
+    if !usable(directory) {
+        return Err(std::io::Error::other(
+            "the cache directory is not a directory of its own",
+        ));
+    }
+    if let Err(error) = std::fs::create_dir(directory)
+        && error.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        return Err(error);
+    }
+    let absent = |path: &Path| std::fs::symlink_metadata(path).is_err();
     let gitignore = directory.join(".gitignore");
-    if !gitignore.exists() {
-        std::fs::write(
+    if absent(&gitignore) {
+        create_new(
             &gitignore,
-            "# Created by ssot-gardener: the whole directory is a cache.\n*\n",
+            b"# Created by ssot-gardener: the whole directory is a cache.\n*\n",
         )?;
     }
     let tag = directory.join("CACHEDIR.TAG");
-    if !tag.exists() {
-        std::fs::write(
+    if absent(&tag) {
+        create_new(
             &tag,
-            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ssot-gardener.\n# For information about cache directory tags see https://bford.info/cachedir/\n",
+            b"Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by ssot-gardener.\n# For information about cache directory tags see https://bford.info/cachedir/\n",
         )?;
     }
     let temporary = directory.join(format!("{name}.{}.tmp", std::process::id()));
+    // A temporary left by an earlier process with this pid (it was killed) is ours to replace;
+    // a symlink there is removed, never followed.
+    if std::fs::symlink_metadata(&temporary).is_ok() {
+        std::fs::remove_file(&temporary)?;
+    }
     // No fsync: a torn file fails its checksums and is collected again.
-    let written = std::fs::File::create(&temporary).and_then(|mut file| file.write_all(bytes));
+    let written = create_new(&temporary, bytes);
     match written.and_then(|()| std::fs::rename(&temporary, path)) {
         Ok(()) => Ok(()),
         Err(error) => {
@@ -467,6 +511,9 @@ pub struct Output {
 /// in `.ssot_cache/output.bin` under the cache key, with a checksum; anything that does not
 /// check out is a miss.
 pub fn output(root: &Path, key: u64, inputs: u64) -> Option<Output> {
+    if !usable(&root.join(DIRECTORY)) {
+        return None;
+    }
     read_outputs(&root.join(DIRECTORY).join(OUTPUT), key)?
         .into_iter()
         .find(|(at, _)| *at == inputs)

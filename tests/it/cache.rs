@@ -377,3 +377,36 @@ fn the_kept_result_is_used_only_for_the_same_inputs() {
     assert_eq!(check(dir.path(), &[]), cold);
     assert!(fs::read(&kept).expect("kept").len() > 30);
 }
+
+/// A repository is untrusted input: its `.ssot_cache` may be a symlink to somewhere else, or
+/// hold symlinks where the marker files go. `check` writes nothing outside the repository.
+#[cfg(unix)]
+#[test]
+fn nothing_is_written_through_a_symlink_in_the_cache() {
+    let outside = tempfile::tempdir().expect("outside");
+    let dir = repo();
+    let expected = check(dir.path(), &["--no-cache"]);
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".ssot_cache")).expect("link");
+    assert_eq!(check(dir.path(), &[]), expected);
+    assert_eq!(check(dir.path(), &[]), expected);
+    assert_eq!(
+        fs::read_dir(outside.path()).expect("outside").count(),
+        0,
+        "nothing written through the linked cache directory"
+    );
+    fs::remove_file(dir.path().join(".ssot_cache")).expect("unlink");
+
+    // Dangling links where `.gitignore` and `CACHEDIR.TAG` go.
+    fs::create_dir(dir.path().join(".ssot_cache")).expect("cache directory");
+    let targets = [outside.path().join("gitignore"), outside.path().join("tag")];
+    std::os::unix::fs::symlink(&targets[0], dir.path().join(".ssot_cache/.gitignore"))
+        .expect("link");
+    std::os::unix::fs::symlink(&targets[1], dir.path().join(".ssot_cache/CACHEDIR.TAG"))
+        .expect("link");
+    assert_eq!(check(dir.path(), &[]), expected);
+    assert!(
+        targets.iter().all(|target| !target.exists()),
+        "no link target created"
+    );
+    assert_eq!(fs::read_dir(outside.path()).expect("outside").count(), 0);
+}
