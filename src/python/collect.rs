@@ -33,7 +33,7 @@ pub fn collect(src: &[u8]) -> FileFacts {
         pending: None,
         headers: Vec::new(),
         latin1: false,
-        imported: Vec::new(),
+        imported: rustc_hash::FxHashSet::default(),
         imported_filter: [0; 4],
     };
     collector.check_encoding();
@@ -115,7 +115,7 @@ struct Collector<'a> {
     /// The file declares Latin-1 and is not valid UTF-8.
     latin1: bool,
     /// The names bound by the import statements read so far (`m` of `import a.b as m`).
-    imported: Vec<String>,
+    imported: rustc_hash::FxHashSet<Vec<u8>>,
     /// A 256-bit filter of `imported` (see [`name_bit`]): most dotted names start with a
     /// local name, rejected here without comparing strings.
     imported_filter: [u64; 4],
@@ -450,19 +450,18 @@ impl<'a> Collector<'a> {
     /// Records the names an import statement binds, for [`Collector::attribute`].
     fn imported(&mut self, kind: ImportKind, names: &[ImportedName]) {
         for name in names.iter().filter(|name| name.name != "*") {
-            let bound = name.bound_name(kind);
-            if !self.imported.iter().any(|known| known == bound) {
-                let bit = name_bit(bound.as_bytes());
+            let bound = name.bound_name(kind).as_bytes();
+            if !self.imported.contains(bound) {
+                let bit = name_bit(bound);
                 self.imported_filter[bit / 64] |= 1 << (bit % 64);
-                self.imported.push(bound.to_string());
+                self.imported.insert(bound.to_vec());
             }
         }
     }
 
     fn is_imported(&self, name: &[u8]) -> bool {
         let bit = name_bit(name);
-        self.imported_filter[bit / 64] & (1 << (bit % 64)) != 0
-            && self.imported.iter().any(|known| known.as_bytes() == name)
+        self.imported_filter[bit / 64] & (1 << (bit % 64)) != 0 && self.imported.contains(name)
     }
 
     /// May the dotted name `tokens[first..=last]` be assigned or deleted?

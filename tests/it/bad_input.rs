@@ -418,3 +418,54 @@ fn invalid_toml_through_the_binary_is_a_configuration_error() {
     assert!(run.stderr.contains("ssot.toml"), "{}", run.stderr);
     assert!(run.stderr.contains('^'), "{}", run.stderr);
 }
+
+/// A file of very many imports costs time linear in its size (issue 17): 300,000 import lines
+/// (11 MB) took minutes when each new import name was compared with every earlier one, and
+/// 3,000 aliases of a concept through a shim took 40 s when each finding's fix scanned every
+/// pair of imports. The bound is generous: it only catches quadratic behaviour, never speed.
+#[test]
+fn files_of_many_imports_cost_linear_time() {
+    let bound = std::time::Duration::from_secs(30);
+    let dir = temp_repo("");
+    let lines: String = (0..300_000)
+        .map(|i| format!("from pkg.mod{i} import Thing{i}\n"))
+        .collect();
+    write_files(
+        dir.path(),
+        &[("pkg/__init__.py", b""), ("pkg/big.py", lines.as_bytes())],
+    );
+    let started = std::time::Instant::now();
+    let out = run(dir.path(), &["check", "--no-cache", "--format", "concise"]);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(
+        started.elapsed() < bound,
+        "300,000 imports: {:?}",
+        started.elapsed()
+    );
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let aliases: String = (0..3_000)
+        .map(|i| format!("from pkg.compat import Thing as T{i}\n"))
+        .collect();
+    write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.Thing\"\n",
+            ),
+            ("pkg/__init__.py", b"class Thing:\n    pass\n"),
+            ("pkg/compat.py", b"from pkg import Thing\n"),
+            ("pkg/aliases.py", aliases.as_bytes()),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let out = run(dir.path(), &["check", "--no-cache", "--format", "concise"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stdout_text().lines().count() >= 3_000);
+    assert!(
+        started.elapsed() < bound,
+        "3,000 aliases: {:?}",
+        started.elapsed()
+    );
+}
