@@ -207,7 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let (settings, prefixes) = settings(cli.config.as_deref(), path.as_slice())?;
             let prefix = prefixes.into_iter().next().unwrap_or_default();
             let graph = build_graph(&settings, cli.threads, false);
-            report_skipped(&graph);
+            report_skipped(&graph.skipped);
             // Buffered: the JSON serialiser writes a few bytes at a time, and a line-buffered
             // stdout would make a system call per line (minutes for a gigabyte of output).
             let mut out = std::io::BufWriter::with_capacity(1 << 16, anstream::stdout().lock());
@@ -335,7 +335,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     let baseline = load_baseline(&settings, &args)?;
     let use_cache = !args.rules.no_cache;
     let (walk, store) = walk_repository(&settings, threads, use_cache);
-    report_walk_skipped(&walk);
+    report_skipped(&walk.skipped);
     // An unchanged repository checked the same way again: the same bytes, without the
     // cross-file work.
     let inputs = (use_cache && !args.fix && !args.diff)
@@ -579,7 +579,7 @@ fn baseline(
         (None, None) => settings.root.join("ssot-baseline.json"),
     };
     let graph = build_graph(&settings, threads, !args.rules.no_cache);
-    report_skipped(&graph);
+    report_skipped(&graph.skipped);
     let tables = concept::build(&graph, &settings.concepts)
         .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
     let cx = rules::Context {
@@ -999,15 +999,7 @@ fn settings(
     Ok((settings, prefixes))
 }
 
-fn report_skipped(graph: &Graph) {
-    report_skipped_list(&graph.skipped);
-}
-
-fn report_walk_skipped(walk: &walk::Walk) {
-    report_skipped_list(&walk.skipped);
-}
-
-fn report_skipped_list(skipped: &[walk::Skipped]) {
+fn report_skipped(skipped: &[walk::Skipped]) {
     let mut err = anstream::stderr().lock();
     for skipped in skipped {
         let _ = writeln!(

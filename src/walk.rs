@@ -134,20 +134,19 @@ impl SourceFile {
     /// facts falls outside it, and [`SourceFile::changed_on_disk`] says so: nothing is shown
     /// from or written over bytes the facts do not describe.
     pub fn text(&self) -> &[u8] {
-        self.text.get_or_init(|| {
-            let read = self
-                .location
-                .as_deref()
-                .and_then(|location| std::fs::read(location).ok())
-                .filter(|text| self.language.hash(text) == self.hash);
-            match read {
-                Some(text) => text.into_boxed_slice(),
-                None => {
-                    self.changed.store(true, Ordering::Relaxed);
-                    vec![b' '; usize::try_from(self.len).unwrap_or(0)].into_boxed_slice()
-                }
+        self.text.get_or_init(|| match self.read_verified() {
+            Some(text) => text.into_boxed_slice(),
+            None => {
+                self.changed.store(true, Ordering::Relaxed);
+                vec![b' '; usize::try_from(self.len).unwrap_or(0)].into_boxed_slice()
             }
         })
+    }
+
+    /// The file's bytes on disk, when they are still the ones the facts were read from.
+    fn read_verified(&self) -> Option<Vec<u8>> {
+        let text = std::fs::read(self.location.as_deref()?).ok()?;
+        (self.language.hash(&text) == self.hash).then_some(text)
     }
 
     /// The text, as [`SourceFile::text`] gives it, without keeping it when it was not loaded:
@@ -156,12 +155,7 @@ impl SourceFile {
         if let Some(text) = self.text.get() {
             return std::borrow::Cow::Borrowed(text);
         }
-        let read = self
-            .location
-            .as_deref()
-            .and_then(|location| std::fs::read(location).ok())
-            .filter(|text| self.language.hash(text) == self.hash);
-        match read {
+        match self.read_verified() {
             Some(text) => std::borrow::Cow::Owned(text),
             // Changed or unreadable: the blanks, kept, and the flag set.
             None => std::borrow::Cow::Borrowed(self.text()),
