@@ -578,6 +578,14 @@ fn baseline(
         (None, Some(path)) => settings.root.join(path),
         (None, None) => settings.root.join("ssot-baseline.json"),
     };
+    // A path from the repository's own configuration is untrusted input: it must not lead
+    // out of the repository (a `--baseline` on the command line is the user's own choice).
+    if args.baseline.is_none() && !leads_inside(&settings.root, &path) {
+        return Err(Failure(format!(
+            "error: the baseline `{}` leads outside the repository (through a symlink); give a path with --baseline to write there",
+            path.strip_prefix(&settings.root).unwrap_or(&path).display()
+        )));
+    }
     let graph = build_graph(&settings, threads, !args.rules.no_cache);
     report_skipped(&graph.skipped);
     let tables = concept::build(&graph, &settings.concepts)
@@ -629,6 +637,24 @@ impl Scope {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+/// Whether `path`'s directory, with every symlink followed, is inside `root`.
+fn leads_inside(root: &Path, path: &Path) -> bool {
+    let directory = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (
+        std::fs::canonicalize(root),
+        std::fs::canonicalize(directory),
+    ) {
+        (Ok(root), Ok(directory)) => directory.starts_with(root),
+        // A directory that does not exist yet cannot be written into either.
+        _ => true,
+    }
+}
+
+/// Replaces `path` by a rename from a temporary file created new beside it (never written
+/// through a symlink; a link at `path` itself is replaced, not followed).
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let directory = path
         .parent()
@@ -639,7 +665,15 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if std::fs::symlink_metadata(&temporary).is_ok() {
+        std::fs::remove_file(&temporary)?;
+    }
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(bytes))
+        .and_then(|()| std::fs::rename(&temporary, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }

@@ -429,3 +429,35 @@ fn suppression_fixes_converge() {
         fs::read_to_string(fixture("fixtures/check/suppression/app/legacy.py")).unwrap()
     );
 }
+
+/// A repository is untrusted input: `baseline = "out/bl.json"` in its `ssot.toml`, with `out` a
+/// symlink out of the repository, is refused (exit 2, nothing written there); the same path
+/// given with `--baseline` is the user's own choice and is written.
+#[cfg(unix)]
+#[test]
+fn a_configured_baseline_never_leads_out_of_the_repository() {
+    let outside = tempfile::tempdir().expect("outside");
+    let dir = tempfile::tempdir().expect("repository");
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = [\".\"]\nbaseline = \"out/bl.json\"\n",
+            ),
+            ("app.py", b"import os\n"),
+        ],
+    );
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).expect("link");
+    let refused = run(dir.path(), &["baseline"]);
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("leads outside the repository"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(fs::read_dir(outside.path()).expect("outside").count(), 0);
+    let chosen = run(dir.path(), &["baseline", "--baseline", "out/bl.json"]);
+    assert_eq!(chosen.code, Some(0), "{}", chosen.stderr);
+    assert!(outside.path().join("bl.json").is_file());
+}
