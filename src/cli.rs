@@ -734,6 +734,7 @@ fn fix(
             ExitCode::from(1)
         });
     }
+    remove_stale_temporaries(&settings.root, &outcome.graph.other_files, &mut err);
     // Ctrl-C (SIGINT) or SIGTERM while files are written stops between two files: each file
     // is then old or new, and no temporary is left (SIGKILL can still leave one, never a
     // half-written file). Before this point nothing is on disk and the default handling stands.
@@ -833,6 +834,46 @@ fn report(
 /// same directory with the same permissions, then a rename, so an interrupted run leaves the
 /// old file or the new one (the caller holds Ctrl-C between files, so no temporary is left).
 /// A file changed on disk since it was read is left alone.
+/// Removes the temporaries an earlier `fix` left when it was killed (SIGKILL between creating
+/// one and renaming it): exactly `.NAME.ssot-fix.PID.tmp`, and only when process PID is gone.
+fn remove_stale_temporaries(root: &Path, other_files: &[String], err: &mut impl Write) {
+    for path in other_files {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .and_then(|rest| rest.rsplit_once(".ssot-fix."))
+            .filter(|(original, _)| !original.is_empty())
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        let full = root.join(path);
+        // Only a regular file of that name: never a link, never a directory.
+        if std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file())
+            && std::fs::remove_file(&full).is_ok()
+        {
+            let _ = writeln!(err, "note: removed `{path}`, left by an interrupted fix");
+        }
+    }
+}
+
+/// Whether process `pid` exists; where that cannot be known, it is taken to exist.
+fn process_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc").join(pid.to_string()).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 fn write_fixed(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), String> {
     let now = std::fs::read(path).map_err(|error| format!("cannot read it again: {error}"))?;
     if now != original {

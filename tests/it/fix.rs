@@ -1073,3 +1073,56 @@ fn interrupting_fix_leaves_every_file_old_or_new() {
     // The interrupts after the first write landed while files were being written.
     assert!(mixed > 0, "no run was interrupted while writing");
 }
+
+/// A `fix` killed between creating its temporary and renaming it leaves
+/// `.NAME.ssot-fix.PID.tmp`; the next `fix` removes it when process PID is gone, and leaves the
+/// temporaries of a live process (and anything else) alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_later_fix_removes_the_temporaries_of_a_killed_one() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let live = format!("app/.routes.py.ssot-fix.{}.tmp", std::process::id());
+    crate::support::write_files(
+        dir.path(),
+        &[
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"m\"\ncanonical = \"app.manager.Manager\"\n",
+            ),
+            ("app/__init__.py", b""),
+            ("app/manager.py", b"class Manager:\n    pass\n"),
+            ("app/compat.py", b"from app.manager import Manager\n"),
+            ("app/routes.py", b"from app.compat import Manager\n"),
+            // pid_max is at most 4,194,304: no process has this pid.
+            ("app/.routes.py.ssot-fix.999999999.tmp", b""),
+            (live.as_str(), b""),
+            ("app/.routes.py.ssot-fix.x.tmp", b""),
+        ],
+    );
+    let out = run(dir.path(), &["fix"]);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(
+        !dir.path()
+            .join("app/.routes.py.ssot-fix.999999999.tmp")
+            .exists(),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("left by an interrupted fix"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        dir.path().join(&live).exists(),
+        "a live process's temporary stays"
+    );
+    assert!(
+        dir.path().join("app/.routes.py.ssot-fix.x.tmp").exists(),
+        "not the pattern"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/routes.py")).expect("routes"),
+        "from app.manager import Manager\n"
+    );
+}
