@@ -365,7 +365,24 @@ pub(crate) fn quoted_list<S: AsRef<str>>(names: &[S]) -> String {
 pub(crate) fn plural(count: usize, word: &str) -> String {
     if count == 1 {
         format!("{count} {word}")
+    } else if let Some(stem) = word
+        .strip_suffix('y')
+        .filter(|stem| !stem.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        // "entry", "entries" (issue 16 saw "6 entrys"); "key", "keys".
+        format!("{count} {stem}ies")
     } else {
         format!("{count} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod plural_tests {
+    #[test]
+    fn plurals() {
+        assert_eq!(super::plural(1, "entry"), "1 entry");
+        assert_eq!(super::plural(6, "entry"), "6 entries");
+        assert_eq!(super::plural(2, "key"), "2 keys");
+        assert_eq!(super::plural(0, "finding"), "0 findings");
     }
 }
