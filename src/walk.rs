@@ -592,31 +592,25 @@ mod tests {
         std::fs::write(&location, &text).expect("write");
         let facts = Language::Python.collect(&text);
         let hash = Language::Python.hash(&text);
-        let same = SourceFile::on_disk(
-            "m.py".into(),
-            Language::Python,
-            hash,
-            Stamp {
+        let recorded = || {
+            let stamp = Stamp {
                 len: text.len() as u64,
                 ..Stamp::default()
-            },
-            facts.clone(),
-            location.clone(),
-        );
+            };
+            SourceFile::on_disk(
+                "m.py".into(),
+                Language::Python,
+                hash,
+                stamp,
+                facts.clone(),
+                location.clone(),
+            )
+        };
+        let same = recorded();
         assert_eq!(same.text(), &text[..]);
         assert!(!same.changed_on_disk());
         std::fs::write(&location, b"import sys, re\n").expect("rewrite");
-        let changed = SourceFile::on_disk(
-            "m.py".into(),
-            Language::Python,
-            hash,
-            Stamp {
-                len: text.len() as u64,
-                ..Stamp::default()
-            },
-            facts,
-            location,
-        );
+        let changed = recorded();
         assert_eq!(changed.text(), &b"          "[..]);
         assert!(changed.changed_on_disk());
         // Once read, the text stays what it was, whatever the disk does.

@@ -221,16 +221,10 @@ fn a_few_changes_go_to_the_delta_and_many_fold_into_the_base() {
 /// the file's own facts would not make.
 #[test]
 fn swapped_cache_entries_never_panic_or_misfix() {
-    let dir = tempfile::tempdir().expect("temporary directory");
+    let dir = repo();
     write_files(
         dir.path(),
         &[
-            ("ssot.toml", CONFIG),
-            ("app/__init__.py", b""),
-            (
-                "app/websocket_manager.py",
-                b"class WebSocketManager:\n    def emit(self): ...\n",
-            ),
             (
                 "app/compat.py",
                 b"from app.websocket_manager import WebSocketManager\n",
