@@ -93,15 +93,6 @@ const SCAN_EXTENSIONS: usize = 8;
 /// How deep `macro_groups` looks for item groups inside a macro body that is not items.
 const MACRO_GROUP_DEPTH: usize = 4;
 
-/// Macros whose bodies are templates for other code, not items of this module.
-const TEMPLATES: &[&str] = &[
-    "macro_rules",
-    "quote",
-    "quote_spanned",
-    "parse_quote",
-    "parse_quote_spanned",
-];
-
 /// Collects the facts of one Rust file.
 ///
 /// ```
@@ -112,11 +103,34 @@ const TEMPLATES: &[&str] = &[
 /// assert_eq!(facts.imports[1].module, "crate::a::d");
 /// ```
 pub fn collect(text: &[u8]) -> FileFacts {
+    collect_with(text, true)
+}
+
+/// [`collect`] without blanking the blocks it never reads first: the reference the skim is
+/// tested against.
+#[doc(hidden)]
+pub fn collect_unskimmed(text: &[u8]) -> FileFacts {
+    collect_with(text, false)
+}
+
+fn collect_with(text: &[u8], skim: bool) -> FileFacts {
     let mut errors = Vec::new();
-    let source = prepare::sanitize(text, &mut errors);
+    let mut source = prepare::sanitize(text, &mut errors);
+    // The doc links of the doc comments the skim blanks, read before it does.
+    let mut links: Vec<(Span, String)> = Vec::new();
+    if skim {
+        let skim = lexical::skim(source.as_bytes());
+        for doc in &skim.docs {
+            for (from, to) in doc_links(&source.as_bytes()[doc.clone()]) {
+                let span = Span::new(doc.start + from, doc.start + to);
+                links.push((span, source[span.range()].to_string()));
+            }
+        }
+        prepare::skim(&mut source, &skim);
+    }
     let cost = lexical::nesting_cost(source.as_bytes());
     let mut facts = if cost <= SMALL_STACK_COST {
-        guarded(|| analyze(&source, true))
+        guarded(|| analyze(&source, true, &links))
     } else if cost <= BIG_STACK_COST {
         // Deeply nested code (big generated tables, long operator chains) is parsed on a
         // thread of its own rather than risk the caller's stack.
@@ -124,13 +138,13 @@ pub fn collect(text: &[u8]) -> FileFacts {
             std::thread::Builder::new()
                 .name("rust-collect".to_string())
                 .stack_size(BIG_STACK)
-                .spawn_scoped(scope, || guarded(|| analyze(&source, true)))
+                .spawn_scoped(scope, || guarded(|| analyze(&source, true, &links)))
                 .ok()
                 .and_then(|thread| thread.join().ok())
         })
-        .unwrap_or_else(|| guarded(|| analyze(&source, false)))
+        .unwrap_or_else(|| guarded(|| analyze(&source, false, &links)))
     } else {
-        guarded(|| analyze(&source, false))
+        guarded(|| analyze(&source, false, &links))
     };
     facts.suppressions = lexical::suppressions(text);
     errors.append(&mut facts.errors);
@@ -155,7 +169,7 @@ fn guarded(run: impl FnOnce() -> FileFacts) -> FileFacts {
 
 /// Lexes and parses `source` (`whole`), or reads it line by line when it is nested too deeply
 /// to parse whole.
-fn analyze(source: &str, whole: bool) -> FileFacts {
+fn analyze(source: &str, whole: bool, links: &[(Span, String)]) -> FileFacts {
     let mut errors = Vec::new();
     let mut source = Cow::Borrowed(source);
     let tokens = if whole {
@@ -180,7 +194,14 @@ fn analyze(source: &str, whole: bool) -> FileFacts {
                 out: Vec::new(),
             };
             strings.visit_file(&file);
-            let strings = strings.out;
+            let mut strings = strings.out;
+            strings.extend(links.iter().map(|(span, value)| StringRef {
+                kind: StringRefKind::DocLink,
+                value: value.clone(),
+                span: *span,
+                context: module_context(),
+            }));
+            strings.sort_by_key(|string| string.span);
             collector.facts.string_refs = strings;
         }
         Some(Err(error)) => match TokenStream::from_str(&source) {
@@ -648,7 +669,7 @@ impl<'a> Collector<'a> {
         let Some(last) = mac.path.segments.last() else {
             return;
         };
-        if mac.tokens.is_empty() || TEMPLATES.iter().any(|name| last.ident == name) {
+        if mac.tokens.is_empty() || lexical::TEMPLATES.iter().any(|name| last.ident == name) {
             return;
         }
         // `println!`, `assert_eq!`, `write!`: most bodies name no item keyword and are not
@@ -1372,23 +1393,8 @@ fn parse_items(tokens: TokenStream) -> syn::Result<Vec<Item>> {
 
 /// Whether `text` has a word that starts an item (`use`, `mod`, `struct`, ...), at any depth.
 fn mentions_items(text: &[u8]) -> bool {
-    const KEYWORDS: &[&[u8]] = &[
-        b"use",
-        b"mod",
-        b"struct",
-        b"enum",
-        b"union",
-        b"trait",
-        b"impl",
-        b"fn",
-        b"type",
-        b"const",
-        b"static",
-        b"extern",
-        b"macro_rules",
-    ];
     text.split(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        .any(|word| KEYWORDS.contains(&word))
+        .any(|word| lexical::ITEM_KEYWORDS.contains(&word))
 }
 
 /// After the first `;` or `{ ... }` from `from` (the end when there is none).
@@ -1604,6 +1610,16 @@ impl<'ast> Visit<'ast> for StringPaths<'_, '_> {
     }
 }
 
+/// A string path's context: paths in strings are not bound anywhere.
+fn module_context() -> Context {
+    Context {
+        scope: Scope::Module,
+        guard: Guard::None,
+        type_checking: false,
+        conditional: false,
+    }
+}
+
 impl StringPaths<'_, '_> {
     fn push(&mut self, kind: StringRefKind, start: usize, end: usize) {
         let value = self.collector.text[start..end].to_string();
@@ -1611,12 +1627,7 @@ impl StringPaths<'_, '_> {
             kind,
             value,
             span: Span::new(start, end),
-            context: Context {
-                scope: Scope::Module,
-                guard: Guard::None,
-                type_checking: false,
-                conditional: false,
-            },
+            context: module_context(),
         });
     }
 

@@ -22,7 +22,10 @@ pub fn suppressions(text: &[u8]) -> Vec<Suppression> {
 pub fn comments(text: &[u8]) -> Vec<Span> {
     let mut out = Vec::new();
     walk(text, |event| {
-        if let Event::Comment { span, doc: false } = event {
+        if let Event::Comment {
+            span, doc: false, ..
+        } = event
+        {
             out.push(span);
         }
     });
@@ -94,15 +97,207 @@ pub fn delimiter_culprit(text: &[u8], at: usize) -> usize {
     culprit
 }
 
+/// What the collector may leave out of the text it parses ([`skim`]).
+#[derive(Debug, Default)]
+pub struct Skim {
+    /// The insides of blocks never read, outermost only (between the braces).
+    pub blocks: Vec<std::ops::Range<usize>>,
+    /// The doc comments outside macro calls, whole (`///` to the line end, `/**` to `*/`):
+    /// their links are read from the text, not from the parsed attributes.
+    pub docs: Vec<std::ops::Range<usize>>,
+}
+
+/// What can be blanked before parsing without changing a fact. The `{ ... }` blocks whose
+/// insides the collector never reads: a block with no attribute (`#`) and no word that
+/// starts an item ([`ITEM_KEYWORDS`]) anywhere inside, that is not a use group (`a::{b, c}`,
+/// `use {a, b}`, a group inside either), a generic argument (`<{ N }>`) or inside a macro
+/// call's body. A function body of plain statements is one; so is the array that initializes
+/// a `const` or `static` (`= [`, `= &[`: generated tables). The body of a template macro
+/// ([`TEMPLATES`]) is blanked whatever it holds, and what it holds marks nothing around it.
+/// And the doc comments outside macro calls, whose links the collector reads from the text.
+/// Empty when the brackets do not balance: the lexer's repairs then see the file as it is.
+pub fn skim(text: &[u8]) -> Skim {
+    struct Open {
+        at: usize,
+        opener: u8,
+        /// A group of a use tree (`::{`, `use {`, or a group inside one).
+        use_group: bool,
+        /// A macro call's body (`name! (`, `[` or `{`; `macro_rules! name {`), or inside one.
+        in_macro: bool,
+        /// Whether the block may be blanked, as far as what precedes it goes.
+        candidate: bool,
+        /// Something inside is read: an attribute or an item keyword.
+        read: bool,
+        /// The body of a template macro (`macro_rules! m { .. }`, `quote! { .. }`): never
+        /// read, blanked whole.
+        template: bool,
+        /// The item keyword around the group, restored when it closes.
+        keyword: Option<&'static [u8]>,
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Token {
+        None,
+        Word(usize, usize),
+        Byte(u8),
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut skim = Skim::default();
+    let mut balanced = true;
+    // The last three significant tokens.
+    let (mut last, mut before, mut before2) = (Token::None, Token::None, Token::None);
+    // The first item keyword of the statement the walk is in (`impl<const N: usize>` is an
+    // `impl`).
+    let mut keyword: Option<&'static [u8]> = None;
+    let mark = |stack: &mut Vec<Open>| {
+        if let Some(open) = stack.last_mut() {
+            open.read = true;
+        }
+    };
+    walk(text, |event| {
+        let token = match event {
+            Event::Comment { doc, span, end } => {
+                if doc && !stack.last().is_some_and(|open| open.in_macro) {
+                    skim.docs.push(span.start as usize..end);
+                }
+                return;
+            }
+            Event::Word(start, end) => {
+                let word = &text[start..end];
+                if (2..=11).contains(&word.len())
+                    && let Some(&word) = ITEM_KEYWORDS.iter().find(|&&k| k == word)
+                {
+                    mark(&mut stack);
+                    keyword = keyword.or(Some(word));
+                }
+                Token::Word(start, end)
+            }
+            Event::Byte(at, b) => {
+                match b {
+                    b'#' => mark(&mut stack),
+                    b';' => keyword = None,
+                    b'(' | b'[' | b'{' => {
+                        let use_group = b == b'{'
+                            && (stack.last().is_some_and(|open| open.use_group)
+                                || match last {
+                                    Token::Word(start, end) => &text[start..end] == b"use",
+                                    Token::Byte(b) => b == b':',
+                                    Token::None => false,
+                                });
+                        // Inside a macro call's body, a blanked block could turn what does
+                        // not parse as items into items that do.
+                        let outer_macro = stack.last().is_some_and(|open| open.in_macro);
+                        // A `const` or `static` initializer's array (`= [`, `= &[`): tables.
+                        let initializer = b == b'['
+                            && matches!(keyword, Some(b"const" | b"static"))
+                            && (last == Token::Byte(b'=')
+                                || (last == Token::Byte(b'&') && before == Token::Byte(b'=')));
+                        let word = |token: Token| match token {
+                            Token::Word(start, end) => std::str::from_utf8(&text[start..end]).ok(),
+                            _ => None,
+                        };
+                        // `name! {` and `macro_rules! name {`.
+                        let name = if last == Token::Byte(b'!') {
+                            word(before)
+                        } else if before == Token::Byte(b'!') && matches!(last, Token::Word(..)) {
+                            word(before2).filter(|&name| name == "macro_rules")
+                        } else {
+                            None
+                        };
+                        let macro_body = last == Token::Byte(b'!') || name.is_some();
+                        let template =
+                            !outer_macro && name.is_some_and(|name| TEMPLATES.contains(&name));
+                        let candidate = ((b == b'{' && last != Token::Byte(b'<')) || initializer)
+                            && !use_group
+                            && !outer_macro;
+                        stack.push(Open {
+                            at,
+                            opener: b,
+                            use_group,
+                            in_macro: outer_macro || macro_body,
+                            candidate,
+                            template,
+                            read: false,
+                            keyword: keyword.take(),
+                        });
+                    }
+                    b')' | b']' | b'}' => match stack.pop() {
+                        Some(open)
+                            if matches!(
+                                (open.opener, b),
+                                (b'(', b')') | (b'[', b']') | (b'{', b'}')
+                            ) =>
+                        {
+                            // After a block, a new statement begins.
+                            keyword = if b == b'}' { None } else { open.keyword };
+                            if open.template || (open.candidate && !open.read) {
+                                // Blocks close inner first: an outer one swallows those inside.
+                                let blocks = &mut skim.blocks;
+                                while blocks.last().is_some_and(|inner| inner.start > open.at) {
+                                    blocks.pop();
+                                }
+                                blocks.push(open.at + 1..at);
+                            } else if open.read {
+                                mark(&mut stack);
+                            }
+                        }
+                        _ => balanced = false,
+                    },
+                    _ => {}
+                }
+                Token::Byte(b)
+            }
+        };
+        before2 = before;
+        before = last;
+        last = token;
+    });
+    if !balanced || !stack.is_empty() {
+        return Skim::default();
+    }
+    skim
+}
+
+/// Macros whose bodies are templates for other code, not items of this module: never read.
+pub const TEMPLATES: &[&str] = &[
+    "macro_rules",
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "parse_quote_spanned",
+];
+
+/// Words that can start an item, or make a macro body one the collector reads
+/// (`collect::mentions_items` asks the same of a macro's bytes).
+pub const ITEM_KEYWORDS: &[&[u8]] = &[
+    b"use",
+    b"mod",
+    b"struct",
+    b"enum",
+    b"union",
+    b"trait",
+    b"impl",
+    b"fn",
+    b"type",
+    b"const",
+    b"static",
+    b"extern",
+    b"macro_rules",
+];
+
 /// What [`walk`] sees.
 enum Event {
     Comment {
+        /// The comment up to its closing `*/`, or to the line end.
         span: Span,
         doc: bool,
+        /// After the closing `*/` (or the line end).
+        end: usize,
     },
-    /// A byte outside comments, literals and words (punctuation, brackets, whitespace), and
-    /// its offset.
+    /// A byte outside comments, literals and words (punctuation, brackets; whitespace is
+    /// skipped), and its offset.
     Byte(usize, u8),
+    /// An identifier, keyword or number: its first byte and its end.
+    Word(usize, usize),
 }
 
 /// One pass over the file in lexical units: comments, string and char literals (skipped),
@@ -111,6 +306,8 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
     let mut i = 0;
     while i < text.len() {
         match text[i] {
+            // Runs of blanks: a skimmed file is mostly spaces.
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'/' if text.get(i + 1) == Some(&b'/') => {
                 let end = memchr::memchr2(b'\n', b'\r', &text[i..]).map_or(text.len(), |n| i + n);
                 let body = &text[i + 2..end];
@@ -119,6 +316,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                 on(Event::Comment {
                     span: Span::new(i, end),
                     doc,
+                    end,
                 });
                 i = end;
             }
@@ -131,6 +329,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                 on(Event::Comment {
                     span: Span::new(i, inner_end.max(i + 2)),
                     doc,
+                    end,
                 });
                 i = end;
             }
@@ -148,6 +347,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
             b if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 => {
                 // A whole word, so the `r` of `bar"` is never taken for a raw string prefix;
                 // the `r` of a `br"` or `cr"` prefix ends the word.
+                let start = i;
                 i += 1;
                 while i < text.len()
                     && (text[i].is_ascii_alphanumeric() || text[i] == b'_' || text[i] >= 0x80)
@@ -155,6 +355,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                 {
                     i += 1;
                 }
+                on(Event::Word(start, i));
             }
             b => {
                 on(Event::Byte(i, b));
@@ -292,6 +493,90 @@ let e = b'/'; let f = br"//"; let g = bar"x"; // three
                 "// three",
             ]
         );
+    }
+
+    /// The texts `skim` blanks: each block's inside, then each doc comment.
+    fn skimmed(src: &str) -> (Vec<&str>, Vec<&str>) {
+        let skim = skim(src.as_bytes());
+        let blocks = skim.blocks.into_iter().map(|r| src[r].trim()).collect();
+        let docs = skim.docs.into_iter().map(|r| &src[r]).collect();
+        (blocks, docs)
+    }
+
+    #[test]
+    fn skim_blanks_plain_bodies_and_keeps_what_is_read() {
+        let src = "fn plain() -> u8 { let x = [1, 2]; if x[0] > 1 { 2 } else { 3 } }
+                   fn nested() { use a::B; let y = { 1 }; }
+                   fn attr() { #[cfg(x)] let z = 1; }
+                   fn closure() { let f = |x: u8| -> Box<dyn Fn()> { todo!() }; }
+                   struct S { a: u8, b: Vec<u8> }
+                   impl S { fn m(&self) -> u8 { self.a } }
+";
+        let (blocks, docs) = skimmed(src);
+        assert_eq!(
+            blocks,
+            vec![
+                "let x = [1, 2]; if x[0] > 1 { 2 } else { 3 }",
+                "1",
+                // `Fn` is a trait, not the keyword.
+                "let f = |x: u8| -> Box<dyn Fn()> { todo!() };",
+                "a: u8, b: Vec<u8>",
+                "self.a",
+            ]
+        );
+        assert!(docs.is_empty());
+    }
+
+    #[test]
+    fn skim_leaves_use_groups_generic_blocks_and_macro_bodies() {
+        let src = "use a::{b, c::{d}};
+use {e, f};
+use g::{
+    {H, I},
+};
+                   type T = Foo<{ N + 1 }>;
+                   m! { struct A { x: u8 } }
+                   cfg_if! { if #[cfg(x)] { fn f() { g() } } }
+";
+        assert_eq!(skimmed(src).0, Vec::<&str>::new());
+    }
+
+    #[test]
+    fn skim_blanks_templates_tables_and_docs() {
+        let src = "macro_rules! m { ($x:ident) => { fn $x() {} }; }
+                   fn derive() -> T { quote! { impl X for Y {} } }
+                   static TABLE: &[(u8, u8)] = &[(1, 2), (3, 4)];
+                   const N: [u8; 2] = [5, 6];
+                   impl<const K: usize> X<K> { const C: [u8; 1] = [7]; }
+                   /// Docs of [`a::B`].
+/** block doc */ struct D;
+                   m! { /// inside a macro: never a link
+ x }
+";
+        let (blocks, docs) = skimmed(src);
+        assert_eq!(
+            blocks,
+            vec![
+                "($x:ident) => { fn $x() {} };",
+                "quote! { impl X for Y {} }",
+                "(1, 2), (3, 4)",
+                "5, 6",
+                "7",
+                // A macro body that names no item is never parsed.
+                "/// inside a macro: never a link\n x",
+            ]
+        );
+        assert_eq!(docs, vec!["/// Docs of [`a::B`].", "/** block doc */"]);
+    }
+
+    #[test]
+    fn skim_gives_up_on_unbalanced_brackets() {
+        let (blocks, docs) = skimmed(
+            "/// doc
+fn a() { let x = (1; }
+",
+        );
+        assert!(blocks.is_empty() && docs.is_empty());
     }
 
     #[test]

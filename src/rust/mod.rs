@@ -9,4 +9,4 @@ mod prepare;
 pub mod resolve;
 pub mod workspace;
 
-pub use collect::collect;
+pub use collect::{collect, collect_unskimmed};

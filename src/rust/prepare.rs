@@ -47,6 +47,26 @@ pub fn sanitize<'t>(text: &'t [u8], errors: &mut Vec<SyntaxError>) -> Cow<'t, st
     source
 }
 
+/// Blanks what the collector never reads in the parsed text ([`lexical::skim`]): the insides
+/// of inert blocks and the doc comments outside macro calls, keeping every line break, so that
+/// offsets and line numbers stay those of the file.
+pub fn skim(source: &mut Cow<'_, str>, skim: &lexical::Skim) {
+    if skim.blocks.is_empty() && skim.docs.is_empty() {
+        return;
+    }
+    let mut bytes = std::mem::take(source).into_owned().into_bytes();
+    for range in skim.blocks.iter().chain(&skim.docs) {
+        for byte in &mut bytes[range.clone()] {
+            if !matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
+    }
+    // Brackets and comment markers are ASCII, whole characters were replaced by ASCII: still
+    // UTF-8.
+    *source = Cow::Owned(String::from_utf8(bytes).unwrap_or_default());
+}
+
 /// Replaces `range` (on char boundaries) by spaces.
 fn blank(source: &mut Cow<'_, str>, range: std::ops::Range<usize>) {
     let mut bytes = std::mem::take(source).into_owned().into_bytes();

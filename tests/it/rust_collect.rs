@@ -7,7 +7,10 @@
 //!   enough to overflow a parser's stack.
 //! - A sweep over every `.rs` file of the local cargo registry (and the fixtures): no panic,
 //!   every span inside the file and on character boundaries, and the number of `use` leaves
-//!   equal to an independent count (see [`oracle_use_leaves`]).
+//!   equal to an independent count (see [`oracle_use_leaves`]), and the same facts as a
+//!   parse of the whole text (`rust::collect_unskimmed`): the skim that blanks function bodies,
+//!   doc comments and template macros before parsing may add doc links syn keeps opaque, and
+//!   change nothing else.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use ssot_gardener::facts::{
-    Context, DefKind, FileFacts, ImportKind, LineIndex, Scope, Span, Visibility,
+    Context, DefKind, FileFacts, ImportKind, LineIndex, Scope, Span, StringRefKind, Visibility,
 };
 use ssot_gardener::rust;
 
@@ -674,6 +677,32 @@ fn leaves_in(trees: &[TokenTree]) -> usize {
     count
 }
 
+/// The first field of two files' facts that differs, for a readable failure.
+fn first_difference(a: &FileFacts, b: &FileFacts) -> String {
+    macro_rules! field {
+        ($($name:ident),*) => {
+            $(if a.$name != b.$name {
+                return format!(
+                    "{} differ: skimmed {:?} / whole {:?}",
+                    stringify!($name),
+                    a.$name,
+                    b.$name
+                );
+            })*
+        };
+    }
+    field!(
+        imports,
+        definitions,
+        string_refs,
+        modules,
+        import_visibility,
+        definition_visibility,
+        errors
+    );
+    "other facts differ".to_string()
+}
+
 fn collector_use_leaves(facts: &FileFacts) -> usize {
     facts
         .imports
@@ -724,6 +753,60 @@ fn registry_sweep() {
         })
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
+    // The skim (blanking the blocks the collector never reads) against the whole parse.
+    let started = Instant::now();
+    let reference: Vec<FileFacts> = texts
+        .par_iter()
+        .map(|(_, src)| rust::collect_unskimmed(src))
+        .collect();
+    let unskimmed = started.elapsed().as_secs_f64();
+    let (mut skim_changed, mut skim_more_links) = (Vec::new(), Vec::new());
+    let pairs = results.iter().map(|(facts, _)| facts).zip(&reference);
+    for ((path, _), (skimmed, whole)) in texts.iter().zip(pairs) {
+        let mut same = skimmed.clone();
+        same.string_refs.clone_from(&whole.string_refs);
+        if same != *whole {
+            skim_changed.push(format!(
+                "{}: {}",
+                path.display(),
+                first_difference(skimmed, whole)
+            ));
+        } else if skimmed.string_refs != whole.string_refs {
+            // Doc links read from the text where syn keeps the tokens opaque (the docs of a
+            // body-less `fn` in a crate's `Item::Verbatim`) are more, never fewer or other.
+            let all_kept = whole
+                .string_refs
+                .iter()
+                .all(|r| skimmed.string_refs.contains(r));
+            let extra_docs = skimmed
+                .string_refs
+                .iter()
+                .all(|r| whole.string_refs.contains(r) || r.kind == StringRefKind::DocLink);
+            if all_kept && extra_docs {
+                skim_more_links.push(path.display().to_string());
+            } else {
+                skim_changed.push(format!(
+                    "{}: {}",
+                    path.display(),
+                    first_difference(skimmed, whole)
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "skim: {elapsed:.2}s against {unskimmed:.2}s unskimmed; {} files differ, {} with more \
+         doc links",
+        skim_changed.len(),
+        skim_more_links.len()
+    );
+    for line in &skim_more_links {
+        eprintln!("  more doc links {line}");
+    }
+    assert!(
+        skim_changed.is_empty(),
+        "the skim changed facts:\n{}",
+        skim_changed.join("\n")
+    );
     let mut problems = Vec::new();
     let mut rejected = Vec::new();
     let mut mismatched = Vec::new();
