@@ -112,7 +112,8 @@ pub struct Skim {
 /// starts an item ([`ITEM_KEYWORDS`]) anywhere inside, that is not a use group (`a::{b, c}`,
 /// `use {a, b}`, a group inside either), a generic argument (`<{ N }>`) or inside a macro
 /// call's body. A function body of plain statements is one; so is the array that initializes
-/// a `const` or `static` (`= [`, `= &[`: generated tables). The body of a template macro
+/// a `const` or `static` (`= [`, `= &[`: generated tables), and a function's parameters
+/// without attributes (`fn name(..)`). The body of a template macro
 /// ([`TEMPLATES`]) is blanked whatever it holds, and what it holds marks nothing around it.
 /// And the doc comments outside macro calls, whose links the collector reads from the text.
 /// Empty when the brackets do not balance: the lexer's repairs then see the file as it is.
@@ -126,8 +127,11 @@ pub fn skim(text: &[u8]) -> Skim {
         in_macro: bool,
         /// Whether the block may be blanked, as far as what precedes it goes.
         candidate: bool,
-        /// Something inside is read: an attribute or an item keyword.
-        read: bool,
+        /// What inside is read: the `KEYWORD` and `ATTRIBUTE` bits.
+        read: u8,
+        /// What keeps the group from being blanked: an attribute anywhere; an item keyword
+        /// too, except in a function's parameters (`f: impl Fn()` holds no item).
+        blocking: u8,
         /// The body of a template macro (`macro_rules! m { .. }`, `quote! { .. }`): never
         /// read, blanked whole.
         template: bool,
@@ -148,9 +152,11 @@ pub fn skim(text: &[u8]) -> Skim {
     // The first item keyword of the statement the walk is in (`impl<const N: usize>` is an
     // `impl`).
     let mut keyword: Option<&'static [u8]> = None;
-    let mark = |stack: &mut Vec<Open>| {
+    const KEYWORD: u8 = 1;
+    const ATTRIBUTE: u8 = 2;
+    let mark = |stack: &mut Vec<Open>, what: u8| {
         if let Some(open) = stack.last_mut() {
-            open.read = true;
+            open.read |= what;
         }
     };
     walk(text, |event| {
@@ -166,14 +172,14 @@ pub fn skim(text: &[u8]) -> Skim {
                 if (2..=11).contains(&word.len())
                     && let Some(&word) = ITEM_KEYWORDS.iter().find(|&&k| k == word)
                 {
-                    mark(&mut stack);
+                    mark(&mut stack, KEYWORD);
                     keyword = keyword.or(Some(word));
                 }
                 Token::Word(start, end)
             }
             Event::Byte(at, b) => {
                 match b {
-                    b'#' => mark(&mut stack),
+                    b'#' => mark(&mut stack, ATTRIBUTE),
                     b';' => keyword = None,
                     b'(' | b'[' | b'{' => {
                         let use_group = b == b'{'
@@ -206,9 +212,15 @@ pub fn skim(text: &[u8]) -> Skim {
                         let macro_body = last == Token::Byte(b'!') || name.is_some();
                         let template =
                             !outer_macro && name.is_some_and(|name| TEMPLATES.contains(&name));
-                        let candidate = ((b == b'{' && last != Token::Byte(b'<')) || initializer)
-                            && !use_group
-                            && !outer_macro;
+                        // `fn name(`: the parameters (the collector reads a function's name,
+                        // `async` and where its header ends).
+                        let params = b == b'('
+                            && matches!(last, Token::Word(..))
+                            && word(before) == Some("fn");
+                        let candidate =
+                            ((b == b'{' && last != Token::Byte(b'<')) || initializer || params)
+                                && !use_group
+                                && !outer_macro;
                         stack.push(Open {
                             at,
                             opener: b,
@@ -216,7 +228,12 @@ pub fn skim(text: &[u8]) -> Skim {
                             in_macro: outer_macro || macro_body,
                             candidate,
                             template,
-                            read: false,
+                            read: 0,
+                            blocking: if params {
+                                ATTRIBUTE
+                            } else {
+                                KEYWORD | ATTRIBUTE
+                            },
                             keyword: keyword.take(),
                         });
                     }
@@ -229,15 +246,17 @@ pub fn skim(text: &[u8]) -> Skim {
                         {
                             // After a block, a new statement begins.
                             keyword = if b == b'}' { None } else { open.keyword };
-                            if open.template || (open.candidate && !open.read) {
+                            if open.template || (open.candidate && open.read & open.blocking == 0) {
                                 // Blocks close inner first: an outer one swallows those inside.
                                 let blocks = &mut skim.blocks;
                                 while blocks.last().is_some_and(|inner| inner.start > open.at) {
                                     blocks.pop();
                                 }
-                                blocks.push(open.at + 1..at);
-                            } else if open.read {
-                                mark(&mut stack);
+                                if open.at + 1 < at {
+                                    blocks.push(open.at + 1..at);
+                                }
+                            } else if open.read != 0 {
+                                mark(&mut stack, open.read);
                             }
                         }
                         _ => balanced = false,
@@ -511,6 +530,7 @@ let e = b'/'; let f = br"//"; let g = bar"x"; // three
                    fn closure() { let f = |x: u8| -> Box<dyn Fn()> { todo!() }; }
                    struct S { a: u8, b: Vec<u8> }
                    impl S { fn m(&self) -> u8 { self.a } }
+                   fn g(f: impl Fn(u8), #[cfg(x)] y: u8) {}
 ";
         let (blocks, docs) = skimmed(src);
         assert_eq!(
@@ -521,6 +541,8 @@ let e = b'/'; let f = br"//"; let g = bar"x"; // three
                 // `Fn` is a trait, not the keyword.
                 "let f = |x: u8| -> Box<dyn Fn()> { todo!() };",
                 "a: u8, b: Vec<u8>",
+                // Parameters name no item; an attribute on one is read.
+                "&self",
                 "self.a",
             ]
         );
