@@ -169,7 +169,9 @@ pub fn skim(text: &[u8]) -> Skim {
             }
             Event::Word(start, end) => {
                 let word = &text[start..end];
+                // `set.union(&other)`: after a `.`, a word is a field or a method.
                 if (2..=11).contains(&word.len())
+                    && last != Token::Byte(b'.')
                     && let Some(&word) = ITEM_KEYWORDS.iter().find(|&&k| k == word)
                 {
                     mark(&mut stack, KEYWORD);
