@@ -331,6 +331,7 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
     let selection = args.rules.selection()?;
     let (settings, prefixes) = settings(config, &args.paths)?;
+    warn_without_concepts(&settings);
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
     let use_cache = !args.rules.no_cache;
@@ -920,6 +921,14 @@ fn canonical_errors(settings: &Settings, errors: &[concept::CanonicalError]) -> 
                     ),
                     "not the canonical class",
                 )
+            } else if error.not_a_class {
+                (
+                    format!(
+                        "canonical path of concept `{}` names no class: {}",
+                        concept.name, error.message
+                    ),
+                    "not a class",
+                )
             } else {
                 (
                     format!(
@@ -1008,6 +1017,33 @@ impl Timer {
     }
 }
 
+/// A `check` with no `[[concept]]` runs only the repository-wide rules: said on stderr, so an
+/// empty or missing `ssot.toml` is not mistaken for a clean repository.
+fn warn_without_concepts(settings: &Settings) {
+    if !settings.concepts.is_empty() {
+        return;
+    }
+    let whole: Vec<&str> = rules::Rule::ALL
+        .iter()
+        .filter(|rule| !rule.per_concept())
+        .map(|rule| rule.code())
+        .collect();
+    let what = match &settings.config_path {
+        Some(path) => format!("`{}` declares no `[[concept]]`", path.display()),
+        None => format!(
+            "no `{}` in `{}` or above it",
+            config::CONFIG_FILE_NAME,
+            settings.root.display()
+        ),
+    };
+    let _ = writeln!(
+        anstream::stderr(),
+        "warning: {what}: only the repository-wide rules ({}) run; `ssot-gardener init` \
+         proposes concepts",
+        whole.join(", ")
+    );
+}
+
 /// Loads the settings and returns them with the output prefix: the `/`-separated path of
 /// `path` relative to the repository root (empty for the whole repository).
 fn settings(
@@ -1029,15 +1065,16 @@ fn settings(
         .map_or_else(|| cwd.clone(), |path| cwd.join(path));
     let config_file = match config_path {
         Some(file) => {
-            if !file.is_file() {
+            if std::fs::symlink_metadata(file).is_err() {
                 return Err(Failure(format!(
                     "error: config file `{}` does not exist",
                     file.display()
                 )));
             }
+            config::regular_file(file).map_err(Failure)?;
             Some(cwd.join(file))
         }
-        None => config::find_config(&target),
+        None => config::find_config(&target).map_err(Failure)?,
     };
     let mut settings = match &config_file {
         Some(file) => config::load(file).map_err(|error| Failure(error.to_string()))?,

@@ -151,6 +151,9 @@ pub struct CanonicalError {
     pub message: String,
     /// The nearest existing definitions (dotted paths), best first.
     pub nearest: Vec<String>,
+    /// The path names something, but not a class or a type (a function, a variable, a
+    /// module).
+    pub not_a_class: bool,
 }
 
 /// Is `path` (relative, `/`-separated) a test file: under a `tests/` or `test/` directory,
@@ -242,6 +245,7 @@ fn build_one(
         key: "canonical",
         message,
         nearest,
+        not_a_class: false,
     };
     // Rust paths are `krate::a::B`; everything below compares paths in their own spelling.
     let rust = concept.canonical.contains("::");
@@ -293,6 +297,38 @@ fn build_one(
             nearest_definitions(graph, &concept.canonical),
         ));
     };
+
+    // The rules look for the class's copies, imports and constructions: a function, a
+    // variable or a module as the canonical is a configuration mistake, not a concept.
+    let what = match origin.kind {
+        OriginKind::Class | OriginKind::External => None,
+        OriginKind::Function => Some("a function"),
+        OriginKind::Variable => Some("a variable"),
+        OriginKind::Module => Some("a module"),
+    };
+    if let Some(what) = what {
+        let kind = if rust { "type" } else { "class" };
+        let place = match &origin.symbol {
+            Some(symbol)
+                if (origin.module.as_str(), symbol.as_str())
+                    != (module_name.as_str(), canonical_name.as_str()) =>
+            {
+                format!(" (`{}{sep}{symbol}`)", origin.module)
+            }
+            _ => String::new(),
+        };
+        return Err(CanonicalError {
+            not_a_class: true,
+            ..error(
+                format!(
+                    "`{}` is {what}{place}, not a {kind}: name the {kind} itself (a factory \
+                     goes in `allowed-factories`)",
+                    concept.canonical
+                ),
+                Vec::new(),
+            )
+        });
+    }
 
     let origin_module = graph.by_name.get(&origin.module).copied();
     let origin_site = definition_of(graph, &origin);
@@ -352,6 +388,7 @@ fn build_one(
                         concept.canonical
                     ),
                     nearest: Vec::new(),
+                    not_a_class: false,
                 });
             }
         }

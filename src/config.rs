@@ -399,24 +399,74 @@ fn drop_null(schema: &mut Schema) {
 
 /// Walks up from `start` (a file or a directory) to the first directory containing `ssot.toml`
 /// and returns the path of that file. A relative `start` is made absolute first, so the walk can
-/// go above the working directory.
-pub fn find_config(start: &Path) -> Option<PathBuf> {
+/// go above the working directory. The first `ssot.toml` found ends the walk: one that is not a
+/// regular file (a directory, a FIFO, a device, a dangling link) is an error, never skipped for
+/// one further up or for no configuration at all.
+pub fn find_config(start: &Path) -> Result<Option<PathBuf>, String> {
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
     let first = if start.is_file() {
-        start.parent()?
+        match start.parent() {
+            Some(parent) => parent,
+            None => return Ok(None),
+        }
     } else {
         start.as_path()
     };
-    first
-        .ancestors()
-        .map(|dir| dir.join(CONFIG_FILE_NAME))
-        .find(|candidate| candidate.is_file())
+    for candidate in first.ancestors().map(|dir| dir.join(CONFIG_FILE_NAME)) {
+        if std::fs::symlink_metadata(&candidate).is_err() {
+            continue;
+        }
+        regular_file(&candidate)?;
+        return Ok(Some(candidate));
+    }
+    Ok(None)
+}
+
+/// The largest `ssot.toml` read: a configuration is a few kilobytes.
+const CONFIG_LIMIT: u64 = 16 << 20;
+
+/// `Ok` when `path` (links followed) is a regular file; else what it is instead, as an error.
+pub fn regular_file(path: &Path) -> Result<(), String> {
+    let kind = match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => return Ok(()),
+        Ok(metadata) if metadata.is_dir() => "a directory".to_string(),
+        Ok(_) => "not a regular file (a FIFO, a socket or a device)".to_string(),
+        Err(error) if std::fs::symlink_metadata(path).is_ok() => {
+            format!("a symbolic link that leads nowhere ({error})")
+        }
+        Err(error) => format!("unreadable ({error})"),
+    };
+    Err(format!(
+        "error: the configuration `{}` is {kind}; make it a TOML file or remove it",
+        path.display()
+    ))
 }
 
 /// Reads, parses and validates `path`. Relative paths in the file are relative to the file's
 /// directory, which is the repository root.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-    match std::fs::read_to_string(path) {
+    let unreadable =
+        |message: String| ConfigError::new(path, "", vec![Diagnostic::without_span(message)]);
+    // A directory, a FIFO or a device: said as such, and a FIFO never opened (it would block).
+    if std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file())
+        && let Err(message) = regular_file(path)
+    {
+        return Err(unreadable(
+            message.trim_start_matches("error: ").to_string(),
+        ));
+    }
+    let read = std::fs::File::open(path).and_then(|file| {
+        use std::io::Read;
+        let mut text = String::new();
+        file.take(CONFIG_LIMIT + 1).read_to_string(&mut text)?;
+        Ok(text)
+    });
+    match read {
+        Ok(text) if text.len() as u64 > CONFIG_LIMIT => Err(unreadable(format!(
+            "{} is larger than {} MiB: not a configuration",
+            path.display(),
+            CONFIG_LIMIT >> 20
+        ))),
         Ok(text) => parse(path, &text),
         Err(error) => Err(ConfigError::new(
             path,
@@ -482,15 +532,11 @@ fn lower(raw: RawConfig, root: PathBuf, config_path: &Path) -> Result<Settings, 
             let codes = codes
                 .into_iter()
                 .filter(|code| {
-                    let valid = is_rule_code(code.get_ref());
-                    if !valid {
-                        problems.push(Diagnostic::new(
-                            format!("invalid rule code `{}`", code.get_ref()),
-                            code.span(),
-                            "expected `SSOT` and three digits, e.g. `SSOT001`",
-                        ));
+                    let problem = rule_code_problem(code.get_ref());
+                    if let Some((message, label)) = &problem {
+                        problems.push(Diagnostic::new(message.clone(), code.span(), *label));
                     }
-                    valid
+                    problem.is_none()
                 })
                 .map(Spanned::into_inner)
                 .collect();
@@ -625,11 +671,11 @@ fn lower_concept(raw: RawConcept, problems: &mut Vec<Diagnostic>) -> Option<Conc
         }
     }
     for code in &raw.ignore {
-        if !is_rule_code(code.get_ref()) {
+        if let Some((message, label)) = rule_code_problem(code.get_ref()) {
             problems.push(Diagnostic::new(
-                format!("`ignore` entry is not a rule code: `{}`", code.get_ref()),
+                format!("`ignore` entry: {message}"),
                 code.span(),
-                "expected a rule code like `SSOT004`",
+                label,
             ));
         }
     }
@@ -694,10 +740,28 @@ fn is_code_path(text: &str) -> bool {
     })
 }
 
-/// Whether `code` is a rule code such as `SSOT001`.
-fn is_rule_code(code: &str) -> bool {
-    code.strip_prefix("SSOT")
-        .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+/// What is wrong with `code` as the code of a rule (`SSOT001`): not the shape of one, or no
+/// rule has it (`SSOT999`). `None` when a rule has it.
+fn rule_code_problem(code: &str) -> Option<(String, &'static str)> {
+    let shaped = code
+        .strip_prefix("SSOT")
+        .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()));
+    if !shaped {
+        Some((
+            format!("invalid rule code `{code}`"),
+            "expected `SSOT` and three digits, e.g. `SSOT001`",
+        ))
+    } else if !crate::rules::Rule::ALL
+        .iter()
+        .any(|rule| rule.code() == code)
+    {
+        Some((
+            format!("unknown rule code `{code}`"),
+            "no rule has this code (`ssot-gardener explain --list` lists them)",
+        ))
+    } else {
+        None
+    }
 }
 
 /// `value` as a normalized path relative to the root (`"./src/"` is `"src"`, `"."` is `""`), or

@@ -77,6 +77,21 @@ impl Rule {
         }
     }
 
+    /// Whether the rule checks each `[[concept]]` (SSOT001 to SSOT005, SSOT007, SSOT008)
+    /// rather than the repository as a whole.
+    pub fn per_concept(self) -> bool {
+        matches!(
+            self,
+            Rule::DuplicateImplementation
+                | Rule::IndirectImport
+                | Rule::DuplicateImport
+                | Rule::FactoryProliferation
+                | Rule::CompatShim
+                | Rule::StringReference
+                | Rule::DirectInstantiation
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Rule::DuplicateImplementation => "duplicate-implementation",

@@ -245,14 +245,20 @@ fn find_config_walks_up_from_a_nested_directory() {
     let config_path = repository.path().join(CONFIG_FILE_NAME);
     fs::write(&config_path, "").expect("write ssot.toml");
 
-    assert_eq!(find_config(&nested), Some(config_path.clone()));
-    assert_eq!(find_config(&file_in_nested), Some(config_path.clone()));
-    assert_eq!(find_config(repository.path()), Some(config_path));
+    assert_eq!(find_config(&nested), Ok(Some(config_path.clone())));
+    assert_eq!(find_config(&file_in_nested), Ok(Some(config_path.clone())));
+    assert_eq!(find_config(repository.path()), Ok(Some(config_path)));
 
     // The nearest file wins.
     let inner_config = repository.path().join("src").join(CONFIG_FILE_NAME);
     fs::write(&inner_config, "").expect("write inner ssot.toml");
-    assert_eq!(find_config(&nested), Some(inner_config));
+    assert_eq!(find_config(&nested), Ok(Some(inner_config.clone())));
+
+    // The nearest `ssot.toml` ends the walk even when it is no file: an error, not the outer one.
+    fs::remove_file(&inner_config).expect("rm");
+    fs::create_dir(&inner_config).expect("mkdir ssot.toml");
+    let error = find_config(&nested).expect_err("a directory named ssot.toml");
+    assert!(error.contains("is a directory"), "{error}");
 }
 
 #[test]
@@ -401,5 +407,116 @@ fn collect_property_names(value: &serde_json::Value, names: &mut Vec<String>) {
                 .for_each(|item| collect_property_names(item, names));
         }
         _ => {}
+    }
+}
+
+// ---- through the binary: what used to be accepted in silence (issue 17) ----
+
+/// A repository with one class and one import of it, and `config` as its `ssot.toml`.
+fn repository_with(config: Option<&str>) -> tempfile::TempDir {
+    let repository = tempfile::tempdir().expect("tempdir");
+    crate::support::write_files(
+        repository.path(),
+        &[
+            ("pkg/__init__.py", b""),
+            (
+                "pkg/a.py",
+                b"class A:\n    pass\n\n\ndef make():\n    return A()\n\n\nX = A()\n",
+            ),
+            ("pkg/b.py", b"from pkg.a import make\n\nmake()\n"),
+        ],
+    );
+    if let Some(config) = config {
+        fs::write(repository.path().join(CONFIG_FILE_NAME), config).expect("write ssot.toml");
+    }
+    repository
+}
+
+#[test]
+fn a_check_without_concepts_says_so() {
+    for config in [Some(""), Some("[project]\npython-roots = [\".\"]\n"), None] {
+        let repository = repository_with(config);
+        let run = crate::support::run(repository.path(), &["check"]);
+        run.assert_clean_exit(0);
+        let expected = if config.is_some() {
+            "declares no `[[concept]]`"
+        } else {
+            "no `ssot.toml` in"
+        };
+        assert!(
+            run.stderr.contains(expected)
+                && run
+                    .stderr
+                    .contains("only the repository-wide rules (SSOT006, SSOT009"),
+            "{config:?}: {}",
+            run.stderr
+        );
+    }
+    let repository = repository_with(Some("[[concept]]\nname = \"a\"\ncanonical = \"pkg.a.A\"\n"));
+    let run = crate::support::run(repository.path(), &["check"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn a_canonical_that_is_no_class_is_an_error() {
+    for (path, what) in [("pkg.a.make", "a function"), ("pkg.a.X", "a variable")] {
+        let config = format!("[[concept]]\nname = \"a\"\ncanonical = \"{path}\"\n");
+        let repository = repository_with(Some(&config));
+        let run = crate::support::run(repository.path(), &["check"]);
+        run.assert_clean_exit(2);
+        assert!(
+            run.stderr.contains(&format!(
+                "canonical path of concept `a` names no class: `{path}` is {what}, not a class"
+            )) && run.stderr.contains("ssot.toml:3:13"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_ssot_toml_that_is_no_file_is_an_error_not_skipped() {
+    let repository = repository_with(None);
+    let config = repository.path().join(CONFIG_FILE_NAME);
+    // An outer ssot.toml that must not be taken instead.
+    let nested = repository.path().join("inner");
+    fs::create_dir(&nested).expect("mkdir");
+    fs::write(
+        &config,
+        "[[concept]]\nname = \"a\"\ncanonical = \"pkg.a.A\"\n",
+    )
+    .expect("write");
+    let inner = nested.join(CONFIG_FILE_NAME);
+    let cases: [(&str, &dyn Fn()); 4] = [
+        ("is a directory", &|| fs::create_dir(&inner).expect("mkdir")),
+        ("is not a regular file", &|| {
+            let made = std::process::Command::new("mkfifo").arg(&inner).status();
+            assert!(made.is_ok_and(|status| status.success()), "mkfifo");
+        }),
+        ("is not a regular file", &|| {
+            std::os::unix::fs::symlink("/dev/zero", &inner).expect("symlink");
+        }),
+        ("is a symbolic link that leads nowhere", &|| {
+            std::os::unix::fs::symlink(nested.join("missing"), &inner).expect("symlink");
+        }),
+    ];
+    for (expected, make) in cases {
+        make();
+        let run = crate::support::run(&nested, &["check"]);
+        run.assert_clean_exit(2);
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+        let by_flag = crate::support::run(&nested, &["check", "--config", "ssot.toml"]);
+        by_flag.assert_clean_exit(2);
+        assert!(
+            by_flag.stderr.contains(expected),
+            "{expected}: {}",
+            by_flag.stderr
+        );
+        if inner.is_dir() && !inner.is_symlink() {
+            fs::remove_dir(&inner).expect("rmdir");
+        } else {
+            fs::remove_file(&inner).expect("rm");
+        }
     }
 }
