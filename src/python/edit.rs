@@ -81,15 +81,15 @@ enum Goes {
 /// with `rename`, is bound under the canonical name (the caller renames the uses).
 /// `first_party` names the repository's own packages, for the sorter's sections.
 #[expect(clippy::too_many_arguments)]
-pub fn move_names(
-    text: &[u8],
-    facts: &FileFacts,
+pub fn move_names<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
     import: usize,
     moving: &[usize],
     canonical_module: &str,
     canonical_name: &str,
     rename: bool,
-    first_party: &FirstParty,
+    first_party: &FirstParty<'t>,
 ) -> Result<Vec<Edit>, &'static str> {
     let statement = &facts.imports[import];
     if statement.kind != ImportKind::From {
@@ -119,7 +119,9 @@ pub fn move_names(
     // only when nothing between the two statements binds a moving name (in the block, where
     // only imports lie between) or mentions it (elsewhere: a use there must still find it
     // bound).
-    let mut candidates: Vec<usize> = (0..facts.imports.len())
+    let mut candidates: Vec<usize> = first_party
+        .imports_from(text, facts, canonical_module)
+        .into_iter()
         .filter(|&index| {
             let other = &facts.imports[index];
             // The cheap tests first: most imports are of other modules, and the scan between
@@ -232,7 +234,7 @@ pub fn move_names(
             edits.extend(join_into(
                 text,
                 facts,
-                block.as_ref(),
+                block.as_deref(),
                 &mut plan,
                 other,
                 canonical_name,
@@ -253,13 +255,16 @@ pub fn move_names(
     if let Some(block) = &block {
         edits.extend(block.edits(text, &plan));
     }
-    ordered(coalesce(text, block.as_ref(), edits))
+    ordered(coalesce(text, block.as_deref(), edits))
 }
 
-/// The edits of one fix inside `block` as one edit over the whole lines of the statements
-/// around them. Each fix writes the blank lines its neighbours want as they are; two fixes
-/// that touch the same statements or the lines between them then overlap, and the fix loop
-/// applies one per pass and recomputes the other from its result.
+/// The edits of one fix inside `block`, each group of them as one edit over the whole lines
+/// of the statements around it. Each fix writes the blank lines its neighbours want as they
+/// are; two fixes that touch the same statements or the lines between them then overlap, and
+/// the fix loop applies one per pass and recomputes the other from its result. Edits whose
+/// neighbourhoods do not overlap (a statement cut out at the top of a long block, its new line
+/// at the bottom) stay apart: a fix's edits are as long as the lines around its changes, never
+/// the block between them.
 fn coalesce(text: &[u8], block: Option<&Block>, edits: Vec<Edit>) -> Vec<Edit> {
     let Some(block) = block else {
         return edits;
@@ -269,21 +274,31 @@ fn coalesce(text: &[u8], block: Option<&Block>, edits: Vec<Edit>) -> Vec<Edit> {
         .into_iter()
         .partition(|edit| extent.start <= edit.span.start && edit.span.end <= extent.end);
     inside.sort_by_key(|edit| (edit.span.start, edit.span.end));
-    let (Some(first), Some(end)) = (
-        inside.first(),
-        inside.iter().map(|edit| edit.span.end as usize).max(),
-    ) else {
-        return outside;
-    };
-    let span = block.neighbourhood(first.span.start as usize, end);
-    let shifted = shift(&inside, span.start);
-    let overlapping = shifted
-        .windows(2)
-        .any(|pair| pair[0].span.end > pair[1].span.start);
-    // Lines that are not UTF-8 cannot be carried in an edit: the edits stay as they are.
-    match String::from_utf8(apply(&text[span.range()], &shifted)) {
-        Ok(content) if !overlapping => outside.push(Edit { span, content }),
-        _ => outside.extend(inside),
+    // Groups of consecutive edits whose neighbourhoods overlap, each with its neighbourhood.
+    // (first edit's start, last end, neighbourhood, edits)
+    let mut groups: Vec<(usize, usize, Span, Vec<Edit>)> = Vec::new();
+    for edit in inside {
+        let (start, end) = (edit.span.start as usize, edit.span.end as usize);
+        let around = block.neighbourhood(start, end);
+        match groups.last_mut() {
+            Some((first, last, span, group)) if around.start < span.end => {
+                *last = (*last).max(end);
+                *span = block.neighbourhood(*first, *last);
+                group.push(edit);
+            }
+            _ => groups.push((start, end, around, vec![edit])),
+        }
+    }
+    for (_, _, span, group) in groups {
+        let shifted = shift(&group, span.start);
+        let overlapping = shifted
+            .windows(2)
+            .any(|pair| pair[0].span.end > pair[1].span.start);
+        // Lines that are not UTF-8 cannot be carried in an edit: the edits stay as they are.
+        match String::from_utf8(apply(&text[span.range()], &shifted)) {
+            Ok(content) if !overlapping => outside.push(Edit { span, content }),
+            _ => outside.extend(group),
+        }
     }
     outside
 }
@@ -1090,14 +1105,14 @@ pub struct ModuleUses<'a> {
 /// one; in the `import`'s place when nothing else uses `m`, where the sorter wants it); or why
 /// there is no fix. The caller has checked what needs the graph (the module's namespace, who
 /// star-imports it) and that no use is assigned.
-pub fn module_uses(
-    text: &[u8],
-    facts: &FileFacts,
+pub fn module_uses<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
     uses: &ModuleUses,
     local: &str,
     canonical_module: &str,
     canonical_name: &str,
-    first_party: &FirstParty,
+    first_party: &FirstParty<'t>,
 ) -> Result<Vec<Edit>, String> {
     if !facts.errors.is_empty() {
         return Err("the file has syntax errors".to_string());
@@ -1230,7 +1245,7 @@ pub fn module_uses(
     // The new name, joined or in a statement of its own, in the statement's block.
     let add = |plan: &mut Plan, edits: &mut Vec<Edit>| -> Result<(), String> {
         if let Some(other) = joins {
-            let block = block.as_ref();
+            let block = block.as_deref();
             let joined = join_into(text, facts, block, plan, other, canonical_name, first_party);
             edits.extend(joined.map_err(str::to_string)?);
             return Ok(());
@@ -1287,20 +1302,20 @@ pub fn module_uses(
     if let Some(block) = &block {
         edits.extend(block.edits(text, &plan));
     }
-    ordered(coalesce(text, block.as_ref(), edits))
+    ordered(coalesce(text, block.as_deref(), edits))
 }
 
 /// The edits that point `from legacy import Alias` (the one name `moving` of
 /// `facts.imports[import]`) at the canonical module under the canonical name, and rename every
 /// use of `Alias` in the file to it; or why there is none.
-pub fn rename_local(
-    text: &[u8],
-    facts: &FileFacts,
+pub fn rename_local<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
     import: usize,
     moving: usize,
     canonical_module: &str,
     canonical_name: &str,
-    first_party: &FirstParty,
+    first_party: &FirstParty<'t>,
 ) -> Result<Vec<Edit>, &'static str> {
     let statement = &facts.imports[import];
     let imported = &statement.names[moving];

@@ -26,7 +26,8 @@
 //! part of the block); a `# isort: ...` directive ends a block.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use super::edit::{newline_of, next_line_start};
 use super::lexer::Lexer;
@@ -38,13 +39,24 @@ pub const LINE_LENGTH: usize = 88;
 
 /// The repository's own top-level packages and modules: an import of one is first-party
 /// (ruff's default `src` is the project root and `src/`, where the top-level packages are).
+///
+/// It also keeps each file's import blocks once built ([`Block::around`]), for as long as it
+/// lives: one rule's pass over one graph, where a file of 5,000 imports asks for its block
+/// once per finding. `'t` is how long the texts and facts it is asked about live: they
+/// outlive it, so where they are identifies them ([`blocks_key`]).
 #[derive(Debug, Default)]
-pub struct FirstParty(HashSet<String>);
+pub struct FirstParty<'t> {
+    tops: HashSet<String>,
+    /// By the file's text and facts ([`blocks_key`]): the block of each import, by index.
+    files: Mutex<HashMap<(usize, usize, usize), Arc<FileIndex>>>,
+    /// Invariant: a `FirstParty<'static>` cannot be lent out for shorter-lived texts.
+    lives: std::marker::PhantomData<Invariant<'t>>,
+}
 
-impl FirstParty {
+impl FirstParty<'_> {
     /// From the dotted names of the repository's modules (`app.websocket_manager` makes `app`
     /// first-party).
-    pub fn new<'a>(modules: impl IntoIterator<Item = &'a str>) -> FirstParty {
+    pub fn new<'a, 't>(modules: impl IntoIterator<Item = &'a str>) -> FirstParty<'t> {
         let mut tops = HashSet::new();
         for module in modules {
             let top = top_level(module);
@@ -52,12 +64,75 @@ impl FirstParty {
                 tops.insert(top.to_string());
             }
         }
-        FirstParty(tops)
+        FirstParty {
+            tops,
+            files: Mutex::default(),
+            lives: std::marker::PhantomData,
+        }
     }
 
     fn contains(&self, module: &str) -> bool {
-        self.0.contains(top_level(module))
+        self.tops.contains(top_level(module))
     }
+}
+
+/// A type invariant in `'t`.
+type Invariant<'t> = fn(&'t [u8]) -> &'t [u8];
+
+/// What [`FirstParty`] keeps of one file.
+#[derive(Debug)]
+struct FileIndex {
+    /// The block of each import, by index.
+    blocks: Vec<Option<Arc<Block>>>,
+    /// The absolute `from` imports (`from m import ..`), by module.
+    from: HashMap<String, Vec<usize>>,
+}
+
+impl<'t> FirstParty<'t> {
+    fn file(&self, text: &'t [u8], facts: &'t FileFacts) -> Arc<FileIndex> {
+        let key = blocks_key(text, facts);
+        let kept = self
+            .files
+            .lock()
+            .ok()
+            .and_then(|files| files.get(&key).cloned());
+        kept.unwrap_or_else(|| {
+            let mut from: HashMap<String, Vec<usize>> = HashMap::new();
+            for (index, import) in facts.imports.iter().enumerate() {
+                if import.kind == ImportKind::From && import.level == 0 {
+                    from.entry(import.module.clone()).or_default().push(index);
+                }
+            }
+            let file = Arc::new(FileIndex {
+                blocks: Block::all(text, facts, self),
+                from,
+            });
+            if let Ok(mut files) = self.files.lock() {
+                files.insert(key, Arc::clone(&file));
+            }
+            file
+        })
+    }
+
+    /// The absolute `from module import ..` statements of the file, by index, in order.
+    pub fn imports_from(&self, text: &'t [u8], facts: &'t FileFacts, module: &str) -> Vec<usize> {
+        self.file(text, facts)
+            .from
+            .get(module)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// What identifies one file's blocks: where its text and its facts are, and how long the
+/// text is. Both outlive the [`FirstParty`] that keeps the blocks (its `'t`), so no other file
+/// can be at the same place while it does.
+fn blocks_key(text: &[u8], facts: &FileFacts) -> (usize, usize, usize) {
+    (
+        text.as_ptr() as usize,
+        text.len(),
+        std::ptr::from_ref(facts) as usize,
+    )
 }
 
 fn top_level(module: &str) -> &str {
@@ -545,6 +620,10 @@ pub struct Block {
     /// The indentation of the block's statements.
     pub indent: String,
     entries: Vec<Entry>,
+    /// The entries by key, then position: where a new key goes is a binary search.
+    sorted: Vec<usize>,
+    /// The entry of each import of the block.
+    by_import: HashMap<usize, usize>,
 }
 
 /// A statement to add to a block: its key, and its lines (indented, each with its ending).
@@ -591,37 +670,78 @@ pub struct Removed {
 
 impl Block {
     /// The block of `facts.imports[import]`; `None` when the statement shares a line with
-    /// other code.
-    pub fn around(
-        text: &[u8],
-        facts: &FileFacts,
+    /// other code. The file's blocks are built once, on the first call, and kept in
+    /// `first_party`.
+    pub fn around<'t>(
+        text: &'t [u8],
+        facts: &'t FileFacts,
         import: usize,
-        first_party: &FirstParty,
-    ) -> Option<Block> {
+        first_party: &FirstParty<'t>,
+    ) -> Option<Arc<Block>> {
+        first_party
+            .file(text, facts)
+            .blocks
+            .get(import)
+            .cloned()
+            .flatten()
+    }
+
+    /// Every import's block, by import index: runs of statements on their own lines, with the
+    /// same indentation, with only comments between neighbours.
+    fn all(text: &[u8], facts: &FileFacts, first_party: &FirstParty) -> Vec<Option<Arc<Block>>> {
         let imports = &facts.imports;
         let mut order: Vec<usize> = (0..imports.len()).collect();
         order.sort_by_key(|&index| imports[index].span.start);
-        let at = order.iter().position(|&index| index == import)?;
-        let indent = own_lines(text, &imports[import])?;
-        // `earlier` and `later` are neighbours in one block.
-        let joined = |earlier: usize, later: usize| {
-            let (earlier, later) = (&imports[earlier], &imports[later]);
-            own_lines(text, earlier) == Some(indent)
-                && own_lines(text, later) == Some(indent)
+        let lines: Vec<Option<&[u8]>> = order
+            .iter()
+            .map(|&index| own_lines(text, &imports[index]))
+            .collect();
+        // `order[at]` and `order[at + 1]` are neighbours in one block.
+        let joined = |at: usize| {
+            let (earlier, later) = (&imports[order[at]], &imports[order[at + 1]]);
+            lines[at].is_some()
+                && lines[at] == lines[at + 1]
                 && comments_only(
                     text,
                     line_end(text, earlier.span.end as usize),
                     line_begin(text, later.span.start as usize),
                 )
         };
-        let mut first = at;
-        while first > 0 && joined(order[first - 1], order[first]) {
-            first -= 1;
+        let mut out: Vec<Option<Arc<Block>>> = vec![None; imports.len()];
+        let mut first = 0;
+        while first < order.len() {
+            let mut last = first;
+            while last + 1 < order.len() && joined(last) {
+                last += 1;
+            }
+            if let Some(indent) = lines[first] {
+                let block = Arc::new(Block::of(
+                    text,
+                    facts,
+                    &order[first..=last],
+                    indent,
+                    first_party,
+                ));
+                for &index in &order[first..=last] {
+                    out[index] = Some(Arc::clone(&block));
+                }
+            }
+            first = last + 1;
         }
-        let mut last = at;
-        while last + 1 < order.len() && joined(order[last], order[last + 1]) {
-            last += 1;
-        }
+        out
+    }
+
+    /// The block of the statements `members` (in source order), indented by `indent`.
+    fn of(
+        text: &[u8],
+        facts: &FileFacts,
+        members: &[usize],
+        indent: &[u8],
+        first_party: &FirstParty,
+    ) -> Block {
+        let imports = &facts.imports;
+        let (first, last) = (0, members.len() - 1);
+        let order = members;
         let mut entries: Vec<Entry> = Vec::with_capacity(last + 1 - first);
         let mut others: Vec<Option<Key>> = Vec::with_capacity(last + 1 - first);
         for &index in &order[first..=last] {
@@ -650,15 +770,24 @@ impl Block {
             });
         }
         resolve_sections(text, &mut entries, others);
-        Some(Block {
+        let mut sorted: Vec<usize> = (0..entries.len()).collect();
+        sorted.sort_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(a.cmp(&b)));
+        let by_import = entries
+            .iter()
+            .enumerate()
+            .map(|(at, entry)| (entry.import, at))
+            .collect();
+        Block {
             indent: String::from_utf8_lossy(indent).into_owned(),
             entries,
-        })
+            sorted,
+            by_import,
+        }
     }
 
     /// The entry of `facts.imports[import]`, when it is in the block.
     pub fn entry(&self, import: usize) -> Option<usize> {
-        self.entries.iter().position(|entry| entry.import == import)
+        self.by_import.get(&import).copied()
     }
 
     /// Comment lines above the entry belong to it.
@@ -682,16 +811,15 @@ impl Block {
     /// changes whose neighbourhoods do not overlap leave each other's neighbours alone.
     pub fn neighbourhood(&self, start: usize, end: usize) -> Span {
         let last = self.entries.len() - 1;
+        // Entries are in source order: both searches are binary.
         let first_touched = self
             .entries
-            .iter()
-            .rposition(|entry| entry.top <= start)
-            .unwrap_or(0);
+            .partition_point(|entry| entry.top <= start)
+            .saturating_sub(1);
         let last_touched = self
             .entries
-            .iter()
-            .position(|entry| entry.end >= end)
-            .unwrap_or(last);
+            .partition_point(|entry| entry.end < end)
+            .min(last);
         let low = self.entries[first_touched.saturating_sub(1)].top;
         let high = self.entries[(last_touched + 1).min(last)].end;
         Span::new(low.min(start), high.max(end))
@@ -699,15 +827,36 @@ impl Block {
 
     /// The slot for a statement with `key` among the entries as `plan` leaves them, without
     /// the entry `without` (which moves).
+    ///
+    /// [`slot_among`] over the entries, in time logarithmic in the block: the entries `plan`
+    /// leaves alone are found by binary search in their sorted order, the few it rekeys are
+    /// looked at one by one.
     pub fn slot(&self, key: &Key, plan: &Plan, without: Option<usize>) -> usize {
-        slot_among(
-            self.entries
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| Some(*index) != without && plan.removed(*index).is_none())
-                .map(|(index, entry)| (index, plan.rekeyed(index).unwrap_or(&entry.key))),
-            key,
-        )
+        let gone = |entry: usize| Some(entry) == without || plan.removed(entry).is_some();
+        let skip = |entry: usize| gone(entry) || plan.rekeyed(entry).is_some();
+        let split = self
+            .sorted
+            .partition_point(|&entry| self.entries[entry].key <= *key);
+        let unchanged = |entry: &usize| (*entry, &self.entries[*entry].key);
+        let below = self.sorted[..split]
+            .iter()
+            .rev()
+            .find(|&&e| !skip(e))
+            .map(unchanged);
+        let above = self.sorted[split..]
+            .iter()
+            .find(|&&e| !skip(e))
+            .map(unchanged);
+        // Each rekeyed entry once, with its first new key (as `Plan::rekeyed` reads it).
+        let rekeyed = plan
+            .rekeyed
+            .iter()
+            .enumerate()
+            .filter(|&(at, &(entry, _))| {
+                !gone(entry) && plan.rekeyed.iter().position(|(e, _)| *e == entry) == Some(at)
+            })
+            .map(|(_, (entry, key))| (*entry, key));
+        slot_among(below.into_iter().chain(above).chain(rekeyed), key)
     }
 
     /// Slot `slot` is where `entry` is: only entries that `plan` removes lie between them.
@@ -730,28 +879,49 @@ impl Block {
     pub fn edits(&self, text: &[u8], plan: &Plan) -> Vec<Edit> {
         let count = self.entries.len();
         let removed = |entry: usize| plan.removed(entry).is_some();
-        let mut slots: Vec<Vec<&Statement>> = (0..=count).map(|_| Vec::new()).collect();
+        let mut slots: BTreeMap<usize, Vec<&Statement>> = BTreeMap::new();
         for (slot, statement) in &plan.inserted {
-            slots[(*slot).min(count)].push(statement);
+            slots.entry((*slot).min(count)).or_default().push(statement);
         }
-        for statements in &mut slots {
+        for statements in slots.values_mut() {
             statements.sort_by(|a, b| a.key.cmp(&b.key));
         }
-        let kept: Vec<usize> = (0..count).filter(|&entry| !removed(entry)).collect();
+        // The kept entries around a place: walking past the removed ones only (a plan removes
+        // a few), so that a fix costs the size of its change, not of the block.
+        let kept_before = |at: usize| (0..at).rev().find(|&entry| !removed(entry));
+        let kept_from = |at: usize| (at..count).find(|&entry| !removed(entry));
         let rekeyed = |entry: Option<usize>| entry.is_some_and(|at| plan.rekeyed(at).is_some());
+        // The gaps between kept neighbours that a change touches, by their first slot.
+        let mut gaps: BTreeMap<usize, (Option<usize>, Option<usize>)> = BTreeMap::new();
+        let mut gap = |before: Option<usize>, after: Option<usize>| {
+            gaps.insert(before.map_or(0, |entry| entry + 1), (before, after));
+        };
+        for removed in &plan.removed {
+            gap(kept_before(removed.entry), kept_from(removed.entry));
+        }
+        for &slot in slots.keys() {
+            gap(kept_before(slot), kept_from(slot));
+        }
+        for &(entry, _) in &plan.rekeyed {
+            if !removed(entry) {
+                gap(kept_before(entry), Some(entry));
+                gap(Some(entry), kept_from(entry + 1));
+            }
+        }
         let mut edits = Vec::new();
-        let mut before: Option<usize> = None;
-        for after in kept.iter().copied().map(Some).chain([None]) {
+        for (before, after) in gaps.into_values() {
             let low = before.map_or(0, |entry| entry + 1);
             let high = after.unwrap_or(count);
-            let between: Vec<&Statement> = slots[low..=high].iter().flatten().copied().collect();
+            let between: Vec<&Statement> = slots
+                .range(low..=high)
+                .flat_map(|(_, statements)| statements.iter().copied())
+                .collect();
             let changed = !between.is_empty()
                 || low < high
                 || (before.is_some() && after.is_some() && (rekeyed(before) || rekeyed(after)));
             if changed {
                 self.rewrite_between(text, plan, before, after, &between, &mut edits);
             }
-            before = after;
         }
         edits
     }
@@ -1107,9 +1277,10 @@ mod tests {
     /// its block is sorted: `tomllib` is third-party for a project that targets 3.10.
     #[test]
     fn version_dependent_sections() {
-        let first_party = FirstParty::new(["app"]);
         let sections = |text: &str| {
             let facts = crate::python::collect(text.as_bytes());
+            // A `FirstParty` keeps blocks by where the text is: one per text.
+            let first_party = FirstParty::new(["app"]);
             let block = Block::around(text.as_bytes(), &facts, 0, &first_party).expect("a block");
             block
                 .entries

@@ -186,7 +186,7 @@ struct Repository<'a> {
     hooked: Vec<&'a str>,
     /// Whether a module's namespace may gain names the collector cannot see, by module.
     open: HashMap<usize, bool>,
-    first_party: edit::FirstParty,
+    first_party: edit::FirstParty<'a>,
 }
 
 impl<'a> Repository<'a> {

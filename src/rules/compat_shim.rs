@@ -102,21 +102,22 @@ fn public_names(names: &[String]) -> Vec<&String> {
 /// `a.py:3, b.py:10`, at most five, then "and N more".
 fn users_list(cx: &Context, shim: &crate::concept::Shim) -> String {
     let mut places: Vec<(String, u32)> = Vec::new();
+    // One line index per file: a shim may have thousands of importers in one file.
+    let mut lines: std::collections::HashMap<usize, LineIndex> = std::collections::HashMap::new();
+    let mut place = |module: usize, span: crate::facts::Span| {
+        let index = cx.graph.modules[module].file;
+        let file = &cx.graph.files[index];
+        let line = lines
+            .entry(index)
+            .or_insert_with(|| LineIndex::new(file.text()))
+            .line(span.start);
+        places.push((file.path.clone(), line));
+    };
     for &(module, import) in &shim.importers {
-        let file = &cx.graph.files[cx.graph.modules[module].file];
-        let span = file.facts.imports[import].span;
-        places.push((
-            file.path.clone(),
-            LineIndex::new(file.text()).line(span.start),
-        ));
+        place(module, cx.graph.facts(module).imports[import].span);
     }
     for &(module, string) in &shim.strings {
-        let file = &cx.graph.files[cx.graph.modules[module].file];
-        let span = file.facts.string_refs[string].span;
-        places.push((
-            file.path.clone(),
-            LineIndex::new(file.text()).line(span.start),
-        ));
+        place(module, cx.graph.facts(module).string_refs[string].span);
     }
     places.sort();
     let shown: Vec<String> = places

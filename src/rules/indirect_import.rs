@@ -539,7 +539,7 @@ fn attribute_uses(
 }
 
 /// What the repository's files do to modules, beyond importing names from them.
-struct Elsewhere {
+struct Elsewhere<'a> {
     /// Modules that some `from ... import *` reads: a new public name there is exported too.
     star_imported: HashSet<usize>,
     /// Dotted strings (`mock.patch("a.b.Name")`, any other `"a.b.Name"`).
@@ -547,11 +547,11 @@ struct Elsewhere {
     /// Modules passed to `patch.object(module, "Name")`, by name.
     patched: HashSet<String>,
     /// The repository's top-level packages, for the sorter's sections of a new import.
-    first_party: edit::FirstParty,
+    first_party: edit::FirstParty<'a>,
 }
 
-impl Elsewhere {
-    fn read(graph: &Graph, query: &mut Query) -> Elsewhere {
+impl<'a> Elsewhere<'a> {
+    fn read(graph: &'a Graph, query: &mut Query) -> Elsewhere<'a> {
         let mut elsewhere = Elsewhere {
             star_imported: HashSet::new(),
             strings: HashSet::new(),
@@ -596,14 +596,14 @@ impl Elsewhere {
 
 /// The edits reading each use of `group` as `local`, or why not. What needs the graph is
 /// checked here; the rest by [`edit::module_uses`].
-fn attribute_fix(
-    cx: &Context,
+fn attribute_fix<'a>(
+    cx: &Context<'a>,
     table: &ConceptTable,
     module: usize,
     group: &AttributeSite,
     written: &str,
     local: &str,
-    elsewhere: &Elsewhere,
+    elsewhere: &Elsewhere<'a>,
 ) -> Result<Vec<Edit>, String> {
     let graph = cx.graph;
     let facts = graph.facts(module);

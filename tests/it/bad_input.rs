@@ -422,7 +422,9 @@ fn invalid_toml_through_the_binary_is_a_configuration_error() {
 /// A file of very many imports costs time linear in its size (issue 17): 300,000 import lines
 /// (11 MB) took minutes when each new import name was compared with every earlier one, and
 /// 3,000 aliases of a concept through a shim took 40 s when each finding's fix scanned every
-/// pair of imports. The bound is generous: it only catches quadratic behaviour, never speed.
+/// pair of imports, and 20,000 took 38 s and 7 GB while each fix rebuilt and sorted the whole
+/// import block, carried the block between its edits and listed the shim's importers with a
+/// line index per importer (0.3 s now). The bound is generous: it only catches quadratic behaviour, never speed.
 #[test]
 fn files_of_many_imports_cost_linear_time() {
     let bound = std::time::Duration::from_secs(30);
@@ -444,7 +446,7 @@ fn files_of_many_imports_cost_linear_time() {
     );
 
     let dir = tempfile::tempdir().expect("temporary directory");
-    let aliases: String = (0..3_000)
+    let aliases: String = (0..20_000)
         .map(|i| format!("from pkg.compat import Thing as T{i}\n"))
         .collect();
     write_files(
@@ -462,10 +464,10 @@ fn files_of_many_imports_cost_linear_time() {
     let started = std::time::Instant::now();
     let out = run(dir.path(), &["check", "--no-cache", "--format", "concise"]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stdout_text().lines().count() >= 3_000);
+    assert!(out.stdout_text().lines().count() >= 20_000);
     assert!(
         started.elapsed() < bound,
-        "3,000 aliases: {:?}",
+        "20,000 aliases: {:?}",
         started.elapsed()
     );
 }
