@@ -300,8 +300,18 @@ fn build_one(
 
     // The rules look for the class's copies, imports and constructions: a function, a
     // variable or a module as the canonical is a configuration mistake, not a concept.
+    // `Attribute = _add_repr(Attribute)` after `class Attribute:` (attrs) is still the class.
+    let rebinds_class = || {
+        graph.by_name.get(&origin.module).is_some_and(|&module| {
+            graph.facts(module).definitions.iter().any(|definition| {
+                Some(&definition.name) == origin.symbol.as_ref()
+                    && matches!(definition.kind, DefKind::Class { .. })
+            })
+        })
+    };
     let what = match origin.kind {
         OriginKind::Class | OriginKind::External => None,
+        OriginKind::Variable if rebinds_class() => None,
         OriginKind::Function => Some("a function"),
         OriginKind::Variable => Some("a variable"),
         OriginKind::Module => Some("a module"),

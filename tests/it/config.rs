@@ -472,6 +472,17 @@ fn a_canonical_that_is_no_class_is_an_error() {
             run.stderr
         );
     }
+    // A class bound again by a call (`Attribute = _add_repr(Attribute)` in attrs) is a class.
+    let config = "[[concept]]\nname = \"a\"\ncanonical = \"pkg.c.C\"\n";
+    let repository = repository_with(Some(config));
+    crate::support::write_files(
+        repository.path(),
+        &[(
+            "pkg/c.py",
+            b"def decorate(cls):\n    return cls\n\n\nclass C:\n    pass\n\n\nC = decorate(C)\n",
+        )],
+    );
+    crate::support::run(repository.path(), &["check"]).assert_clean_exit(0);
 }
 
 #[cfg(unix)]
