@@ -744,17 +744,26 @@ fn fix(
         .into_iter()
         .filter_map(|signal| signal_hook::flag::register(signal, Arc::clone(&interrupted)).ok())
         .collect();
-    let mut written = 0;
+    let (mut written, mut fixed) = (0, 0);
+    let mut unwritten: Vec<usize> = Vec::new();
     for &(file, original) in &changed {
         if interrupted.load(Ordering::SeqCst) {
             break;
         }
         let source = &outcome.graph.files[file];
-        let path = settings.root.join(&source.path);
+        // The walker's own path: `source.path` is for display (lossy for a name that is not
+        // UTF-8).
+        let path = source
+            .location()
+            .map_or_else(|| settings.root.join(&source.path), Path::to_path_buf);
         match write_fixed(&path, original, source.text()) {
-            Ok(()) => written += 1,
+            Ok(()) => {
+                written += 1;
+                fixed += outcome.applied_by_file.get(&file).copied().unwrap_or(0);
+            }
             Err(reason) => {
                 failed = true;
+                unwritten.push(file);
                 let _ = writeln!(err, "error: {}: {reason}", source.path);
             }
         }
@@ -772,12 +781,22 @@ fn fix(
         // 128 + SIGINT, as a shell reports a run stopped by Ctrl-C.
         return Ok(ExitCode::from(130));
     }
+    // What was written: the fixes of a file left as it was are not counted.
     let _ = writeln!(
         err,
         "Fixed {} in {}.",
-        rules::plural(outcome.applied, "finding"),
+        rules::plural(fixed, "finding"),
         rules::plural(written, "file")
     );
+    if !unwritten.is_empty() {
+        // The report below is of the fixed texts, which these files do not have on disk.
+        let _ = writeln!(
+            err,
+            "note: {} not written: the report below counts their fixes as done, but their \
+             findings are still on disk (`ssot-gardener check` shows them)",
+            rules::plural(unwritten.len(), "file")
+        );
+    }
     drop(err);
     let mut findings = outcome.findings;
     let matched = narrow(

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub originals: BTreeMap<usize, Vec<u8>>,
     /// Fixes applied, over all passes.
     pub applied: usize,
+    /// Fixes applied, over all passes, by file index.
+    pub applied_by_file: BTreeMap<usize, usize>,
     /// Files whose fixes were not applied, with the reason (an internal error).
     pub failures: Vec<(String, String)>,
 }
@@ -43,6 +45,7 @@ pub fn fix(
     let mut failed: BTreeSet<usize> = BTreeSet::new();
     let mut failures = Vec::new();
     let mut applied = 0;
+    let mut applied_by_file: BTreeMap<usize, usize> = BTreeMap::new();
     for pass in 0.. {
         let tables = concept::build(&graph, &settings.concepts)?;
         let cx = rules::Context {
@@ -74,6 +77,7 @@ pub fn fix(
                 findings,
                 originals,
                 applied,
+                applied_by_file,
                 failures,
             });
         }
@@ -137,6 +141,7 @@ pub fn fix(
             let old = source.replace(text, facts);
             originals.entry(file).or_insert(old);
             applied += count;
+            *applied_by_file.entry(file).or_default() += count;
         }
         graph = python::resolve::resolve(walk, &settings.python_roots);
     }

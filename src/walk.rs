@@ -104,6 +104,12 @@ impl SourceFile {
         file
     }
 
+    /// Where the file is on disk, as the walker found it (a name that is not UTF-8 kept as it
+    /// is; [`SourceFile::path`] is its lossy display); `None` for a file made in memory.
+    pub fn location(&self) -> Option<&Path> {
+        self.location.as_deref()
+    }
+
     /// A file on disk at `location` whose text hashed to `hash` when its facts were read: the
     /// text is read again on demand.
     pub fn on_disk(

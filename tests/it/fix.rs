@@ -1126,3 +1126,40 @@ fn a_later_fix_removes_the_temporaries_of_a_killed_one() {
         "from app.manager import Manager\n"
     );
 }
+
+/// A file whose name is not UTF-8 is fixed where the walker found it (its displayed path is
+/// lossy), and the summary counts what was written (issue 17: "cannot read it again" and a
+/// 100% burn-down with the file unchanged).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = crate::support::temp_repo(
+        "\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.core.Thing\"\n",
+    );
+    crate::support::write_files(
+        dir.path(),
+        &[
+            ("pkg/__init__.py", b"from pkg.core import Thing\n"),
+            ("pkg/core.py", b"class Thing:\n    pass\n"),
+            ("pkg/ok.py", b"from pkg import Thing\n"),
+        ],
+    );
+    let odd = dir
+        .path()
+        .join("pkg")
+        .join(std::ffi::OsStr::from_bytes(b"\xff\xfe.py"));
+    fs::write(&odd, "from pkg import Thing\n").expect("write the oddly named file");
+    let out = run(dir.path(), &["fix"]);
+    out.assert_clean_exit(0);
+    assert!(
+        out.stderr.contains("Fixed 2 findings in 2 files."),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(&odd).expect("read"),
+        "from pkg.core import Thing\n"
+    );
+    run(dir.path(), &["check"]).assert_clean_exit(0);
+}
