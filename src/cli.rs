@@ -756,9 +756,9 @@ fn fix(
         let path = source
             .location()
             .map_or_else(|| settings.root.join(&source.path), Path::to_path_buf);
-        match write_fixed(&path, original, source.text()) {
-            Ok(()) => {
-                written += 1;
+        match write_fixed(&settings.root, &path, original, source.text()) {
+            Ok(again) => {
+                written += usize::from(again);
                 fixed += outcome.applied_by_file.get(&file).copied().unwrap_or(0);
             }
             Err(reason) => {
@@ -894,8 +894,26 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-fn write_fixed(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), String> {
+/// Writes `fixed` over the file at `path`, which must still hold `original`, atomically (a
+/// temporary file renamed over it). A symbolic link is followed and its target written, the
+/// link kept; the target must be inside `root` (the walker follows no link out of it). A file
+/// reached by two paths (a link and its target) is written once: the second finds the fixed
+/// text already there (`Ok(false)`: nothing written).
+fn write_fixed(root: &Path, path: &Path, original: &[u8], fixed: &[u8]) -> Result<bool, String> {
+    let target =
+        std::fs::canonicalize(path).map_err(|error| format!("cannot read it again: {error}"))?;
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if !target.starts_with(&root) {
+        return Err(format!(
+            "a symbolic link to `{}`, outside the repository; not written",
+            target.display()
+        ));
+    }
+    let path = target.as_path();
     let now = std::fs::read(path).map_err(|error| format!("cannot read it again: {error}"))?;
+    if now == fixed && now != original {
+        return Ok(false);
+    }
     if now != original {
         return Err("changed on disk since it was read; not written".to_string());
     }
@@ -915,7 +933,7 @@ fn write_fixed(path: &Path, original: &[u8], fixed: &[u8]) -> Result<(), String>
         let _ = std::fs::remove_file(&temporary);
         return Err(format!("cannot write: {error}"));
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A `canonical` that names nothing, pointed at in ssot.toml, with the nearest definitions.
@@ -1275,15 +1293,45 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("a.py");
         std::fs::write(&path, "edited by someone else\n").expect("write");
-        let error = write_fixed(&path, b"what was read\n", b"fixed\n").expect_err("refused");
+        let error =
+            write_fixed(dir.path(), &path, b"what was read\n", b"fixed\n").expect_err("refused");
         assert!(error.contains("changed on disk"), "{error}");
         assert_eq!(
             std::fs::read(&path).expect("read"),
             b"edited by someone else\n"
         );
-        write_fixed(&path, b"edited by someone else\n", b"fixed\n").expect("written");
+        write_fixed(dir.path(), &path, b"edited by someone else\n", b"fixed\n").expect("written");
         assert_eq!(std::fs::read(&path).expect("read"), b"fixed\n");
         let leftovers = std::fs::read_dir(dir.path()).expect("list").count();
         assert_eq!(leftovers, 1, "no temporary file is left");
+    }
+
+    /// A link is followed: its target gets the fixed text, the link stays a link, and the
+    /// target reached again by its own path is already fixed. A link out of the root is refused.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_keeps_being_one_and_its_target_is_written_once() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let (real, link) = (dir.path().join("real.py"), dir.path().join("link.py"));
+        std::fs::write(&real, "old\n").expect("write");
+        std::os::unix::fs::symlink("real.py", &link).expect("symlink");
+        write_fixed(dir.path(), &link, b"old\n", b"new\n").expect("written through the link");
+        assert!(
+            link.symlink_metadata()
+                .expect("lstat")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).expect("read"), b"new\n");
+        let again = write_fixed(dir.path(), &real, b"old\n", b"new\n").expect("already fixed");
+        assert!(!again, "the target is not written twice");
+        let outside = tempfile::tempdir().expect("temporary directory");
+        let away = outside.path().join("away.py");
+        std::fs::write(&away, "old\n").expect("write");
+        let out_link = dir.path().join("out.py");
+        std::os::unix::fs::symlink(&away, &out_link).expect("symlink");
+        let error = write_fixed(dir.path(), &out_link, b"old\n", b"new\n").expect_err("refused");
+        assert!(error.contains("outside the repository"), "{error}");
+        assert_eq!(std::fs::read(&away).expect("read"), b"old\n");
     }
 }

@@ -1163,3 +1163,41 @@ fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
     );
     run(dir.path(), &["check"]).assert_clean_exit(0);
 }
+
+/// `fix` keeps a symlink inside the root a link and edits its target once (issue 17: the link
+/// was replaced by a regular file and the target kept its old text).
+#[cfg(unix)]
+#[test]
+fn a_symlink_inside_the_root_stays_a_link() {
+    let dir = crate::support::temp_repo(
+        "\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.core.Thing\"\n",
+    );
+    crate::support::write_files(
+        dir.path(),
+        &[
+            ("pkg/__init__.py", b"from pkg.core import Thing\n"),
+            ("pkg/core.py", b"class Thing:\n    pass\n"),
+            ("pkg/real.py", b"from pkg import Thing\n"),
+        ],
+    );
+    let link = dir.path().join("pkg/link.py");
+    std::os::unix::fs::symlink("real.py", &link).expect("symlink");
+    let out = run(dir.path(), &["fix"]);
+    out.assert_clean_exit(0);
+    assert!(
+        out.stderr.contains("Fixed 2 findings in 1 file."),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        link.symlink_metadata()
+            .expect("lstat")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("pkg/real.py")).expect("read"),
+        "from pkg.core import Thing\n"
+    );
+    run(dir.path(), &["check"]).assert_clean_exit(0);
+}
