@@ -45,7 +45,7 @@ fn assert_all_parse(dir: &Path) {
 /// in `dir` (so its top-level packages are first-party), one entry per block
 /// (`path:line:column`).
 fn unsorted_import_blocks(dir: &Path) -> Vec<String> {
-    let output = Command::new("python3")
+    let output = crate::support::python3()
         .args([
             "-m",
             "ruff",
@@ -879,7 +879,7 @@ fn generated_sorted_blocks_stay_sorted() {
         .map(|(path, text)| (path.as_str(), text.as_bytes()))
         .collect();
     crate::support::write_files(dir.path(), &borrowed);
-    let sorted = Command::new("python3")
+    let sorted = crate::support::python3()
         .args([
             "-m",
             "ruff",

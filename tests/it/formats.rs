@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ fn results(sarif: &Value) -> &Vec<Value> {
 /// Runs `script` with `python3`, `args` after it and `input` on stdin; returns the exit code
 /// and stdout. A missing `python3` fails the test: CI installs `tests/requirements.txt`.
 fn python(script: &str, args: &[&Path], input: &str) -> (i32, String) {
-    let mut child = Command::new("python3")
+    let mut child = crate::support::python3()
         .arg("-c")
         .arg(script)
         .args(args)

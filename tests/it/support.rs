@@ -240,3 +240,70 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The Python packages the tests use (`tests/requirements.txt`,
+/// `reference/requirements-test.txt`), by import name.
+const TEST_PYTHON_MODULES: &str = "import jsonschema, ruff, websockets";
+
+/// `python3` with the tests' Python packages importable: the test suite sets itself up. On
+/// first use in a test process, when `python3` cannot import them, the pinned requirements
+/// are installed with pip into `target/test-python/` (`--target`: nothing outside the build
+/// directory is touched), which is then on `PYTHONPATH`. Where they are already installed
+/// (CI's `.ci/run` installs them), nothing is downloaded.
+pub fn python3() -> Command {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        let dir = Path::new(CRATE_ROOT).join("target/test-python");
+        let importable = |dir: &Path| {
+            Command::new("python3")
+                .args(["-c", TEST_PYTHON_MODULES])
+                .env("PYTHONPATH", python_path(dir))
+                .output()
+                .is_ok_and(|output| output.status.success())
+        };
+        if importable(&dir) {
+            return Ok(dir);
+        }
+        let installed = Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg("--target")
+            .arg(&dir)
+            .args(["-r", "tests/requirements.txt"])
+            .args(["-r", "reference/requirements-test.txt"])
+            .current_dir(CRATE_ROOT)
+            .output()
+            .map_err(|error| format!("cannot run python3: {error}"))?;
+        if !installed.status.success() || !importable(&dir) {
+            return Err(format!(
+                "the tests' Python packages are missing and `python3 -m pip install --target \
+                 target/test-python -r tests/requirements.txt -r \
+                 reference/requirements-test.txt` failed:\n{}",
+                String::from_utf8_lossy(&installed.stderr)
+            ));
+        }
+        Ok(dir)
+    });
+    match ready {
+        Ok(dir) => {
+            let mut command = Command::new("python3");
+            command.env("PYTHONPATH", python_path(dir));
+            command
+        }
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// `dir` before whatever `PYTHONPATH` already holds.
+fn python_path(dir: &Path) -> std::ffi::OsString {
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(existing) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&existing));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
