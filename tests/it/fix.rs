@@ -1127,13 +1127,9 @@ fn a_later_fix_removes_the_temporaries_of_a_killed_one() {
     );
 }
 
-/// A file whose name is not UTF-8 is fixed where the walker found it (its displayed path is
-/// lossy), and the summary counts what was written (issue 17: "cannot read it again" and a
-/// 100% burn-down with the file unchanged).
-#[cfg(target_os = "linux")]
-#[test]
-fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
-    use std::os::unix::ffi::OsStrExt;
+/// A repository whose `pkg` re-exports the concept `pkg.core.Thing`, and `importer` imports
+/// it through `pkg` (one SSOT002 with a safe fix).
+fn thing_through_a_shim(importer: &str) -> tempfile::TempDir {
     let dir = crate::support::temp_repo(
         "\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.core.Thing\"\n",
     );
@@ -1142,9 +1138,20 @@ fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
         &[
             ("pkg/__init__.py", b"from pkg.core import Thing\n"),
             ("pkg/core.py", b"class Thing:\n    pass\n"),
-            ("pkg/ok.py", b"from pkg import Thing\n"),
+            (importer, b"from pkg import Thing\n"),
         ],
     );
+    dir
+}
+
+/// A file whose name is not UTF-8 is fixed where the walker found it (its displayed path is
+/// lossy), and the summary counts what was written (issue 17: "cannot read it again" and a
+/// 100% burn-down with the file unchanged).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = thing_through_a_shim("pkg/ok.py");
     let odd = dir
         .path()
         .join("pkg")
@@ -1169,17 +1176,7 @@ fn a_file_named_in_bytes_that_are_not_utf8_is_fixed() {
 #[cfg(unix)]
 #[test]
 fn a_symlink_inside_the_root_stays_a_link() {
-    let dir = crate::support::temp_repo(
-        "\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.core.Thing\"\n",
-    );
-    crate::support::write_files(
-        dir.path(),
-        &[
-            ("pkg/__init__.py", b"from pkg.core import Thing\n"),
-            ("pkg/core.py", b"class Thing:\n    pass\n"),
-            ("pkg/real.py", b"from pkg import Thing\n"),
-        ],
-    );
+    let dir = thing_through_a_shim("pkg/real.py");
     let link = dir.path().join("pkg/link.py");
     std::os::unix::fs::symlink("real.py", &link).expect("symlink");
     let out = run(dir.path(), &["fix"]);
