@@ -73,6 +73,43 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Rewrites every span of the facts with `map` (which must keep their order): for a
+    /// collector that read another text than the file, with the same tokens at other
+    /// offsets.
+    pub fn map_spans(&mut self, map: impl Fn(Span) -> Span) {
+        for import in &mut self.imports {
+            import.span = map(import.span);
+            import.module_span = map(import.module_span);
+            for name in &mut import.names {
+                name.span = map(name.span);
+            }
+        }
+        for definition in &mut self.definitions {
+            definition.span = map(definition.span);
+            definition.name_span = map(definition.name_span);
+        }
+        for string in &mut self.string_refs {
+            string.span = map(string.span);
+        }
+        for suppression in &mut self.suppressions {
+            suppression.span = map(suppression.span);
+        }
+        for call in &mut self.calls {
+            call.callee = map(call.callee);
+        }
+        for attribute in &mut self.attributes {
+            attribute.span = map(attribute.span);
+        }
+        for error in &mut self.errors {
+            error.span = map(error.span);
+        }
+        for module in &mut self.modules {
+            module.span = map(module.span);
+            module.name_span = map(module.name_span);
+            module.body = module.body.map(&map);
+        }
+    }
+
     /// Fills [`FileFacts::dotted_names`] and each attribute's `last` from `text`, the file the
     /// calls and attributes were read from.
     pub fn index_dotted_names(&mut self, text: &[u8]) {

@@ -115,9 +115,10 @@ pub fn collect_unskimmed(text: &[u8]) -> FileFacts {
 
 fn collect_with(text: &[u8], skim: bool) -> FileFacts {
     let mut errors = Vec::new();
-    let mut source = prepare::sanitize(text, &mut errors);
-    // The doc links of the doc comments the skim blanks, read before it does.
+    let source = prepare::sanitize(text, &mut errors);
+    // The doc links of the doc comments the skim cuts, read before it does.
     let mut links: Vec<(Span, String)> = Vec::new();
+    let mut cut = None;
     if skim {
         let skim = lexical::skim(source.as_bytes());
         for doc in &skim.docs {
@@ -126,11 +127,15 @@ fn collect_with(text: &[u8], skim: bool) -> FileFacts {
                 links.push((span, source[span.range()].to_string()));
             }
         }
-        prepare::skim(&mut source, &skim);
+        cut = prepare::Cut::new(&source, &skim);
     }
-    let cost = lexical::nesting_cost(source.as_bytes());
+    let (read, cut) = match &cut {
+        Some((text, cut)) => (text.as_str(), Some(cut)),
+        None => (&*source, None),
+    };
+    let cost = lexical::nesting_cost(read.as_bytes());
     let mut facts = if cost <= SMALL_STACK_COST {
-        guarded(|| analyze(&source, true, &links))
+        guarded(|| analyze(read, true, cut, &links))
     } else if cost <= BIG_STACK_COST {
         // Deeply nested code (big generated tables, long operator chains) is parsed on a
         // thread of its own rather than risk the caller's stack.
@@ -138,13 +143,13 @@ fn collect_with(text: &[u8], skim: bool) -> FileFacts {
             std::thread::Builder::new()
                 .name("rust-collect".to_string())
                 .stack_size(BIG_STACK)
-                .spawn_scoped(scope, || guarded(|| analyze(&source, true, &links)))
+                .spawn_scoped(scope, || guarded(|| analyze(read, true, cut, &links)))
                 .ok()
                 .and_then(|thread| thread.join().ok())
         })
-        .unwrap_or_else(|| guarded(|| analyze(&source, false, &links)))
+        .unwrap_or_else(|| guarded(|| analyze(read, false, cut, &links)))
     } else {
-        guarded(|| analyze(&source, false, &links))
+        guarded(|| analyze(read, false, cut, &links))
     };
     facts.suppressions = lexical::suppressions(text);
     errors.append(&mut facts.errors);
@@ -168,8 +173,14 @@ fn guarded(run: impl FnOnce() -> FileFacts) -> FileFacts {
 }
 
 /// Lexes and parses `source` (`whole`), or reads it line by line when it is nested too deeply
-/// to parse whole.
-fn analyze(source: &str, whole: bool, links: &[(Span, String)]) -> FileFacts {
+/// to parse whole. `source` is the file, or the text `cut` maps back to it; `links` (in the
+/// file's offsets) join the string references of a file that parsed.
+fn analyze(
+    source: &str,
+    whole: bool,
+    cut: Option<&prepare::Cut>,
+    links: &[(Span, String)],
+) -> FileFacts {
     let mut errors = Vec::new();
     let mut source = Cow::Borrowed(source);
     let tokens = if whole {
@@ -184,6 +195,7 @@ fn analyze(source: &str, whole: bool, links: &[(Span, String)]) -> FileFacts {
         None
     };
     let mut collector = Collector::new(&source);
+    let mut parsed = false;
     // Parsing a shared token stream would copy every token first: the stream is given
     // away, and lexed again in the rare case syn rejects the file.
     match tokens.map(syn::parse2::<syn::File>) {
@@ -194,15 +206,8 @@ fn analyze(source: &str, whole: bool, links: &[(Span, String)]) -> FileFacts {
                 out: Vec::new(),
             };
             strings.visit_file(&file);
-            let mut strings = strings.out;
-            strings.extend(links.iter().map(|(span, value)| StringRef {
-                kind: StringRefKind::DocLink,
-                value: value.clone(),
-                span: *span,
-                context: module_context(),
-            }));
-            strings.sort_by_key(|string| string.span);
-            collector.facts.string_refs = strings;
+            collector.facts.string_refs = strings.out;
+            parsed = true;
         }
         Some(Err(error)) => match TokenStream::from_str(&source) {
             Ok(tokens) => collector.rejected(tokens, &error),
@@ -210,8 +215,22 @@ fn analyze(source: &str, whole: bool, links: &[(Span, String)]) -> FileFacts {
         },
         None => collector.lines(),
     }
-    let facts = collector.finish(errors);
+    let mut facts = collector.finish(errors);
     proc_macro2::extra::invalidate_current_thread_spans();
+    if let Some(cut) = cut {
+        facts.map_spans(|span| cut.span(span));
+    }
+    if parsed {
+        facts
+            .string_refs
+            .extend(links.iter().map(|(span, value)| StringRef {
+                kind: StringRefKind::DocLink,
+                value: value.clone(),
+                span: *span,
+                context: module_context(),
+            }));
+        facts.string_refs.sort_by_key(|string| string.span);
+    }
     facts
 }
 

@@ -47,24 +47,97 @@ pub fn sanitize<'t>(text: &'t [u8], errors: &mut Vec<SyntaxError>) -> Cow<'t, st
     source
 }
 
-/// Blanks what the collector never reads in the parsed text ([`lexical::skim`]): the insides
-/// of inert blocks and the doc comments outside macro calls, keeping every line break, so that
-/// offsets and line numbers stay those of the file.
-pub fn skim(source: &mut Cow<'_, str>, skim: &lexical::Skim) {
-    if skim.blocks.is_empty() && skim.docs.is_empty() {
-        return;
-    }
-    let mut bytes = std::mem::take(source).into_owned().into_bytes();
-    for range in skim.blocks.iter().chain(&skim.docs) {
-        for byte in &mut bytes[range.clone()] {
-            if !matches!(*byte, b'\n' | b'\r') {
-                *byte = b' ';
+/// The text the parser reads once [`lexical::skim`]'s ranges are cut out of the file, and
+/// the way back to the file's offsets. A cut range leaves its line breaks behind (a single
+/// space when it has none), so tokens never join and the lines of the text are the file's;
+/// every byte the parser reads keeps its place relative to its neighbours. Lexing, parsing
+/// and the collector's work then scale with what is read (about a seventh of a crate's
+/// bytes), not with the file.
+pub struct Cut {
+    /// `(offset in the text, offset in the file)` where each piece of the text begins: a
+    /// kept run of the file, or what a cut range left behind (mapped to the range's start).
+    pieces: Vec<(u32, u32)>,
+    /// The file's and the text's lengths.
+    file_len: u32,
+    text_len: u32,
+}
+
+impl Cut {
+    /// Cuts `skim`'s ranges (each on char boundaries, and possibly nested or overlapping)
+    /// out of `source`. `None` when there is nothing to cut.
+    pub fn new(source: &str, skim: &lexical::Skim) -> Option<(String, Cut)> {
+        if skim.blocks.is_empty() && skim.docs.is_empty() {
+            return None;
+        }
+        let mut ranges: Vec<std::ops::Range<usize>> =
+            skim.blocks.iter().chain(&skim.docs).cloned().collect();
+        ranges.sort_unstable_by_key(|range| range.start);
+        let bytes = source.as_bytes();
+        let mut text = Vec::with_capacity(source.len() / 4);
+        let mut pieces = Vec::with_capacity(2 * ranges.len() + 1);
+        let mut kept = 0;
+        let mut ranges = ranges.into_iter().peekable();
+        while let Some(mut range) = ranges.next() {
+            // Merge what overlaps or touches.
+            while let Some(next) = ranges.next_if(|next| next.start <= range.end) {
+                range.end = range.end.max(next.end);
             }
+            let range = range.start.max(kept)..range.end.min(bytes.len());
+            if range.start >= range.end {
+                continue;
+            }
+            if kept < range.start {
+                pieces.push((text.len() as u32, kept as u32));
+                text.extend_from_slice(&bytes[kept..range.start]);
+            }
+            pieces.push((text.len() as u32, range.start as u32));
+            let breaks = memchr::memchr_iter(b'\n', &bytes[range.clone()]).count();
+            if breaks == 0 {
+                text.push(b' ');
+            } else {
+                text.resize(text.len() + breaks, b'\n');
+            }
+            kept = range.end;
+        }
+        if kept < bytes.len() {
+            pieces.push((text.len() as u32, kept as u32));
+            text.extend_from_slice(&bytes[kept..]);
+        }
+        let cut = Cut {
+            pieces,
+            file_len: bytes.len() as u32,
+            text_len: text.len() as u32,
+        };
+        // Whole characters were cut, and only ASCII written: still UTF-8.
+        Some((String::from_utf8(text).unwrap_or_default(), cut))
+    }
+
+    /// The file offset of offset `at` of the text.
+    fn offset(&self, at: u32) -> u32 {
+        if at >= self.text_len {
+            return self.file_len;
+        }
+        let piece = self.pieces.partition_point(|&(text, _)| text <= at) - 1;
+        let (text, file) = self.pieces[piece];
+        let next = self
+            .pieces
+            .get(piece + 1)
+            .map_or(self.file_len, |&(_, file)| file);
+        (file + (at - text)).min(next)
+    }
+
+    /// The file's span for a span of the text: the start where it begins, the end just
+    /// after its last byte.
+    pub fn span(&self, span: Span) -> Span {
+        let start = self.offset(span.start);
+        if span.end <= span.start {
+            return Span { start, end: start };
+        }
+        Span {
+            start,
+            end: (self.offset(span.end - 1) + 1).max(start),
         }
     }
-    // Brackets and comment markers are ASCII, whole characters were replaced by ASCII: still
-    // UTF-8.
-    *source = Cow::Owned(String::from_utf8(bytes).unwrap_or_default());
 }
 
 /// Replaces `range` (on char boundaries) by spaces.
