@@ -56,6 +56,7 @@
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
+use std::sync::mpsc;
 
 use proc_macro2::{Delimiter, Ident, Punct, Spacing, TokenStream, TokenTree};
 use rustc_hash::FxHashMap;
@@ -138,16 +139,12 @@ fn collect_with(text: &[u8], skim: bool) -> FileFacts {
         guarded(|| analyze(read, true, cut, &links))
     } else if cost <= BIG_STACK_COST {
         // Deeply nested code (big generated tables, long operator chains) is parsed on a
-        // thread of its own rather than risk the caller's stack.
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("rust-collect".to_string())
-                .stack_size(BIG_STACK)
-                .spawn_scoped(scope, || guarded(|| analyze(read, true, cut, &links)))
-                .ok()
-                .and_then(|thread| thread.join().ok())
-        })
-        .unwrap_or_else(|| guarded(|| analyze(read, false, cut, &links)))
+        // thread with a big stack rather than risk the caller's.
+        let job = {
+            let (read, cut, links) = (read.to_string(), cut.cloned(), links.clone());
+            Box::new(move || analyze(&read, true, cut.as_ref(), &links))
+        };
+        on_big_stack(job).unwrap_or_else(|| guarded(|| analyze(read, false, cut, &links)))
     } else {
         guarded(|| analyze(read, false, cut, &links))
     };
@@ -156,6 +153,47 @@ fn collect_with(text: &[u8], skim: bool) -> FileFacts {
     errors.sort_by_key(|error| error.span);
     facts.errors = errors;
     facts
+}
+
+/// Work for the thread of [`on_big_stack`].
+type Job = Box<dyn FnOnce() -> FileFacts + Send>;
+
+thread_local! {
+    /// This thread's helper with a [`BIG_STACK`]: kept while the thread lives, so the stack
+    /// pages a deep file touched are there for the next one (a fresh thread per file faulted
+    /// them in again, a tenth of a workspace's collection).
+    static BIG_STACK_THREAD: std::cell::RefCell<Option<mpsc::Sender<(Job, mpsc::SyncSender<FileFacts>)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `job` (guarded) on this thread's helper with a big stack, started on first use and
+/// stopped when this thread ends. `None` when no thread could be started or it died.
+fn on_big_stack(job: Job) -> Option<FileFacts> {
+    BIG_STACK_THREAD.with(|helper| {
+        let mut helper = helper.borrow_mut();
+        if helper.is_none() {
+            let (jobs, queue) = mpsc::channel::<(Job, mpsc::SyncSender<FileFacts>)>();
+            std::thread::Builder::new()
+                .name("rust-collect".to_string())
+                .stack_size(BIG_STACK)
+                .spawn(move || {
+                    for (job, reply) in queue {
+                        let _ = reply.send(guarded(job));
+                    }
+                })
+                .ok()?;
+            *helper = Some(jobs);
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        let facts = helper
+            .as_ref()
+            .and_then(|jobs| jobs.send((job, reply)).ok())
+            .and_then(|()| answer.recv().ok());
+        if facts.is_none() {
+            *helper = None;
+        }
+        facts
+    })
 }
 
 /// Runs the parser; should syn or proc-macro2 ever panic, the file gets an error instead.

@@ -53,6 +53,7 @@ pub fn sanitize<'t>(text: &'t [u8], errors: &mut Vec<SyntaxError>) -> Cow<'t, st
 /// every byte the parser reads keeps its place relative to its neighbours. Lexing, parsing
 /// and the collector's work then scale with what is read (about a seventh of a crate's
 /// bytes), not with the file.
+#[derive(Clone)]
 pub struct Cut {
     /// `(offset in the text, offset in the file)` where each piece of the text begins: a
     /// kept run of the file, or what a cut range left behind (mapped to the range's start).
