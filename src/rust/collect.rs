@@ -1451,7 +1451,7 @@ fn parse_items(tokens: TokenStream) -> syn::Result<Vec<Item>> {
 /// Whether `text` has a word that starts an item (`use`, `mod`, `struct`, ...), at any depth.
 fn mentions_items(text: &[u8]) -> bool {
     text.split(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-        .any(|word| lexical::ITEM_KEYWORDS.contains(&word))
+        .any(|word| lexical::item_keyword(word).is_some())
 }
 
 /// After the first `;` or `{ ... }` from `from` (the end when there is none).

@@ -109,7 +109,7 @@ pub struct Skim {
 
 /// What can be blanked before parsing without changing a fact. The `{ ... }` blocks whose
 /// insides the collector never reads: a block with no attribute (`#`) and no word that
-/// starts an item ([`ITEM_KEYWORDS`]) anywhere inside, that is not a use group (`a::{b, c}`,
+/// starts an item ([`item_keyword`]) anywhere inside, that is not a use group (`a::{b, c}`,
 /// `use {a, b}`, a group inside either), a generic argument (`<{ N }>`) or inside a macro
 /// call's body. A function body of plain statements is one; so is the array that initializes
 /// a `const` or `static` (`= [`, `= &[`: generated tables), and a function's parameters
@@ -170,9 +170,8 @@ pub fn skim(text: &[u8]) -> Skim {
             Event::Word(start, end) => {
                 let word = &text[start..end];
                 // `set.union(&other)`: after a `.`, a word is a field or a method.
-                if (2..=11).contains(&word.len())
-                    && last != Token::Byte(b'.')
-                    && let Some(&word) = ITEM_KEYWORDS.iter().find(|&&k| k == word)
+                if last != Token::Byte(b'.')
+                    && let Some(word) = item_keyword(word)
                 {
                     mark(&mut stack, KEYWORD);
                     keyword = keyword.or(Some(word));
@@ -287,23 +286,27 @@ pub const TEMPLATES: &[&str] = &[
     "parse_quote_spanned",
 ];
 
-/// Words that can start an item, or make a macro body one the collector reads
-/// (`collect::mentions_items` asks the same of a macro's bytes).
-pub const ITEM_KEYWORDS: &[&[u8]] = &[
-    b"use",
-    b"mod",
-    b"struct",
-    b"enum",
-    b"union",
-    b"trait",
-    b"impl",
-    b"fn",
-    b"type",
-    b"const",
-    b"static",
-    b"extern",
-    b"macro_rules",
-];
+/// `word` as a word that can start an item, or make a macro body one the collector reads
+/// (`collect::mentions_items` asks the same of a macro's bytes); `None` for any other word.
+pub fn item_keyword(word: &[u8]) -> Option<&'static [u8]> {
+    let keyword: &'static [u8] = match word {
+        b"use" => b"use",
+        b"mod" => b"mod",
+        b"struct" => b"struct",
+        b"enum" => b"enum",
+        b"union" => b"union",
+        b"trait" => b"trait",
+        b"impl" => b"impl",
+        b"fn" => b"fn",
+        b"type" => b"type",
+        b"const" => b"const",
+        b"static" => b"static",
+        b"extern" => b"extern",
+        b"macro_rules" => b"macro_rules",
+        _ => return None,
+    };
+    Some(keyword)
+}
 
 /// What [`walk`] sees.
 enum Event {
@@ -327,8 +330,13 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
     let mut i = 0;
     while i < text.len() {
         match text[i] {
-            // Runs of blanks: a skimmed file is mostly spaces.
-            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                // Indentation comes in runs.
+                while i < text.len() && CLASS[text[i] as usize] == BLANK {
+                    i += 1;
+                }
+            }
             b'/' if text.get(i + 1) == Some(&b'/') => {
                 let end = memchr::memchr2(b'\n', b'\r', &text[i..]).map_or(text.len(), |n| i + n);
                 let body = &text[i + 2..end];
@@ -371,7 +379,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                 let start = i;
                 i += 1;
                 while i < text.len()
-                    && (text[i].is_ascii_alphanumeric() || text[i] == b'_' || text[i] >= 0x80)
+                    && CLASS[text[i] as usize] == WORD
                     && !(text[i] == b'r' && starts_raw_string(text, i) && raw_prefix(text, i))
                 {
                     i += 1;
@@ -385,6 +393,29 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
         }
     }
 }
+
+const OTHER: u8 = 0;
+const BLANK: u8 = 1;
+const WORD: u8 = 2;
+
+/// The class of each byte for [`walk`]'s runs: blanks, and the bytes of a word (ASCII letters,
+/// digits, `_` and every byte of a non-ASCII character).
+static CLASS: [u8; 256] = {
+    let mut class = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        class[b] = if matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            BLANK
+        } else if byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80 {
+            WORD
+        } else {
+            OTHER
+        };
+        b += 1;
+    }
+    class
+};
 
 /// `r"`, `r#"`, `r##"` at `at`.
 fn starts_raw_string(text: &[u8], at: usize) -> bool {

@@ -48,9 +48,9 @@ pub fn sanitize<'t>(text: &'t [u8], errors: &mut Vec<SyntaxError>) -> Cow<'t, st
 }
 
 /// The text the parser reads once [`lexical::skim`]'s ranges are cut out of the file, and
-/// the way back to the file's offsets. A cut range leaves its line breaks behind (a single
-/// space when it has none), so tokens never join and the lines of the text are the file's;
-/// every byte the parser reads keeps its place relative to its neighbours. Lexing, parsing
+/// the way back to the file's offsets. A cut range leaves a line break behind when it holds
+/// one (else a space), so tokens never join and what is on one line of the text is on one
+/// line of the file; every byte the parser reads keeps its place relative to its neighbours. Lexing, parsing
 /// and the collector's work then scale with what is read (about a seventh of a crate's
 /// bytes), not with the file.
 #[derive(Clone)]
@@ -92,12 +92,8 @@ impl Cut {
                 text.extend_from_slice(&bytes[kept..range.start]);
             }
             pieces.push((text.len() as u32, range.start as u32));
-            let breaks = memchr::memchr_iter(b'\n', &bytes[range.clone()]).count();
-            if breaks == 0 {
-                text.push(b' ');
-            } else {
-                text.resize(text.len() + breaks, b'\n');
-            }
+            let broken = memchr::memchr(b'\n', &bytes[range.clone()]).is_some();
+            text.push(if broken { b'\n' } else { b' ' });
             kept = range.end;
         }
         if kept < bytes.len() {
