@@ -239,11 +239,15 @@ fn explain(rule: Option<&str>) -> Result<ExitCode, Failure> {
     let mut out = anstream::stdout().lock();
     let written = match rule {
         None => Rule::ALL.iter().try_for_each(|rule| {
-            let summary = rule
+            // The doc's first paragraph, on one line.
+            let summary: Vec<&str> = rule
                 .doc()
                 .lines()
-                .find(|line| !line.trim().is_empty() && !line.starts_with('#'))
-                .unwrap_or_default();
+                .skip_while(|line| line.trim().is_empty() || line.starts_with('#'))
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let summary = summary.join(" ");
             writeln!(out, "{} {:<26} {summary}", rule.code(), rule.name())
         }),
         Some(wanted) => {
