@@ -32,7 +32,7 @@ use crate::walk::SourceFile;
 pub const DIRECTORY: &str = ".ssot_cache";
 const FILE: &str = "facts.bin";
 const DELTA: &str = "facts.delta";
-const MAGIC: &[u8; 8] = b"SSOTFCT2";
+const MAGIC: &[u8; 8] = b"SSOTFCT3";
 const HEADER: usize = 8 + 8 + 4;
 const ENTRY: usize = 8 + 8 + 4 + 8;
 

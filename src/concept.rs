@@ -1502,7 +1502,7 @@ pub fn own_methods(facts: &FileFacts, definition: usize) -> impl Iterator<Item =
         .take_while(move |inner| inner.parent.is_some_and(|p| p as usize >= definition))
         .filter(move |inner| inner.parent == Some(definition as u32))
         .filter_map(|inner| match inner.kind {
-            DefKind::Function { is_async } => Some((inner.name.as_str(), is_async)),
+            DefKind::Function { is_async, .. } => Some((inner.name.as_str(), is_async)),
             _ => None,
         })
 }

@@ -293,6 +293,23 @@ pub struct Call {
     pub callee: Span,
     /// The innermost enclosing `def` or `class` (index into `definitions`).
     pub enclosing: Option<u32>,
+    /// What is done with the result: awaited (`await f()`), dropped (the call is a
+    /// statement of its own), or anything else.
+    #[serde(default)]
+    pub result: CallResult,
+}
+
+/// What the code does with a call's result (Python), for the rule about `await` (SSOT010).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallResult {
+    /// Used: assigned, returned, passed on, an operand.
+    #[default]
+    Used,
+    /// `await f()`.
+    Awaited,
+    /// `f()` as a statement of its own: the result is thrown away.
+    Dropped,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -408,13 +425,32 @@ pub enum DefKind {
     },
     Function {
         is_async: bool,
+        /// Written under a decorator (Python), which may change what a call returns.
+        #[serde(default)]
+        decorated: bool,
+        /// What a call returns, as far as the header and the body tell (Python).
+        #[serde(default)]
+        returns: Returns,
     },
     /// A module-level `Name = other.name` whose right-hand side is a bare dotted name.
-    Alias {
-        target: String,
-    },
+    Alias { target: String },
     /// Any other module-level binding: assignment, `for` target, `with ... as`, `global`.
     Variable,
+}
+
+/// What calling a function returns, as far as its header and body tell (Python), for the
+/// rule about `await` (SSOT010).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Returns {
+    /// Anything: a `return` gives a value and there is no annotation.
+    #[default]
+    Unknown,
+    /// No annotation, and no `return` gives a value: `None` (a generator when it `yield`s).
+    Nothing,
+    /// The return annotation (`-> Manager` gives the span of `Manager`), whose names the
+    /// rule reads.
+    Annotation(Span),
 }
 
 /// `__all__` of a module.

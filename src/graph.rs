@@ -316,7 +316,7 @@ impl Serialize for ModuleJson<'_> {
                             {
                                 return None;
                             }
-                            DefKind::Function { is_async } => {
+                            DefKind::Function { is_async, .. } => {
                                 entry.kind = "function";
                                 entry.is_async = Some(*is_async);
                             }

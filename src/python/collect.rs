@@ -14,8 +14,9 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::lexer::{Kind, Lexer, LineStart, Token};
 use crate::facts::{
-    Attribute, Call, Context, DefKind, Definition, Exports, FileFacts, Guard, Import, ImportKind,
-    ImportedName, Scope, Span, StringRef, StringRefKind, Suppression, SyntaxError,
+    Attribute, Call, CallResult, Context, DefKind, Definition, Exports, FileFacts, Guard, Import,
+    ImportKind, ImportedName, Returns, Scope, Span, StringRef, StringRefKind, Suppression,
+    SyntaxError,
 };
 
 /// Collects the facts of one Python file.
@@ -35,6 +36,7 @@ pub fn collect(src: &[u8]) -> FileFacts {
         latin1: false,
         imported: rustc_hash::FxHashSet::default(),
         imported_filter: [0; 4],
+        decorated: false,
     };
     collector.check_encoding();
     let mut lexer = Lexer::new(src);
@@ -53,6 +55,24 @@ pub fn collect(src: &[u8]) -> FileFacts {
     collector.facts.index_dotted_names(src);
     collector.facts.installs_import_hook = installs_hook(src);
     collector.facts
+}
+
+/// The index of the bracket that closes `tokens[open]`; `tokens.len()` when none does.
+fn closing(tokens: &[Token], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (at, token) in tokens.iter().enumerate().skip(open) {
+        match token.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    return at;
+                }
+            }
+            _ => {}
+        }
+    }
+    tokens.len()
 }
 
 /// Whether `text` changes the import machinery: `sys.meta_path` or `sys.path_hooks` changed
@@ -119,6 +139,9 @@ struct Collector<'a> {
     /// A 256-bit filter of `imported` (see [`name_bit`]): most dotted names start with a
     /// local name, rejected here without comparing strings.
     imported_filter: [u64; 4],
+    /// A decorator line was read since the last other statement: the next `def` or `class`
+    /// is decorated.
+    decorated: bool,
 }
 
 /// A name's bit in [`Collector::imported_filter`], from its length and its first and last byte.
@@ -357,6 +380,8 @@ impl<'a> Collector<'a> {
             }
             _ => BlockKind::Other,
         };
+        // A decorator belongs to the `def` or `class` right after it.
+        self.decorated = false;
         self.string_refs(header);
         self.expressions(header);
         match self.headers.last_mut() {
@@ -432,11 +457,13 @@ impl<'a> Collector<'a> {
 
     fn simple(&mut self, tokens: &[Token]) {
         let Some(first) = tokens.first() else { return };
+        self.decorated = first.kind == Kind::At;
         if first.kind == Kind::Name {
             match self.text(first) {
                 b"import" => return self.import(tokens),
                 b"from" => return self.import_from(tokens),
                 b"global" => return self.global(tokens),
+                b"return" if tokens.len() > 1 => self.returns_value(),
                 _ => {}
             }
         }
@@ -445,6 +472,23 @@ impl<'a> Collector<'a> {
         }
         self.string_refs(tokens);
         self.expressions(tokens);
+    }
+
+    /// A `return` with a value in the innermost function: an unannotated one may return
+    /// anything.
+    fn returns_value(&mut self) {
+        let function = self.blocks.iter().rev().find_map(|block| match block.kind {
+            BlockKind::Def(index) => Some(index),
+            BlockKind::Class(_) => Some(u32::MAX),
+            _ => None,
+        });
+        if let Some(definition) =
+            function.and_then(|index| self.facts.definitions.get_mut(index as usize))
+            && let DefKind::Function { returns, .. } = &mut definition.kind
+            && *returns == Returns::Nothing
+        {
+            *returns = Returns::Unknown;
+        }
     }
 
     /// Records the names an import statement binds, for [`Collector::attribute`].
@@ -556,9 +600,24 @@ impl<'a> Collector<'a> {
             return;
         }
         let enclosing = *enclosing.get_or_insert_with(|| self.parent());
+        let awaited = first >= 1 && self.text(&tokens[first - 1]) == b"await";
+        let result = if awaited || first == 0 {
+            // What follows the call's `)`: `f().x`, `f()(..)` and `f()[..]` use the result.
+            let close = closing(tokens, open);
+            match tokens.get(close + 1) {
+                _ if close == tokens.len() => CallResult::Used,
+                Some(next) if matches!(next.kind, Kind::Dot | Kind::Open) => CallResult::Used,
+                _ if awaited => CallResult::Awaited,
+                None => CallResult::Dropped,
+                Some(_) => CallResult::Used,
+            }
+        } else {
+            CallResult::Used
+        };
         self.facts.calls.push(Call {
             callee: Span::new(tokens[first].start as usize, last.end as usize),
             enclosing,
+            result,
         });
     }
 
@@ -818,12 +877,32 @@ impl<'a> Collector<'a> {
         {
             methods.push(function_name.clone());
         }
+        // `-> T` outside the parameters' brackets, up to the header's end.
+        let mut depth = 0i32;
+        let arrow = header.iter().position(|token| {
+            match token.kind {
+                Kind::Open => depth += 1,
+                Kind::Close => depth -= 1,
+                _ => {}
+            }
+            depth == 0 && token.kind == Kind::Op && self.text(token) == b"->"
+        });
+        let returns = match arrow {
+            Some(at) if at + 1 < header.len() => Returns::Annotation(Span::new(
+                header[at + 1].start as usize,
+                header[header.len() - 1].end as usize,
+            )),
+            Some(_) => Returns::Unknown,
+            None => Returns::Nothing,
+        };
         self.facts.definitions.push(Definition {
             name: function_name,
             name_span: Span::new(name.start as usize, name.end as usize),
             span: self.header_span(header),
             kind: DefKind::Function {
                 is_async: keyword_at == 1,
+                decorated: std::mem::take(&mut self.decorated),
+                returns,
             },
             context,
             parent,

@@ -110,7 +110,7 @@ fn binds_origin(cx: &Context, table: &ConceptTable, module: usize, name: &str) -
 }
 
 /// The module that the dotted expression `head` (`mod`, `pkg.mod`) names in this file.
-fn module_of(cx: &Context, module: usize, head: &str) -> Option<usize> {
+pub(super) fn module_of(cx: &Context, module: usize, head: &str) -> Option<usize> {
     let mut parts = head.split('.');
     let first = parts.next()?;
     let facts = cx.graph.facts(module);

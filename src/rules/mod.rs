@@ -6,6 +6,7 @@
 //! (`ssot-gardener explain CODE`); a test checks every doc's Example fires and its "Use
 //! instead" does not.
 
+mod await_mismatch;
 mod broken_import;
 mod compat_shim;
 mod direct_instantiation;
@@ -39,13 +40,14 @@ pub enum Rule {
     StringReference,
     DirectInstantiation,
     BrokenImport,
+    AwaitMismatch,
     UnusedSuppression,
     BlanketSuppression,
     SyntaxError,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::DuplicateImplementation,
         Rule::IndirectImport,
         Rule::DuplicateImport,
@@ -55,6 +57,7 @@ impl Rule {
         Rule::StringReference,
         Rule::DirectInstantiation,
         Rule::BrokenImport,
+        Rule::AwaitMismatch,
         Rule::UnusedSuppression,
         Rule::BlanketSuppression,
         Rule::SyntaxError,
@@ -71,6 +74,7 @@ impl Rule {
             Rule::StringReference => "SSOT007",
             Rule::DirectInstantiation => "SSOT008",
             Rule::BrokenImport => "SSOT009",
+            Rule::AwaitMismatch => "SSOT010",
             Rule::UnusedSuppression => "SSOT901",
             Rule::BlanketSuppression => "SSOT902",
             Rule::SyntaxError => "SSOT903",
@@ -103,6 +107,7 @@ impl Rule {
             Rule::StringReference => "string-reference",
             Rule::DirectInstantiation => "direct-instantiation",
             Rule::BrokenImport => "broken-import",
+            Rule::AwaitMismatch => "await-mismatch",
             Rule::UnusedSuppression => "unused-suppression",
             Rule::BlanketSuppression => "blanket-suppression",
             Rule::SyntaxError => "syntax-error",
@@ -121,6 +126,7 @@ impl Rule {
             Rule::StringReference => include_str!("../../rules/SSOT007.md"),
             Rule::DirectInstantiation => include_str!("../../rules/SSOT008.md"),
             Rule::BrokenImport => include_str!("../../rules/SSOT009.md"),
+            Rule::AwaitMismatch => include_str!("../../rules/SSOT010.md"),
             Rule::UnusedSuppression => include_str!("../../rules/SSOT901.md"),
             Rule::BlanketSuppression => include_str!("../../rules/SSOT902.md"),
             Rule::SyntaxError => include_str!("../../rules/SSOT903.md"),
@@ -320,10 +326,11 @@ pub fn check(cx: &Context, selection: &Selection) -> Vec<Finding> {
             }
         }
     }
-    let global: [(Rule, GlobalRule); 3] = [
+    let global: [(Rule, GlobalRule); 4] = [
         (Rule::StaleBackup, stale_backup::check),
         (Rule::SyntaxError, syntax_error::check),
         (Rule::BrokenImport, broken_import::check),
+        (Rule::AwaitMismatch, await_mismatch::check),
     ];
     for (rule, run) in global {
         if enabled(rule) {

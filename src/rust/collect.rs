@@ -74,7 +74,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::{lexical, prepare};
 use crate::facts::{
     Context, DefKind, Definition, FileFacts, Guard, Import, ImportKind, ImportedName, ModuleDecl,
-    Scope, Span, StringRef, StringRefKind, SyntaxError, Visibility, line_end,
+    Returns, Scope, Span, StringRef, StringRefKind, SyntaxError, Visibility, line_end,
 };
 
 /// The largest [`lexical::nesting_cost`] parsed on the caller's thread, which may have the
@@ -158,11 +158,14 @@ fn collect_with(text: &[u8], skim: bool) -> FileFacts {
 /// Work for the thread of [`on_big_stack`].
 type Job = Box<dyn FnOnce() -> FileFacts + Send>;
 
+/// A job and where its facts go.
+type Request = (Job, mpsc::SyncSender<FileFacts>);
+
 thread_local! {
     /// This thread's helper with a [`BIG_STACK`]: kept while the thread lives, so the stack
     /// pages a deep file touched are there for the next one (a fresh thread per file faulted
     /// them in again, a tenth of a workspace's collection).
-    static BIG_STACK_THREAD: std::cell::RefCell<Option<mpsc::Sender<(Job, mpsc::SyncSender<FileFacts>)>>> =
+    static BIG_STACK_THREAD: std::cell::RefCell<Option<mpsc::Sender<Request>>> =
         const { std::cell::RefCell::new(None) };
 }
 
@@ -172,7 +175,7 @@ fn on_big_stack(job: Job) -> Option<FileFacts> {
     BIG_STACK_THREAD.with(|helper| {
         let mut helper = helper.borrow_mut();
         if helper.is_none() {
-            let (jobs, queue) = mpsc::channel::<(Job, mpsc::SyncSender<FileFacts>)>();
+            let (jobs, queue) = mpsc::channel::<Request>();
             std::thread::Builder::new()
                 .name("rust-collect".to_string())
                 .stack_size(BIG_STACK)
@@ -1222,6 +1225,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let conditional = self.conditional(&function.attrs);
             let kind = DefKind::Function {
                 is_async: function.sig.asyncness.is_some(),
+                decorated: false,
+                returns: Returns::Unknown,
             };
             let ident = &function.sig.ident;
             let index = self.define(ident, span, kind, conditional, visibility(&item.vis));
@@ -1238,6 +1243,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let conditional = self.conditional(&item.attrs);
         let kind = DefKind::Function {
             is_async: item.sig.asyncness.is_some(),
+            decorated: false,
+            returns: Returns::Unknown,
         };
         let index = self.define(
             &item.sig.ident,
@@ -1267,6 +1274,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     let conditional = self.conditional(&function.attrs);
                     let kind = DefKind::Function {
                         is_async: function.sig.asyncness.is_some(),
+                        decorated: false,
+                        returns: Returns::Unknown,
                     };
                     let vis = visibility(&function.vis);
                     let index = self.define(&function.sig.ident, span, kind, conditional, vis);
@@ -1326,7 +1335,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                         end,
                     );
                     let conditional = self.conditional(&function.attrs);
-                    let kind = DefKind::Function { is_async: false };
+                    let kind = DefKind::Function {
+                        is_async: false,
+                        decorated: false,
+                        returns: Returns::Unknown,
+                    };
                     let vis = visibility(&function.vis);
                     self.define(&function.sig.ident, span, kind, conditional, vis);
                 }

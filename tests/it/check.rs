@@ -123,10 +123,10 @@ fn every_case_reports_exactly_its_table() {
 }
 
 #[test]
-fn the_demo_reports_its_24_planted_problems() {
+fn the_demo_reports_its_26_planted_problems() {
     let json = check_json("fixtures/demo", &[]);
     let summary = &json["summary"];
-    assert_eq!(summary["findings"], 24);
+    assert_eq!(summary["findings"], 26);
     let by_rule: Vec<(String, u64)> = summary["by_rule"]
         .as_object()
         .expect("by_rule")
@@ -142,6 +142,8 @@ fn the_demo_reports_its_24_planted_problems() {
         ("SSOT006", 1),
         ("SSOT007", 2),
         ("SSOT008", 3),
+        ("SSOT009", 1),
+        ("SSOT010", 1),
     ];
     let expected: Vec<(String, u64)> = expected
         .iter()
@@ -267,7 +269,7 @@ fn select_and_ignore_by_code_prefix_and_name() {
             "--select",
             "SSOT00",
             "--ignore",
-            "SSOT002,SSOT003,SSOT004,SSOT005,SSOT006,SSOT007,SSOT008"
+            "SSOT002,SSOT003,SSOT004,SSOT005,SSOT006,SSOT007,SSOT008,SSOT009"
         ]),
         ["SSOT001"]
     );
@@ -393,7 +395,7 @@ fn concise_is_one_line_per_finding() {
     );
     out.assert_clean_exit(1);
     let text = out.stdout_text();
-    assert_eq!(text.lines().count(), 24);
+    assert_eq!(text.lines().count(), 26);
     assert!(text.contains(
         "chatapp/websocket_core/heartbeat.py:5:1: SSOT002 `WebSocketManager` imported through the relative path `.websocket_manager`\n"
     ));
@@ -414,7 +416,7 @@ fn explain_prints_a_rule_doc_and_lists_every_rule() {
         .lines()
         .map(|line| line.split_whitespace().next().expect("a code").to_string())
         .collect();
-    assert_eq!(codes.len(), 12, "{codes:?}");
+    assert_eq!(codes.len(), 13, "{codes:?}");
     let mut unique = codes.clone();
     unique.sort();
     unique.dedup();
@@ -575,4 +577,92 @@ fn check_reads_broken_files_as_far_as_they_go() {
     ] {
         assert!(text.contains(expected), "{expected} in:\n{text}");
     }
+}
+
+/// SSOT010 against CPython: every scenario of `fixtures/check/await-mismatch/app/scenarios.py`
+/// is run (an `async def` with `asyncio.run`), and it fails (a `TypeError` from `await`, or a
+/// "coroutine ... was never awaited" `RuntimeWarning`) exactly when the rule reports a call
+/// inside it, except the `unproven_*` ones, which fail without a finding (nothing proves them
+/// statically). The names say which is planted: `bad_*` must fail, `good_*` must run.
+#[test]
+fn await_mismatch_findings_are_what_python_raises() {
+    const HARNESS: &str = r#"
+import asyncio, gc, inspect, json, sys, warnings
+sys.path.insert(0, ".")
+import app.scenarios as scenarios
+
+out = {}
+for name, function in inspect.getmembers(scenarios, inspect.isfunction):
+    if function.__module__ != scenarios.__name__:
+        continue
+    lines, first = inspect.getsourcelines(function)
+    failed = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if inspect.iscoroutinefunction(function):
+                asyncio.run(function())
+            else:
+                function()
+        except TypeError as error:
+            failed = str(error)
+        gc.collect()
+    for warning in caught:
+        if "was never awaited" in str(warning.message):
+            failed = failed or str(warning.message)
+    out[name] = {"first": first, "last": first + len(lines) - 1, "failed": failed}
+print("\nRESULT " + json.dumps(out))
+"#;
+    let dir = fixture("fixtures/check/await-mismatch");
+    let output = crate::support::python3()
+        .args(["-c", HARNESS])
+        .current_dir(&dir)
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "the harness failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .expect("the harness's RESULT line");
+    let runs: Value = serde_json::from_str(result).expect("harness JSON");
+    let runs = runs.as_object().expect("an object");
+    assert!(runs.len() >= 20, "scenarios lost: {runs:?}");
+    let json = check_json("fixtures/check/await-mismatch", &["--select", "SSOT010"]);
+    let lines: Vec<u64> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["path"] == "app/scenarios.py")
+        .map(|f| f["line"].as_u64().expect("line"))
+        .collect();
+    let mut wrong = Vec::new();
+    for (name, run) in runs {
+        let (first, last) = (run["first"].as_u64(), run["last"].as_u64());
+        let (Some(first), Some(last)) = (first, last) else {
+            panic!("{name}: no line range");
+        };
+        let reported = lines
+            .iter()
+            .filter(|&&l| (first..=last).contains(&l))
+            .count();
+        let failed = !run["failed"].is_null();
+        let expected = match name.split('_').next() {
+            Some("bad") => (1, true),
+            Some("good") => (0, false),
+            Some("unproven") => (0, true),
+            _ => panic!("{name}: a scenario is bad_*, good_* or unproven_*"),
+        };
+        if (reported, failed) != expected {
+            wrong.push(format!(
+                "{name}: {reported} finding(s), Python {}",
+                run["failed"].as_str().unwrap_or("ran")
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

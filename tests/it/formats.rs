@@ -22,7 +22,7 @@ use crate::support::{CRATE_ROOT, fixture, run};
 
 const DEMO: &str = "fixtures/demo";
 const CLEAN: &str = "fixtures/check/clean";
-const DEMO_FINDINGS: usize = 24;
+const DEMO_FINDINGS: usize = 26;
 /// `render::sarif::DOCS_URL`: where the help links of the rules point.
 const DOCS_URL: &str = "https://github.com/ssot-gardener/ssot-gardener/blob/main/rules/";
 

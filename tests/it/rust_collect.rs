@@ -96,7 +96,7 @@ fn render(src: &[u8], facts: &FileFacts) -> Value {
                 DefKind::Class { bases, methods } => {
                     json!({ "class": { "bases": bases, "methods": methods } })
                 }
-                DefKind::Function { is_async } => {
+                DefKind::Function { is_async, .. } => {
                     json!(if *is_async {
                         "async function"
                     } else {
