@@ -361,7 +361,8 @@ impl<'a> Repository<'a> {
     }
 
     /// Whether `module`'s namespace may hold names no statement the collector reads binds:
-    /// it writes `globals()`, runs `exec`, replaces or patches itself in `sys.modules`, or
+    /// it writes `globals()`, runs `exec`, replaces or patches itself in `sys.modules`, lets
+    /// `Enum._convert_` write an enum and its members into it (`ssl`'s `OP_*` constants), or
     /// binds `__getattr__` in any way (`__getattr__, __dir__, __all__ = lazy.attach(...)`).
     fn open(&mut self, module: usize) -> bool {
         if let Some(&open) = self.open.get(&module) {
@@ -373,6 +374,7 @@ impl<'a> Repository<'a> {
             || [&b"globals()"[..], b"locals()", b"vars()", b"exec("]
                 .iter()
                 .any(|call| calls(text, call))
+            || contains(text, b"._convert_(")
             || contains(text, b"sys.modules[__name__]")
             || contains(text, b"sys.modules.get(__name__");
         self.open.insert(module, open);
