@@ -533,7 +533,8 @@ def check_compile(tree: Path, m: Measurement) -> None:
 
 
 def ruff_command() -> list[str]:
-    exe = shutil.which("ruff")
+    """ruff on PATH, else the one the test set-up installs (target/test-python), else a module."""
+    exe = shutil.which("ruff") or shutil.which("ruff", path=str(REPO / "target/test-python/bin"))
     return [exe] if exe else [sys.executable, "-m", "ruff"]
 
 
