@@ -144,18 +144,41 @@ impl FileFacts {
         let span = |span: &Span| span.start <= span.end && u64::from(span.end) <= len;
         let definitions = self.definitions.len();
         let index = |at: &Option<u32>, count: usize| at.is_none_or(|at| (at as usize) < count);
+        let inside =
+            |inner: &Span, outer: &Span| outer.start <= inner.start && inner.end <= outer.end;
+        // Statements in order, none overlapping the next (a Rust `use` tree is one fact per
+        // group, all with the statement's span), each holding its module (when it
+        // has one: `import a` has none) and names (as the collectors write them; the
+        // editors rely on it).
         self.imports.iter().all(|import| {
             span(&import.span)
                 && span(&import.module_span)
-                && import.names.iter().all(|name| span(&name.span))
-        }) && self.definitions.iter().all(|definition| {
-            span(&definition.span)
-                && span(&definition.name_span)
-                && index(&definition.parent, definitions)
+                && (import.module_span.start == import.module_span.end
+                    || inside(&import.module_span, &import.span))
+                && import
+                    .names
+                    .iter()
+                    .all(|name| span(&name.span) && inside(&name.span, &import.span))
         }) && self
-            .string_refs
-            .iter()
-            .all(|reference| span(&reference.span))
+            .imports
+            .windows(2)
+            .all(|pair| pair[0].span == pair[1].span || pair[0].span.end <= pair[1].span.start)
+            && self.definitions.iter().all(|definition| {
+                span(&definition.span)
+                    && span(&definition.name_span)
+                    && index(&definition.parent, definitions)
+                    && match &definition.kind {
+                        DefKind::Function {
+                            returns: Returns::Annotation(annotation),
+                            ..
+                        } => span(annotation),
+                        _ => true,
+                    }
+            })
+            && self
+                .string_refs
+                .iter()
+                .all(|reference| span(&reference.span))
             && self
                 .suppressions
                 .iter()
@@ -620,6 +643,30 @@ mod tests {
         let mut reversed = facts;
         reversed.imports[0].span = Span { start: 5, end: 2 };
         assert!(!reversed.fits(text.len() as u64));
+        // Import statements overlapping, out of order, or a name outside its statement: the
+        // editors slice between statements (a fuzzed cache entry panicked one).
+        let text = b"from a import b\nfrom c import d\n";
+        let facts = crate::python::collect(text);
+        assert!(facts.fits(text.len() as u64));
+        let mut overlapping = facts.clone();
+        overlapping.imports[0].span = Span::new(0, 20);
+        assert!(!overlapping.fits(text.len() as u64));
+        let mut swapped = facts.clone();
+        swapped.imports.swap(0, 1);
+        assert!(!swapped.fits(text.len() as u64));
+        let mut astray = facts;
+        astray.imports[1].names[0].span = Span::new(0, 1);
+        assert!(!astray.fits(text.len() as u64));
+        // A return annotation is a span too (SSOT010 reads it).
+        let text = b"def f() -> int:\n    return 1\n";
+        let mut facts = crate::python::collect(text);
+        assert!(facts.fits(text.len() as u64));
+        let DefKind::Function { returns, .. } = &mut facts.definitions[0].kind else {
+            panic!("a function");
+        };
+        assert!(matches!(returns, Returns::Annotation(_)));
+        *returns = Returns::Annotation(Span::new(11, 400));
+        assert!(!facts.fits(text.len() as u64));
     }
 
     #[test]

@@ -353,3 +353,52 @@ import late
         ]
     );
 }
+
+/// What the collectors write is what a cached entry must be to be used (`FileFacts::fits`):
+/// every span inside the file, import statements in order and disjoint, each holding its
+/// module and names. Over every Python and Rust file of this repository (fixtures, sources,
+/// the reference module) and the Python standard library; a collector that broke the
+/// invariant would silently make every warm run collect again.
+#[test]
+fn collected_facts_fit_their_files() {
+    let mut roots = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
+    let stdlib = crate::support::python3()
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+        ])
+        .output()
+        .expect("python3");
+    roots.push(String::from_utf8_lossy(&stdlib.stdout).trim().into());
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for root in roots {
+        for entry in ignore::WalkBuilder::new(&root)
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                !(name == "target" || name == "site-packages")
+            })
+            .build()
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            let language = match path.extension().and_then(|e| e.to_str()) {
+                Some("py") => ssot_gardener::walk::Language::Python,
+                Some("rs") => ssot_gardener::walk::Language::Rust,
+                _ => continue,
+            };
+            let Ok(text) = std::fs::read(path) else {
+                continue;
+            };
+            checked += 1;
+            if !language.collect(&text).fits(text.len() as u64) {
+                wrong.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} files");
+    wrong.truncate(10);
+    assert!(
+        wrong.is_empty(),
+        "{checked} files, these among them: {wrong:?}"
+    );
+}
