@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::facts::FileFacts;
 use crate::graph::Graph;
 use crate::python;
-use crate::rules::{self, Applicability, Edit, Finding, Selection};
+use crate::rules::{self, Applicability, Edit, Finding, Fix, Move, Selection};
 
 pub const MAX_PASSES: usize = 10;
 
@@ -55,7 +55,7 @@ pub fn fix(
             unsafe_fixes,
         };
         let findings = rules::check(&cx, selection);
-        let mut per_file: BTreeMap<usize, Vec<&[Edit]>> = BTreeMap::new();
+        let mut per_file: BTreeMap<usize, Vec<&Fix>> = BTreeMap::new();
         for finding in &findings {
             let (Some(file), Some(fix)) = (finding.file, &finding.fix) else {
                 continue;
@@ -67,7 +67,7 @@ pub fn fix(
             };
             if wanted && !fix.edits.is_empty() && !failed.contains(&file) && in_scope(&finding.path)
             {
-                per_file.entry(file).or_default().push(&fix.edits);
+                per_file.entry(file).or_default().push(fix);
             }
         }
         if per_file.is_empty() || pass == MAX_PASSES {
@@ -82,13 +82,17 @@ pub fn fix(
             });
         }
         // Non-overlapping fixes of each file, as owned edits (the findings borrow the graph).
+        let first_party =
+            python::edit::FirstParty::new(graph.modules.iter().filter_map(|m| m.name.as_deref()));
         let mut changes: Vec<(usize, Vec<Edit>, usize)> = Vec::new();
         for (file, mut fixes) in per_file {
-            fixes.sort_by_key(|edits| (edits[0].span.start, edits[0].span.end));
+            fixes.sort_by_key(|fix| (fix.edits[0].span.start, fix.edits[0].span.end));
             fixes.dedup();
+            let source = &graph.files[file];
+            let fixes = together(source.text(), &source.facts, fixes, &first_party);
             let mut taken: Vec<Edit> = Vec::new();
             let mut count = 0;
-            for edits in fixes {
+            for (edits, fixes) in fixes {
                 let overlaps = edits.iter().any(|edit| {
                     taken.iter().any(|other| {
                         edit.span.start < other.span.end && other.span.start < edit.span.end
@@ -97,12 +101,13 @@ pub fn fix(
                 });
                 if !overlaps {
                     taken.extend(edits.iter().cloned());
-                    count += 1;
+                    count += fixes;
                 }
             }
             taken.sort_by_key(|edit| (edit.span.start, edit.span.end));
             changes.push((file, taken, count));
         }
+        drop(first_party);
         drop(findings);
         drop(tables);
         let mut walk = graph.into_walk();
@@ -146,6 +151,57 @@ pub fn fix(
         graph = python::resolve::resolve(walk, &settings.python_roots);
     }
     unreachable!("the loop returns")
+}
+
+/// The fixes of one file as edits, each with how many fixes it counts for: the moves of
+/// several import statements of one block (each fix alone re-sorts the block, so they all
+/// overlap and one would be applied a pass) become one fix when they can be planned together
+/// (`move_together`); every other fix stays as it is, in order.
+fn together<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
+    fixes: Vec<&Fix>,
+    first_party: &python::edit::FirstParty<'t>,
+) -> Vec<(Vec<Edit>, usize)> {
+    let mut blocks: BTreeMap<(u32, u32), Vec<&Move>> = BTreeMap::new();
+    for fix in &fixes {
+        if let Some(moved) = &fix.moved
+            && moved.import < facts.imports.len()
+            && let Some(block) = python::edit::block_of(text, facts, moved.import, first_party)
+        {
+            blocks
+                .entry((block.start, block.end))
+                .or_default()
+                .push(moved);
+        }
+    }
+    // The statements moved together (a fix moves one statement).
+    let mut grouped: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut out: Vec<(Vec<Edit>, usize)> = Vec::new();
+    for (_, mut moves) in blocks {
+        moves.sort_by_key(|moved| moved.import);
+        moves.dedup();
+        if moves.len() < 2 {
+            continue;
+        }
+        if let Ok(edits) = python::edit::move_together(text, facts, &moves, first_party)
+            && !edits.is_empty()
+        {
+            out.push((edits, moves.len()));
+            grouped.extend(moves.iter().map(|moved| moved.import));
+        }
+    }
+    for fix in fixes {
+        if fix
+            .moved
+            .as_ref()
+            .is_none_or(|moved| !grouped.contains(&moved.import))
+        {
+            out.push((fix.edits.clone(), 1));
+        }
+    }
+    out.sort_by_key(|(edits, _)| (edits[0].span.start, edits[0].span.end));
+    out
 }
 
 /// `text` with `edits` applied, and its facts; `None` when the result has more syntax errors

@@ -32,7 +32,7 @@ pub use super::isort::FirstParty;
 use super::isort::{self, Block, Key, MemberKey, Plan, Removed, Statement};
 use super::lexer::{Kind, Lexer, Token};
 use crate::facts::{FileFacts, Guard, Import, ImportKind, Scope, Span, line_end, line_start};
-use crate::rules::Edit;
+use crate::rules::{Edit, Move};
 
 /// A name to import: `Name`, or `Name as alias`.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,6 +91,116 @@ pub fn move_names<'t>(
     rename: bool,
     first_party: &FirstParty<'t>,
 ) -> Result<Vec<Edit>, &'static str> {
+    let block = Block::around(text, facts, import, first_party);
+    let mut plan = Plan::default();
+    let edits = plan_move(
+        text,
+        facts,
+        block.as_deref(),
+        &mut plan,
+        import,
+        moving,
+        canonical_module,
+        canonical_name,
+        rename,
+        first_party,
+    )?;
+    finish(text, block.as_deref(), &plan, edits)
+}
+
+/// The import block of `facts.imports[import]`, by its extent: two statements with the same
+/// one are in one block ([`move_together`]).
+pub fn block_of<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
+    import: usize,
+    first_party: &FirstParty<'t>,
+) -> Option<Span> {
+    Block::around(text, facts, import, first_party).map(|block| block.extent())
+}
+
+/// The edits of several [`move_names`] of statements of one import block, as one plan: each
+/// fix alone re-sorts the block, so their edits overlap and the fix loop could apply only
+/// one a pass. An error when they are not in one block, move one statement twice or bind
+/// one local name twice (the caller then applies them one by one).
+pub fn move_together<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
+    moves: &[&Move],
+    first_party: &FirstParty<'t>,
+) -> Result<Vec<Edit>, &'static str> {
+    let first = moves.first().ok_or("nothing to move")?;
+    let block = Block::around(text, facts, first.import, first_party)
+        .ok_or("the statement shares its line with other code")?;
+    let mut imports = std::collections::HashSet::new();
+    let mut locals = std::collections::HashSet::new();
+    for one in moves {
+        let statement = facts.imports.get(one.import).ok_or("no such statement")?;
+        if block.entry(one.import).is_none() {
+            return Err("the statements are in different blocks");
+        }
+        if !imports.insert(one.import) {
+            return Err("two moves of one statement");
+        }
+        for &index in &one.moving {
+            let name = statement.names.get(index).ok_or("no such name")?;
+            let local = if one.rename {
+                one.name.as_str()
+            } else {
+                name.bound_name(ImportKind::From)
+            };
+            if !locals.insert(local) {
+                return Err("two moves bind one name");
+            }
+        }
+    }
+    let mut plan = Plan::default();
+    let mut edits = Vec::new();
+    for one in moves {
+        edits.extend(plan_move(
+            text,
+            facts,
+            Some(&block),
+            &mut plan,
+            one.import,
+            &one.moving,
+            &one.module,
+            &one.name,
+            one.rename,
+            first_party,
+        )?);
+    }
+    block.settle(&mut plan);
+    finish(text, Some(&block), &plan, edits)
+}
+
+/// The block's edits of `plan` with `edits`, coalesced and in order.
+fn finish(
+    text: &[u8],
+    block: Option<&Block>,
+    plan: &Plan,
+    mut edits: Vec<Edit>,
+) -> Result<Vec<Edit>, &'static str> {
+    if let Some(block) = block {
+        edits.extend(block.edits(text, plan));
+    }
+    ordered(coalesce(text, block, edits))
+}
+
+/// [`move_names`] into `plan` (the block's changes) and the edits outside it.
+#[expect(clippy::too_many_arguments)]
+fn plan_move<'t>(
+    text: &'t [u8],
+    facts: &'t FileFacts,
+    block: Option<&Block>,
+    plan: &mut Plan,
+    import: usize,
+    moving: &[usize],
+    canonical_module: &str,
+    canonical_name: &str,
+    rename: bool,
+    first_party: &FirstParty<'t>,
+) -> Result<Vec<Edit>, &'static str> {
     let statement = &facts.imports[import];
     if statement.kind != ImportKind::From {
         return Err("`import a.b` statements are not rewritten yet");
@@ -108,25 +218,15 @@ pub fn move_names<'t>(
         let local = statement.names[index].bound_name(ImportKind::From);
         Named::new(canonical_name, if rename { canonical_name } else { local })
     };
-    let locals: Vec<&str> = moving
-        .iter()
-        .map(|&index| statement.names[index].bound_name(ImportKind::From))
-        .collect();
-    let block = Block::around(text, facts, import, first_party);
-    let in_block = |index: usize| block.as_ref().is_some_and(|b| b.entry(index).is_some());
+    let in_block = |index: usize| block.is_some_and(|b| b.entry(index).is_some());
     // Plain imports from the canonical module: in the statement's block (first: the sorter
-    // would merge two there), or at module level when the statement is. One that comes later
-    // only when nothing between the two statements binds a moving name (in the block, where
-    // only imports lie between) or mentions it (elsewhere: a use there must still find it
-    // bound).
+    // would merge two there), or at module level when the statement is; one that comes later
+    // only for the names it `reaches`.
     let mut candidates: Vec<usize> = first_party
         .imports_from(text, facts, canonical_module)
         .into_iter()
         .filter(|&index| {
             let other = &facts.imports[index];
-            // The cheap tests first: most imports are of other modules, and the scan between
-            // two statements costs as much as the file (per finding: quadratic in a file of
-            // many imports otherwise).
             index != import
                 && other.kind == ImportKind::From
                 && other.level == 0
@@ -134,20 +234,26 @@ pub fn move_names<'t>(
                 && !other.names.iter().any(|name| name.name == "*")
                 && (in_block(index) || plain(statement) && plain(other))
                 && !text[other.span.range()].contains(&b'\\')
-                && (other.span.end <= statement.span.start
-                    || if in_block(index) {
-                        !rebound_between(facts, statement, other, &locals)
-                    } else {
-                        !locals.iter().any(|local| {
-                            mentions(
-                                &text[statement.span.end as usize..other.span.start as usize],
-                                local,
-                            )
-                        })
-                    })
         })
         .collect();
     candidates.sort_by_key(|&index| !in_block(index));
+    // Whether `local` may be bound by the candidate `other` instead of the statement: it
+    // comes first, or nothing between the two rebinds `local` (in the block, where only
+    // imports lie between) or mentions it (elsewhere: a use there must still find it bound).
+    // Only for the candidates a name would go to: the scan between two statements costs as
+    // much as the file (per finding: quadratic in a file of many imports otherwise).
+    let reaches = |index: usize, local: &str| {
+        let other = &facts.imports[index];
+        other.span.end <= statement.span.start
+            || if in_block(index) {
+                !rebound_between(facts, statement, other, &[local])
+            } else {
+                // (Facts whose statements overlap name no text between them: taken as a
+                // mention, so nothing joins.)
+                text.get(statement.span.end as usize..other.span.start as usize)
+                    .is_some_and(|between| !mentions(between, local))
+            }
+    };
     let goes: Vec<Goes> = moving
         .iter()
         .map(|&index| {
@@ -156,7 +262,7 @@ pub fn move_names<'t>(
             let bound = candidates.iter().any(|&other| {
                 facts.imports[other].names.iter().any(|name| {
                     name.name == canonical_name && name.bound_name(ImportKind::From) == local
-                })
+                }) && reaches(other, local)
             });
             // `Canonical as Local` is a statement of its own for the sorter.
             let joins = candidates.iter().copied().find(|&other| {
@@ -164,6 +270,7 @@ pub fn move_names<'t>(
                     .names
                     .iter()
                     .all(|name| name.alias.is_none())
+                    && reaches(other, local)
             });
             match (bound, joins) {
                 (true, _) => Goes::Bound,
@@ -173,11 +280,10 @@ pub fn move_names<'t>(
         })
         .collect();
     let whole = moving.len() == statement.names.len();
-    let entry = block.as_ref().and_then(|block| block.entry(import));
+    let entry = block.and_then(|block| block.entry(import));
     let shares_line = "the statement shares its line with other code";
 
     let mut edits = Vec::new();
-    let mut plan = Plan::default();
     // A statement of several names becomes one statement per distinct import when it has no
     // comment to lose (`A as B` is a statement of its own for the sorter).
     let split = statement.names.len() > 1
@@ -209,19 +315,22 @@ pub fn move_names<'t>(
                 .map(|named| (named.name.as_str(), named.alias.as_deref())),
             first_party,
         );
-        match (&block, entry) {
+        match (block, entry) {
             (Some(block), Some(entry)) => {
-                edits.extend(place(text, block, &mut plan, entry, key, inner));
+                edits.extend(place(text, block, plan, entry, key, inner));
             }
             _ => edits.extend(inner),
         }
     } else {
         if whole {
-            match (&block, entry) {
-                (Some(_), Some(entry)) => plan.removed.push(Removed {
-                    entry,
-                    keep_comments: true,
-                }),
+            match (block, entry) {
+                (Some(block), Some(entry)) => plan.remove(
+                    block,
+                    Removed {
+                        entry,
+                        keep_comments: true,
+                    },
+                ),
                 _ => edits.push(delete_statement(text, statement).ok_or(shares_line)?),
             }
         } else {
@@ -234,8 +343,8 @@ pub fn move_names<'t>(
             edits.extend(join_into(
                 text,
                 facts,
-                block.as_deref(),
-                &mut plan,
+                block,
+                plan,
                 other,
                 canonical_name,
                 first_party,
@@ -248,14 +357,11 @@ pub fn move_names<'t>(
             }
         }
         for named in &new {
-            let block = block.as_ref().ok_or(shares_line)?;
-            insert_new(text, block, &mut plan, canonical_module, named, first_party);
+            let block = block.ok_or(shares_line)?;
+            insert_new(text, block, plan, canonical_module, named, first_party);
         }
     }
-    if let Some(block) = &block {
-        edits.extend(block.edits(text, &plan));
-    }
-    ordered(coalesce(text, block.as_deref(), edits))
+    Ok(edits)
 }
 
 /// The edits of one fix inside `block`, each group of them as one edit over the whole lines
@@ -386,10 +492,13 @@ fn place(
             if !moved.ends_with(['\n', '\r']) {
                 moved.push_str(newline_of(text));
             }
-            plan.removed.push(Removed {
-                entry,
-                keep_comments: false,
-            });
+            plan.remove(
+                block,
+                Removed {
+                    entry,
+                    keep_comments: false,
+                },
+            );
             plan.inserted.push((
                 slot,
                 Statement {
@@ -401,7 +510,7 @@ fn place(
             return Vec::new();
         }
     }
-    plan.rekeyed.push((entry, key));
+    plan.rekey(block, entry, key);
     inner
 }
 
@@ -1232,15 +1341,18 @@ pub fn module_uses<'t>(
     let entry = block.as_ref().and_then(|block| block.entry(uses.import));
     let mut plan = Plan::default();
     // The statement goes: its comment lines above stay.
-    let remove = |plan: &mut Plan, edits: &mut Vec<Edit>| match entry {
-        Some(entry) => {
-            plan.removed.push(Removed {
-                entry,
-                keep_comments: true,
-            });
+    let remove = |plan: &mut Plan, edits: &mut Vec<Edit>| match (block.as_deref(), entry) {
+        (Some(block), Some(entry)) => {
+            plan.remove(
+                block,
+                Removed {
+                    entry,
+                    keep_comments: true,
+                },
+            );
             Some(())
         }
-        None => delete_statement(text, statement).map(|edit| edits.push(edit)),
+        _ => delete_statement(text, statement).map(|edit| edits.push(edit)),
     };
     // The new name, joined or in a statement of its own, in the statement's block.
     let add = |plan: &mut Plan, edits: &mut Vec<Edit>| -> Result<(), String> {

@@ -622,6 +622,8 @@ pub struct Block {
     entries: Vec<Entry>,
     /// The entries by key, then position: where a new key goes is a binary search.
     sorted: Vec<usize>,
+    /// Each entry's place in `sorted`.
+    rank: Vec<usize>,
     /// The entry of each import of the block.
     by_import: HashMap<usize, usize>,
 }
@@ -639,24 +641,89 @@ pub struct Statement {
 /// entry `j`, slot `len` after the last one.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Entries that go (deleted, or moved: their new text is among `inserted`).
-    pub removed: Vec<Removed>,
+    /// Entries that go (deleted, or moved: their new text is among `inserted`), by entry.
+    removed: BTreeMap<usize, Removed>,
     /// Entries rewritten where they are, with their new keys (their own edits are the
-    /// caller's).
-    pub rekeyed: Vec<(usize, Key)>,
+    /// caller's), by entry.
+    rekeyed: BTreeMap<usize, Key>,
+    /// The same, by their new keys: a slot among them is two lookups, not a scan.
+    by_new_key: std::collections::BTreeSet<(Key, usize)>,
+    /// The places in the block's sorted order of the entries removed or rekeyed, and the
+    /// removed entries: the nearest entry a plan leaves alone is a jump over a run, however
+    /// much of the block the plan changes.
+    changed_ranks: Runs,
+    removed_entries: Runs,
     pub inserted: Vec<(usize, Statement)>,
 }
 
 impl Plan {
+    /// The entry of `block` goes (the first word on an entry stands).
+    pub fn remove(&mut self, block: &Block, removed: Removed) {
+        if let std::collections::btree_map::Entry::Vacant(vacant) =
+            self.removed.entry(removed.entry)
+        {
+            self.changed_ranks.insert(block.rank[removed.entry]);
+            self.removed_entries.insert(removed.entry);
+            vacant.insert(removed);
+        }
+    }
+
+    /// The entry of `block` is rewritten where it is, with `key` (the first word on an entry
+    /// stands).
+    pub fn rekey(&mut self, block: &Block, entry: usize, key: Key) {
+        if let std::collections::btree_map::Entry::Vacant(vacant) = self.rekeyed.entry(entry) {
+            self.by_new_key.insert((key.clone(), entry));
+            self.changed_ranks.insert(block.rank[entry]);
+            vacant.insert(key);
+        }
+    }
+
     fn removed(&self, entry: usize) -> Option<&Removed> {
-        self.removed.iter().find(|removed| removed.entry == entry)
+        self.removed.get(&entry)
     }
 
     fn rekeyed(&self, entry: usize) -> Option<&Key> {
-        self.rekeyed
-            .iter()
-            .find(|(at, _)| *at == entry)
-            .map(|(_, key)| key)
+        self.rekeyed.get(&entry)
+    }
+}
+
+/// A set of indices as maximal runs (start to end, exclusive; no two touch).
+#[derive(Debug, Default)]
+struct Runs(BTreeMap<usize, usize>);
+
+impl Runs {
+    fn insert(&mut self, at: usize) {
+        let (mut start, mut end) = (at, at + 1);
+        if let Some((&first, &last)) = self.0.range(..=at).next_back() {
+            if at < last {
+                return;
+            }
+            if last == at {
+                start = first;
+                self.0.remove(&first);
+            }
+        }
+        if let Some(last) = self.0.remove(&(at + 1)) {
+            end = last;
+        }
+        self.0.insert(start, end);
+    }
+
+    /// The greatest index below `at` in no run.
+    fn free_below(&self, at: usize) -> Option<usize> {
+        let below = at.checked_sub(1)?;
+        match self.0.range(..=below).next_back() {
+            Some((&first, &last)) if below < last => first.checked_sub(1),
+            _ => Some(below),
+        }
+    }
+
+    /// The least index from `at` in no run.
+    fn free_from(&self, at: usize) -> usize {
+        match self.0.range(..=at).next_back() {
+            Some((_, &last)) if at < last => last,
+            _ => at,
+        }
     }
 }
 
@@ -772,6 +839,10 @@ impl Block {
         resolve_sections(text, &mut entries, others);
         let mut sorted: Vec<usize> = (0..entries.len()).collect();
         sorted.sort_by(|&a, &b| entries[a].key.cmp(&entries[b].key).then(a.cmp(&b)));
+        let mut rank = vec![0; sorted.len()];
+        for (at, &entry) in sorted.iter().enumerate() {
+            rank[entry] = at;
+        }
         let by_import = entries
             .iter()
             .enumerate()
@@ -781,6 +852,7 @@ impl Block {
             indent: String::from_utf8_lossy(indent).into_owned(),
             entries,
             sorted,
+            rank,
             by_import,
         }
     }
@@ -837,26 +909,56 @@ impl Block {
         let split = self
             .sorted
             .partition_point(|&entry| self.entries[entry].key <= *key);
-        let unchanged = |entry: &usize| (*entry, &self.entries[*entry].key);
-        let below = self.sorted[..split]
-            .iter()
+        let unchanged = |entry: usize| (entry, &self.entries[entry].key);
+        // The nearest entries the plan leaves alone, below and from `split` in the sorted
+        // order: over the runs it changes in one jump (only `without` may be left to skip).
+        let mut at = split;
+        let below = loop {
+            match plan.changed_ranks.free_below(at) {
+                Some(rank) if skip(self.sorted[rank]) => at = rank,
+                found => break found.map(|rank| unchanged(self.sorted[rank])),
+            }
+        };
+        let mut at = split;
+        let above = loop {
+            let rank = plan.changed_ranks.free_from(at);
+            match self.sorted.get(rank) {
+                Some(&entry) if skip(entry) => at = rank + 1,
+                found => break found.map(|&entry| unchanged(entry)),
+            }
+        };
+        // Of the rekeyed entries, only the nearest below and above `key` can be the slot's
+        // neighbour (see `slot_among`).
+        use std::ops::Bound::{Excluded, Unbounded};
+        let split = (key.clone(), usize::MAX);
+        let before = plan
+            .by_new_key
+            .range((Unbounded, Excluded(&split)))
             .rev()
-            .find(|&&e| !skip(e))
-            .map(unchanged);
-        let above = self.sorted[split..]
-            .iter()
-            .find(|&&e| !skip(e))
-            .map(unchanged);
-        // Each rekeyed entry once, with its first new key (as `Plan::rekeyed` reads it).
-        let rekeyed = plan
-            .rekeyed
-            .iter()
-            .enumerate()
-            .filter(|&(at, &(entry, _))| {
-                !gone(entry) && plan.rekeyed.iter().position(|(e, _)| *e == entry) == Some(at)
-            })
-            .map(|(_, (entry, key))| (*entry, key));
+            .find(|(_, entry)| !gone(*entry));
+        let after = plan
+            .by_new_key
+            .range((Excluded(&split), Unbounded))
+            .find(|(_, entry)| !gone(*entry));
+        let rekeyed = before
+            .into_iter()
+            .chain(after)
+            .map(|(key, entry)| (*entry, key));
         slot_among(below.into_iter().chain(above).chain(rekeyed), key)
+    }
+
+    /// Puts every statement `plan` inserts into its slot among the entries as the whole plan
+    /// leaves them: a slot found before a later change rekeyed a neighbour may be out of order
+    /// with it.
+    pub fn settle(&self, plan: &mut Plan) {
+        let slots: Vec<usize> = plan
+            .inserted
+            .iter()
+            .map(|(_, statement)| self.slot(&statement.key, plan, None))
+            .collect();
+        for ((slot, _), settled) in plan.inserted.iter_mut().zip(slots) {
+            *slot = settled;
+        }
     }
 
     /// Slot `slot` is where `entry` is: only entries that `plan` removes lie between them.
@@ -888,21 +990,21 @@ impl Block {
         }
         // The kept entries around a place: walking past the removed ones only (a plan removes
         // a few), so that a fix costs the size of its change, not of the block.
-        let kept_before = |at: usize| (0..at).rev().find(|&entry| !removed(entry));
-        let kept_from = |at: usize| (at..count).find(|&entry| !removed(entry));
+        let kept_before = |at: usize| plan.removed_entries.free_below(at);
+        let kept_from = |at: usize| Some(plan.removed_entries.free_from(at)).filter(|&e| e < count);
         let rekeyed = |entry: Option<usize>| entry.is_some_and(|at| plan.rekeyed(at).is_some());
         // The gaps between kept neighbours that a change touches, by their first slot.
         let mut gaps: BTreeMap<usize, (Option<usize>, Option<usize>)> = BTreeMap::new();
         let mut gap = |before: Option<usize>, after: Option<usize>| {
             gaps.insert(before.map_or(0, |entry| entry + 1), (before, after));
         };
-        for removed in &plan.removed {
+        for removed in plan.removed.values() {
             gap(kept_before(removed.entry), kept_from(removed.entry));
         }
         for &slot in slots.keys() {
             gap(kept_before(slot), kept_from(slot));
         }
-        for &(entry, _) in &plan.rekeyed {
+        for &entry in plan.rekeyed.keys() {
             if !removed(entry) {
                 gap(kept_before(entry), Some(entry));
                 gap(Some(entry), kept_from(entry + 1));

@@ -741,10 +741,7 @@ impl<'a> Repository<'a> {
                             self.module_name(table.canonical_module),
                             table.canonical_name
                         );
-                        finding.fix = Some(Fix {
-                            applicability: Applicability::Unsafe,
-                            edits,
-                        });
+                        finding.fix = Some(Fix::new(Applicability::Unsafe, edits));
                     }
                     Some(Err(why)) => help.push_str(&format!("; no automatic fix: {why}")),
                     None => {}

@@ -163,10 +163,10 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                     ),
                 });
                 // Unsafe: the canonical class is another class, with its own behaviour.
-                finding.fix = fix.as_ref().ok().map(|edits| Fix {
-                    applicability: Applicability::Unsafe,
-                    edits: edits.clone(),
-                });
+                finding.fix = fix
+                    .as_ref()
+                    .ok()
+                    .map(|edits| Fix::new(Applicability::Unsafe, edits.clone()));
                 finding.notes.push(canonical_note.clone());
                 out.push(finding);
             }
@@ -222,10 +222,7 @@ fn rust_site(
         ),
         (Err(why), _) => format!("use the canonical type (no automatic fix: {why})"),
     });
-    finding.fix = fix.ok().map(|edits| Fix {
-        applicability: Applicability::Unsafe,
-        edits,
-    });
+    finding.fix = fix.ok().map(|edits| Fix::new(Applicability::Unsafe, edits));
     finding.notes.push(canonical_note.to_string());
     finding
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Applicability, Context, Edit, Finding, Fix, Rule};
+use super::{Applicability, Context, Edit, Finding, Fix, Move, Rule};
 use crate::concept::{AttributeSite, ConceptTable};
 use crate::facts::{Guard, ImportKind, Scope, Span, StringRefKind};
 use crate::graph::{Graph, OriginKind};
@@ -163,6 +163,7 @@ fn rust_site(
             Applicability::Safe
         },
         edits,
+        moved: None,
     });
     finding.notes.push(canonical_note.to_string());
     finding
@@ -255,10 +256,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 (Err(why), _) => format!("no automatic fix: {why}"),
                 (Ok(_), None) => unreachable!("a fix needs a module"),
             });
-            finding.fix = fix.ok().map(|edits| Fix {
-                applicability: Applicability::Safe,
-                edits,
-            });
+            finding.fix = fix.ok().map(|edits| Fix::new(Applicability::Safe, edits));
             finding.notes.push(canonical_note.clone());
             out.push(finding);
             continue;
@@ -280,10 +278,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             })
             .and_then(Result::ok);
         let fix = match renamed {
-            Some(edits) => Ok(Fix {
-                applicability: Applicability::Unsafe,
-                edits,
-            }),
+            Some(edits) => Ok(Fix::new(Applicability::Unsafe, edits)),
             None => edit::move_names(
                 file.text(),
                 facts,
@@ -295,8 +290,14 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
                 &first_party,
             )
             .map(|edits| Fix {
-                applicability: Applicability::Safe,
-                edits,
+                moved: Some(Move {
+                    import: site.import,
+                    moving: moving.clone(),
+                    module: canonical_module.to_string(),
+                    name: table.canonical_name.clone(),
+                    rename: false,
+                }),
+                ..Fix::new(Applicability::Safe, edits)
             }),
         };
         finding.help = Some(match &fix {
@@ -529,10 +530,9 @@ fn attribute_uses(
                 if count > at.len() { ", ..." } else { "" }
             ));
             finding.notes.push(canonical_note.to_string());
-            finding.fix = fix.ok().map(|(applicability, _, edits)| Fix {
-                applicability,
-                edits,
-            });
+            finding.fix = fix
+                .ok()
+                .map(|(applicability, _, edits)| Fix::new(applicability, edits));
             out.push(finding);
         }
     }

@@ -146,6 +146,32 @@ impl Rule {
 pub struct Fix {
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
+    /// What the edits do when they move names of one import statement to another module:
+    /// the fix loop moves those of several statements of one block together.
+    #[serde(skip)]
+    pub moved: Option<Move>,
+}
+
+impl Fix {
+    pub fn new(applicability: Applicability, edits: Vec<Edit>) -> Fix {
+        Fix {
+            applicability,
+            edits,
+            moved: None,
+        }
+    }
+}
+
+/// Names of the import statement `import` of a file (`moving`, indices of its names) bound
+/// from `module` as `name` instead: kept as local names with `as`, or under `name` itself
+/// with `rename`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub import: usize,
+    pub moving: Vec<usize>,
+    pub module: String,
+    pub name: String,
+    pub rename: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

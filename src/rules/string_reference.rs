@@ -138,10 +138,7 @@ pub(super) fn check(cx: &Context, table: &ConceptTable, out: &mut Vec<Finding>) 
             };
             match edit {
                 Ok(edit) => {
-                    finding.fix = Some(Fix {
-                        applicability: Applicability::Unsafe,
-                        edits: vec![edit],
-                    });
+                    finding.fix = Some(Fix::new(Applicability::Unsafe, vec![edit]));
                 }
                 Err(why) => {
                     if let Some(help) = &mut finding.help {
@@ -332,6 +329,7 @@ fn rust_strings(
                 span: reference.span,
                 content: path,
             }],
+            moved: None,
         });
         finding.notes.push(canonical_note.to_string());
         out.push(finding);

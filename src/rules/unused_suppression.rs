@@ -141,10 +141,7 @@ pub(super) fn apply(
                     (false, true) => "remove the unused codes from the comment".to_string(),
                     (_, false) => "remove it by hand (no automatic fix: the comment holds more than the suppression)".to_string(),
                 }),
-                fix: fix.map(|edit| Fix {
-                    applicability: Applicability::Safe,
-                    edits: vec![edit],
-                }),
+                fix: fix.map(|edit| Fix::new(Applicability::Safe, vec![edit])),
                 ..suppression_finding(cx, Rule::UnusedSuppression, file_index, suppression)
             });
         }
@@ -165,10 +162,8 @@ fn blanket_finding(
         Some(codes) => {
             let list: Vec<&str> = codes.iter().copied().collect();
             let written = format!("ssot: ignore[{}]", list.join(", "));
-            let fix = name_codes(file.text(), suppression, &list).map(|edit| Fix {
-                applicability: Applicability::Unsafe,
-                edits: vec![edit],
-            });
+            let fix = name_codes(file.text(), suppression, &list)
+                .map(|edit| Fix::new(Applicability::Unsafe, vec![edit]));
             (
                 "bare `ssot: ignore` names no rule, so it silences nothing".to_string(),
                 "names no rule".to_string(),
@@ -183,10 +178,8 @@ fn blanket_finding(
             "names no rule".to_string(),
             "remove the comment, or name the rules it is meant to silence: `ssot: ignore[SSOT002]`"
                 .to_string(),
-            remove_comment(file.text(), suppression).map(|edit| Fix {
-                applicability: Applicability::Safe,
-                edits: vec![edit],
-            }),
+            remove_comment(file.text(), suppression)
+                .map(|edit| Fix::new(Applicability::Safe, vec![edit])),
         ),
     };
     Finding {
