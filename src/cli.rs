@@ -793,34 +793,34 @@ fn fix(
         rules::plural(written, "file")
     );
     if !unwritten.is_empty() {
-        // The report below is of the fixed texts, which these files do not have on disk.
         let _ = writeln!(
             err,
-            "note: {} not written: the report below counts their fixes as done, but their \
-             findings are still on disk (`ssot-gardener check` shows them)",
+            "note: {} not written: the report below is of the files as they are on disk",
             rules::plural(unwritten.len(), "file")
         );
     }
     drop(err);
-    let mut findings = outcome.findings;
-    let matched = narrow(
-        &mut findings,
-        &outcome.graph,
-        settings,
-        scope,
-        selection,
-        baseline,
-    );
-    let mut summary = render::summary(&outcome.graph, settings, &outcome.tables, &findings);
+    // The report is of what is on disk: the fixed texts, unless a file could not be written.
+    let restore: Vec<(usize, Vec<u8>)> = unwritten
+        .iter()
+        .filter_map(|file| Some((*file, outcome.originals.get(file)?.clone())))
+        .collect();
+    let (graph, tables, mut findings) = if restore.is_empty() {
+        (outcome.graph, outcome.tables, outcome.findings)
+    } else {
+        crate::fix::on_disk(
+            outcome.graph,
+            settings,
+            selection,
+            args.unsafe_fixes,
+            restore,
+        )
+        .map_err(|errors| Failure(canonical_errors(settings, &errors)))?
+    };
+    let matched = narrow(&mut findings, &graph, settings, scope, selection, baseline);
+    let mut summary = render::summary(&graph, settings, &tables, &findings);
     summary.baseline = matched.clone();
-    let shown = report(
-        &mut out,
-        args.format,
-        &outcome.graph,
-        settings,
-        &findings,
-        &summary,
-    );
+    let shown = report(&mut out, args.format, &graph, settings, &findings, &summary);
     if let Err(error) = shown
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {

@@ -153,6 +153,36 @@ pub fn fix(
     unreachable!("the loop returns")
 }
 
+/// The findings of the files as they are on disk when `fix` could not write some of them:
+/// `restore` gives those files their old texts back, and the graph is resolved and checked
+/// again (a report from the fixed texts would count their fixes as done).
+pub fn on_disk(
+    graph: Graph,
+    settings: &Settings,
+    selection: &Selection,
+    unsafe_fixes: bool,
+    restore: Vec<(usize, Vec<u8>)>,
+) -> Result<(Graph, Vec<ConceptTable>, Vec<Finding>), Vec<CanonicalError>> {
+    let mut walk = graph.into_walk();
+    for (file, original) in restore {
+        let source = &mut walk.files[file];
+        let facts = source.language.collect(&original);
+        source.replace(original, facts);
+    }
+    let graph = python::resolve::resolve(walk, &settings.python_roots);
+    let tables = concept::build(&graph, &settings.concepts)?;
+    let findings = rules::check(
+        &rules::Context {
+            graph: &graph,
+            settings,
+            tables: &tables,
+            unsafe_fixes,
+        },
+        selection,
+    );
+    Ok((graph, tables, findings))
+}
+
 /// The fixes of one file as edits, each with how many fixes it counts for: the moves of
 /// several import statements of one block (each fix alone re-sorts the block, so they all
 /// overlap and one would be applied a pass) become one fix when they can be planned together

@@ -1198,3 +1198,51 @@ fn a_symlink_inside_the_root_stays_a_link() {
     );
     run(dir.path(), &["check"]).assert_clean_exit(0);
 }
+
+/// When `fix` cannot write a file, the report after it is of the files as they are on disk
+/// (issue 17: it was computed from the fixed texts and said 100%). A file-size limit makes
+/// the bigger file unwritable (`ulimit -f`, which binds root too; SIGXFSZ ignored so that the
+/// write fails instead of killing the process).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_report_after_a_partial_write_is_of_the_disk() {
+    let dir = thing_through_a_shim("pkg/small.py");
+    let big = format!("from pkg import Thing\n{}", "# padding\n".repeat(200));
+    fs::write(dir.path().join("pkg/big.py"), &big).expect("write");
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 1; exec \"$0\" fix --no-cache --format concise",
+            env!("CARGO_BIN_EXE_ssot-gardener"),
+        ])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run fix under a file-size limit");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains("error: pkg/big.py: cannot write"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Fixed 1 finding in 1 file."), "{stderr}");
+    assert!(
+        stderr.contains("1 file not written: the report below is of the files as they are on disk"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("pkg/small.py")).expect("read"),
+        "from pkg.core import Thing\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("pkg/big.py")).expect("read"),
+        big
+    );
+    // The finding left is the unwritten file's, as `check` says too.
+    assert!(stdout.contains("pkg/big.py:1:"), "{stdout}");
+    assert!(!stdout.contains("pkg/small.py"), "{stdout}");
+    let check = run(dir.path(), &["check", "--no-cache", "--format", "concise"]);
+    assert_eq!(check.stdout_text(), stdout);
+}
