@@ -914,11 +914,12 @@ fn write_fixed(root: &Path, path: &Path, original: &[u8], fixed: &[u8]) -> Resul
         ));
     }
     let path = target.as_path();
-    let now = std::fs::read(path).map_err(|error| format!("cannot read it again: {error}"))?;
-    if now == fixed && now != original {
+    let (is_original, is_fixed) = compare_file(path, original, fixed)
+        .map_err(|error| format!("cannot read it again: {error}"))?;
+    if is_fixed && !is_original {
         return Ok(false);
     }
-    if now != original {
+    if !is_original {
         return Err("changed on disk since it was read; not written".to_string());
     }
     let permissions = std::fs::metadata(path)
@@ -938,6 +939,34 @@ fn write_fixed(root: &Path, path: &Path, original: &[u8], fixed: &[u8]) -> Resul
         return Err(format!("cannot write: {error}"));
     }
     Ok(true)
+}
+
+/// Whether the file at `path` holds `first`, and whether it holds `second`: read in pieces,
+/// not whole (a big file is not held a third time beside its old and new texts).
+fn compare_file(path: &Path, first: &[u8], second: &[u8]) -> std::io::Result<(bool, bool)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0; 1 << 16];
+    let (mut at, mut same_first, mut same_second) = (0, true, true);
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        let piece = &buffer[..read];
+        same_first &= first.get(at..at + read) == Some(piece);
+        same_second &= second.get(at..at + read) == Some(piece);
+        at += read;
+        if !same_first && !same_second {
+            break;
+        }
+    }
+    Ok((
+        same_first && at == first.len(),
+        same_second && at == second.len(),
+    ))
 }
 
 /// A `canonical` that names nothing, pointed at in ssot.toml, with the nearest definitions.

@@ -124,7 +124,8 @@ pub fn fix(
                     continue;
                 }
             }
-            let before = source.text();
+            // Loaded (and checked against its hash) before anything else looks at it.
+            source.text();
             if source.changed_on_disk() {
                 failures.push((
                     source.path.clone(),
@@ -133,8 +134,13 @@ pub fn fix(
                 failed.insert(file);
                 continue;
             }
-            let Some((text, facts)) = apply_checked(source.language, before, &source.facts, &edits)
-            else {
+            // A big file's facts are about as big as its text: the old ones go before the
+            // new ones are collected (and are collected again should the fix be refused).
+            let errors_before = source.facts.errors.len();
+            drop(std::mem::take(&mut source.facts));
+            let checked = apply_checked(source.language, source.text(), errors_before, &edits);
+            let Some((text, facts)) = checked else {
+                source.facts = source.language.collect(source.text());
                 failures.push((
                     source.path.clone(),
                     "internal error: the fix would introduce a syntax error; the file is left as it was"
@@ -235,16 +241,16 @@ fn together<'t>(
 }
 
 /// `text` with `edits` applied, and its facts; `None` when the result has more syntax errors
-/// than `before` (the facts of `text`): the guard that keeps a faulty fix from breaking code.
+/// than `text` had (`errors_before`): the guard that keeps a faulty fix from breaking code.
 fn apply_checked(
     language: crate::walk::Language,
     text: &[u8],
-    before: &FileFacts,
+    errors_before: usize,
     edits: &[Edit],
 ) -> Option<(Vec<u8>, FileFacts)> {
     let fixed = python::edit::apply(text, edits);
     let facts = language.collect(&fixed);
-    (facts.errors.len() <= before.errors.len()).then_some((fixed, facts))
+    (facts.errors.len() <= errors_before).then_some((fixed, facts))
 }
 
 #[cfg(test)]
@@ -268,13 +274,21 @@ mod tests {
         assert!(before.errors.is_empty());
         let closing = text.iter().position(|&b| b == b')').expect("a `)`");
         let broken = [edit(closing, closing + 1, "")];
-        assert!(apply_checked(crate::walk::Language::Python, text, &before, &broken).is_none());
+        assert!(
+            apply_checked(
+                crate::walk::Language::Python,
+                text,
+                before.errors.len(),
+                &broken
+            )
+            .is_none()
+        );
         // The same cut done right passes, with the new text's facts.
         let manager = memchr::memmem::find(text, b"    Manager,\n").expect("the name's line");
         let (fixed, facts) = apply_checked(
             crate::walk::Language::Python,
             text,
-            &before,
+            before.errors.len(),
             &[edit(manager, manager + 13, "")],
         )
         .expect("accepted");
@@ -292,8 +306,24 @@ mod tests {
         let before = python::collect(text);
         assert!(!before.errors.is_empty());
         let rename = [edit(text.len() - 3, text.len() - 1, "sys")];
-        assert!(apply_checked(crate::walk::Language::Python, text, &before, &rename).is_some());
+        assert!(
+            apply_checked(
+                crate::walk::Language::Python,
+                text,
+                before.errors.len(),
+                &rename
+            )
+            .is_some()
+        );
         let more = [edit(text.len() - 1, text.len(), "\nclass :\n")];
-        assert!(apply_checked(crate::walk::Language::Python, text, &before, &more).is_none());
+        assert!(
+            apply_checked(
+                crate::walk::Language::Python,
+                text,
+                before.errors.len(),
+                &more
+            )
+            .is_none()
+        );
     }
 }

@@ -181,7 +181,9 @@ impl SourceFile {
 
     /// Replaces the text (a fix) and its facts; returns the old text.
     pub fn replace(&mut self, text: Vec<u8>, facts: FileFacts) -> Vec<u8> {
-        let old = self.text().to_vec();
+        // The old text is handed back, not copied (a big file's text is worth not copying).
+        self.text();
+        let old = self.text.take().map(Vec::from).unwrap_or_default();
         self.hash = self.language.hash(&text);
         self.len = text.len() as u64;
         self.facts = facts;
