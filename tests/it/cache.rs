@@ -404,3 +404,78 @@ fn nothing_is_written_through_a_symlink_in_the_cache() {
     );
     assert_eq!(fs::read_dir(outside.path()).expect("outside").count(), 0);
 }
+
+/// A forged entry: well-formed, filed under the file's real content hash with a checksum
+/// recomputed as an attacker can, but holding facts that lie (two import statements that
+/// overlap, as the cache fuzzer built: the editor sliced between them and panicked). Facts
+/// that do not fit their file are collected again: `check` and `fix` do what they do without
+/// the cache.
+#[test]
+fn a_forged_entry_with_a_valid_checksum_is_not_trusted() {
+    let dir = repo();
+    let text: &[u8] = b"from app.compat import WebSocketManager\nfrom app.compat import helper\n";
+    write_files(
+        dir.path(),
+        &[
+            (
+                "app/compat.py",
+                b"from app.websocket_manager import WebSocketManager\n\n\ndef helper():\n    pass\n",
+            ),
+            ("app/a.py", text),
+        ],
+    );
+    let expected = check(dir.path(), &["--no-cache"]);
+    assert!(expected.contains("app/a.py:1:"), "{expected}");
+    check(dir.path(), &[]);
+    let path = cache_file(dir.path());
+    let bytes = fs::read(&path).expect("cache");
+    let count = u32::from_le_bytes(bytes[16..20].try_into().expect("count")) as usize;
+    let target = ssot_gardener::walk::Language::Python.hash(text);
+    // Every entry, the target's facts made to lie, laid out again with fresh checksums.
+    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
+    for entry in 0..count {
+        let at = 20 + entry * 28;
+        let field = |from: usize, to: usize| &bytes[at + from..at + to];
+        let hash = u64::from_le_bytes(field(0, 8).try_into().expect("hash"));
+        let offset = u64::from_le_bytes(field(8, 16).try_into().expect("offset")) as usize;
+        let length = u32::from_le_bytes(field(16, 20).try_into().expect("length")) as usize;
+        let mut blob = bytes[offset..offset + length].to_vec();
+        if hash == target {
+            let mut facts: ssot_gardener::facts::FileFacts =
+                postcard::from_bytes(&blob).expect("the entry decodes");
+            assert_eq!(facts.imports.len(), 2);
+            facts.imports[0].span = ssot_gardener::facts::Span::new(0, text.len());
+            blob = postcard::to_stdvec(&facts).expect("encode");
+        }
+        entries.push((hash, blob));
+    }
+    assert!(entries.iter().any(|(hash, _)| *hash == target));
+    let mut forged = bytes[..20].to_vec();
+    let mut offset = 20 + entries.len() * 28;
+    for (hash, blob) in &entries {
+        forged.extend_from_slice(&hash.to_le_bytes());
+        forged.extend_from_slice(&(offset as u64).to_le_bytes());
+        forged.extend_from_slice(&(blob.len() as u32).to_le_bytes());
+        let checksum = xxhash_rust::xxh3::xxh3_64_with_seed(blob, *hash);
+        forged.extend_from_slice(&checksum.to_le_bytes());
+        offset += blob.len();
+    }
+    for (_, blob) in &entries {
+        forged.extend_from_slice(blob);
+    }
+    fs::write(&path, &forged).expect("forge");
+    assert_eq!(
+        check(dir.path(), &[]),
+        expected,
+        "check with the forged entry"
+    );
+    fs::write(&path, &forged).expect("forge");
+    let out = run(dir.path(), &["fix"]);
+    assert!(matches!(out.code, Some(0 | 1)), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/a.py")).expect("a.py"),
+        "from app.compat import helper\nfrom app.websocket_manager import WebSocketManager\n",
+        "a.py is fixed as its own facts say"
+    );
+}
