@@ -33,6 +33,12 @@ use toml::de::{DeTable, DeValue};
 /// The name of the configuration file, looked for at the repository root.
 pub const CONFIG_FILE_NAME: &str = "ssot.toml";
 
+/// Where Python projects keep their tools' settings: ours are its `[tool.ssot-gardener]`
+/// table, holding the tables of an `ssot.toml` (`[tool.ssot-gardener.project]`,
+/// `[[tool.ssot-gardener.concept]]`).
+pub const PYPROJECT: &str = "pyproject.toml";
+const TOOL_TABLE: &str = "ssot-gardener";
+
 /// Method-set overlap used when a concept gives no `similarity`.
 const DEFAULT_SIMILARITY: f64 = 0.6;
 
@@ -397,11 +403,12 @@ fn drop_null(schema: &mut Schema) {
 // Entry points.
 // ---------------------------------------------------------------------------------------------
 
-/// Walks up from `start` (a file or a directory) to the first directory containing `ssot.toml`
-/// and returns the path of that file. A relative `start` is made absolute first, so the walk can
-/// go above the working directory. The first `ssot.toml` found ends the walk: one that is not a
-/// regular file (a directory, a FIFO, a device, a dangling link) is an error, never skipped for
-/// one further up or for no configuration at all.
+/// Walks up from `start` (a file or a directory) to the first directory with a configuration
+/// and returns its path: an `ssot.toml`, else a `pyproject.toml` with a `[tool.ssot-gardener]`
+/// table (one without it is passed over, as ruff does). A relative `start` is made absolute
+/// first, so the walk can go above the working directory. The first `ssot.toml` found ends the
+/// walk: one that is not a regular file (a directory, a FIFO, a device, a dangling link) is an
+/// error, never skipped for one further up or for no configuration at all.
 pub fn find_config(start: &Path) -> Result<Option<PathBuf>, String> {
     let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
     let first = if start.is_file() {
@@ -412,14 +419,44 @@ pub fn find_config(start: &Path) -> Result<Option<PathBuf>, String> {
     } else {
         start.as_path()
     };
-    for candidate in first.ancestors().map(|dir| dir.join(CONFIG_FILE_NAME)) {
-        if std::fs::symlink_metadata(&candidate).is_err() {
-            continue;
+    for directory in first.ancestors() {
+        let candidate = directory.join(CONFIG_FILE_NAME);
+        if std::fs::symlink_metadata(&candidate).is_ok() {
+            regular_file(&candidate)?;
+            return Ok(Some(candidate));
         }
-        regular_file(&candidate)?;
-        return Ok(Some(candidate));
+        let pyproject = directory.join(PYPROJECT);
+        if regular_file(&pyproject).is_ok() && has_tool_table(&pyproject) {
+            return Ok(Some(pyproject));
+        }
     }
     Ok(None)
+}
+
+/// Whether the `pyproject.toml` at `path` has a `[tool.ssot-gardener]` table (one that does
+/// not parse has none: the walk goes on, as for a project that does not use the tool).
+fn has_tool_table(path: &Path) -> bool {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(CONFIG_LIMIT).read_to_string(&mut text));
+    read.is_ok()
+        && DeTable::parse(&text).is_ok_and(|document| tool_table(document.get_ref()).is_some())
+}
+
+/// The `[tool.ssot-gardener]` table of a parsed `pyproject.toml`, with its span.
+fn tool_table<'a, 'd>(document: &'a DeTable<'d>) -> Option<&'a Spanned<DeValue<'d>>> {
+    let tool = document.get("tool")?;
+    let DeValue::Table(tool) = tool.get_ref() else {
+        return None;
+    };
+    let ours = tool.get(TOOL_TABLE)?;
+    matches!(ours.get_ref(), DeValue::Table(_)).then_some(ours)
+}
+
+/// Whether `path` is named `pyproject.toml`: its settings are its `[tool.ssot-gardener]`.
+fn is_pyproject(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name == PYPROJECT)
 }
 
 /// The largest `ssot.toml` read: a configuration is a few kilobytes.
@@ -483,10 +520,26 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
 /// repository root: `root = path.parent()`.
 pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     let fail = |diagnostics| ConfigError::new(path, text, diagnostics);
-    let document = match DeTable::parse(text) {
+    let mut document = match DeTable::parse(text) {
         Ok(document) => document,
         Err(error) => return Err(fail(vec![syntax_diagnostic(text, &error)])),
     };
+    // In a pyproject.toml only `[tool.ssot-gardener]` is ours (its `[project]` is PEP 621's):
+    // that table is read as an ssot.toml, its spans still those of the whole file.
+    if is_pyproject(path) {
+        let Some(table) = tool_table(document.get_ref()) else {
+            return Err(fail(vec![Diagnostic::without_span(format!(
+                "{} has no `[tool.{TOOL_TABLE}]` table: put the tables of an ssot.toml \
+                 under it (`[tool.{TOOL_TABLE}.project]`, `[[tool.{TOOL_TABLE}.concept]]`)",
+                path.display()
+            ))]));
+        };
+        let span = table.span();
+        let DeValue::Table(table) = table.get_ref().clone() else {
+            unreachable!("tool_table gives a table");
+        };
+        document = Spanned::new(span, table);
+    }
     let index = KeyIndex::new(document.get_ref());
     let raw = match RawConfig::deserialize(toml::de::Deserializer::from(document)) {
         Ok(raw) => raw,

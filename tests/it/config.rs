@@ -531,3 +531,84 @@ fn an_ssot_toml_that_is_no_file_is_an_error_not_skipped() {
         }
     }
 }
+
+// ---- pyproject.toml (issue 16) ----
+
+const TOOL: &str = "[project]\nname = \"pkg\"\nversion = \"1.0\"\ndependencies = [\"requests\"]\n\n\
+[tool.ssot-gardener.project]\npython-roots = [\".\"]\n\n\
+[[tool.ssot-gardener.concept]]\nname = \"a\"\ncanonical = \"pkg.a.A\"\nfactories = [\"make\"]\n";
+
+/// `[tool.ssot-gardener]` in a `pyproject.toml` is the configuration (its PEP 621 `[project]`
+/// is not ours), found as ruff finds its own: the closest wins; an `ssot.toml` beats a
+/// `pyproject.toml` in one directory; a `pyproject.toml` without the table is passed over.
+#[test]
+fn pyproject_tool_table_is_a_configuration() {
+    let repository = repository_with(None);
+    let root = repository.path();
+    fs::write(root.join("pyproject.toml"), TOOL).expect("write");
+    // From the root and from a subdirectory, by discovery and by --config.
+    assert_eq!(
+        find_config(&root.join("pkg")).expect("found"),
+        Some(root.join("pyproject.toml"))
+    );
+    let run = crate::support::run(root, &["check", "--format", "concise"]);
+    run.assert_clean_exit(1);
+    assert!(
+        run.stdout_text().contains("pkg/a.py:5:5: SSOT004"),
+        "{}",
+        run.stdout_text()
+    );
+    let explicit = crate::support::run(
+        root,
+        &["check", "--format", "concise", "--config", "pyproject.toml"],
+    );
+    assert_eq!(explicit.stdout_text(), run.stdout_text());
+
+    // An error points into the pyproject.toml.
+    fs::write(
+        root.join("pyproject.toml"),
+        TOOL.replace("factories", "factory"),
+    )
+    .expect("write");
+    let bad = crate::support::run(root, &["check"]);
+    bad.assert_clean_exit(2);
+    assert!(
+        bad.stderr.contains("unknown key `factory`") && bad.stderr.contains("pyproject.toml:12:1"),
+        "{}",
+        bad.stderr
+    );
+
+    // An ssot.toml in the same directory wins.
+    fs::write(root.join("pyproject.toml"), TOOL).expect("write");
+    fs::write(
+        root.join(CONFIG_FILE_NAME),
+        "[project]\npython-roots = [\".\"]\n",
+    )
+    .expect("write");
+    assert_eq!(
+        find_config(root).expect("found"),
+        Some(root.join(CONFIG_FILE_NAME))
+    );
+    fs::remove_file(root.join(CONFIG_FILE_NAME)).expect("remove");
+
+    // A nested pyproject.toml without the table is passed over for the one above it; given
+    // with --config, it is an error that says what is missing.
+    fs::write(
+        root.join("pkg/pyproject.toml"),
+        "[project]\nname = \"inner\"\n",
+    )
+    .expect("write");
+    assert_eq!(
+        find_config(&root.join("pkg")).expect("found"),
+        Some(root.join("pyproject.toml"))
+    );
+    let missing = crate::support::run(root, &["check", "--config", "pkg/pyproject.toml"]);
+    missing.assert_clean_exit(2);
+    assert!(
+        missing
+            .stderr
+            .contains("has no `[tool.ssot-gardener]` table"),
+        "{}",
+        missing.stderr
+    );
+}
