@@ -129,11 +129,19 @@ struct RuleArgs {
 }
 
 impl RuleArgs {
-    /// The selection, checked: every entry names a rule.
-    fn selection(&self) -> Result<Selection, Failure> {
+    /// The selection, checked: every entry names a rule. `--select` and `--ignore` replace the
+    /// configuration's `select` and `ignore` (each when given), as ruff's do.
+    fn selection(&self, settings: &Settings) -> Result<Selection, Failure> {
+        let pick = |given: &Vec<String>, configured: &Vec<String>| {
+            if given.is_empty() {
+                configured.clone()
+            } else {
+                given.clone()
+            }
+        };
         let selection = Selection {
-            select: self.select.clone(),
-            ignore: self.ignore.clone(),
+            select: pick(&self.select, &settings.select),
+            ignore: pick(&self.ignore, &settings.ignore),
         };
         selection
             .validate()
@@ -333,8 +341,8 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
-    let selection = args.rules.selection()?;
     let (settings, prefixes) = settings(config, &args.paths)?;
+    let selection = args.rules.selection(&settings)?;
     warn_without_concepts(&settings);
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
@@ -576,8 +584,8 @@ fn baseline(
     threads: usize,
     args: BaselineArgs,
 ) -> Result<ExitCode, Failure> {
-    let selection = args.rules.selection()?;
     let (settings, _) = settings(config, args.path.as_slice())?;
+    let selection = args.rules.selection(&settings)?;
     let path = match (&args.baseline, &settings.baseline) {
         (Some(path), _) => path.clone(),
         (None, Some(path)) => settings.root.join(path),

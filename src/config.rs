@@ -73,6 +73,10 @@ pub struct Settings {
     pub concepts: Vec<Concept>,
     /// Whether SSOT009 reports an import in a `try` body that can never succeed.
     pub dead_fallbacks: FallbackPolicy,
+    /// The rules to run (codes, prefixes, names, `ALL`; empty: every rule) and to leave out;
+    /// `--select` and `--ignore` on the command line replace them.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
 }
 
 /// One concept that must have a single source of truth.
@@ -196,6 +200,8 @@ impl Settings {
             per_path_ignores: Vec::new(),
             concepts: Vec::new(),
             dead_fallbacks: FallbackPolicy::Report,
+            select: Vec::new(),
+            ignore: Vec::new(),
         }
     }
 
@@ -282,6 +288,17 @@ struct RawProject {
     /// turn.
     #[schemars(with = "Option<FallbackPolicy>", extend("default" = "report"))]
     dead_fallbacks: Option<Spanned<String>>,
+    /// The rules to run: codes (`SSOT002`), code prefixes (`SSOT00`), names
+    /// (`indirect-import`) or `ALL`; the default is every rule. `--select` on the command line
+    /// replaces it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    select: Vec<Spanned<String>>,
+    /// The rules to leave out, written as in `select`. `--ignore` on the command line replaces
+    /// it.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    ignore: Vec<Spanned<String>>,
 }
 
 /// A rule code: `SSOT` and three digits, e.g. `SSOT001`.
@@ -597,6 +614,30 @@ fn lower(raw: RawConfig, root: PathBuf, config_path: &Path) -> Result<Settings, 
         })
         .collect();
 
+    let mut selection = |entries: Vec<Spanned<String>>| -> Vec<String> {
+        entries
+            .into_iter()
+            .filter(|entry| {
+                let valid = crate::rules::Selection {
+                    select: vec![entry.get_ref().clone()],
+                    ignore: Vec::new(),
+                }
+                .validate()
+                .is_ok();
+                if !valid {
+                    problems.push(Diagnostic::new(
+                        format!("`{}` names no rule", entry.get_ref()),
+                        entry.span(),
+                        "a rule code (`SSOT002`), a prefix (`SSOT00`), a name (`indirect-import`) or `ALL`",
+                    ));
+                }
+                valid
+            })
+            .map(Spanned::into_inner)
+            .collect()
+    };
+    let select = selection(project.select);
+    let ignore = selection(project.ignore);
     let dead_fallbacks = policy(
         project.dead_fallbacks.as_ref(),
         "dead-fallbacks",
@@ -650,6 +691,8 @@ fn lower(raw: RawConfig, root: PathBuf, config_path: &Path) -> Result<Settings, 
         per_path_ignores,
         concepts,
         dead_fallbacks,
+        select,
+        ignore,
     })
 }
 
@@ -810,7 +853,7 @@ fn rule_code_problem(code: &str) -> Option<(String, &'static str)> {
     {
         Some((
             format!("unknown rule code `{code}`"),
-            "no rule has this code (`ssot-gardener explain --list` lists them)",
+            "no rule has this code (`ssot-gardener explain` lists them)",
         ))
     } else {
         None

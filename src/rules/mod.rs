@@ -291,7 +291,7 @@ impl Selection {
         for entry in self.select.iter().chain(&self.ignore) {
             if !Rule::ALL.iter().any(|&rule| matches_prefix(entry, rule)) {
                 return Err(format!(
-                    "`{entry}` is not a rule code or prefix (see `ssot-gardener explain --list`)"
+                    "`{entry}` is not a rule code or prefix (`ssot-gardener explain` lists them)"
                 ));
             }
         }

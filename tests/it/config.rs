@@ -351,6 +351,7 @@ fn schema_documents_every_key() {
             "python-roots",
             "relative",
             "rust-roots",
+            "select",
             "similarity",
             "test-factories",
             "tests",
@@ -610,5 +611,62 @@ fn pyproject_tool_table_is_a_configuration() {
             .contains("has no `[tool.ssot-gardener]` table"),
         "{}",
         missing.stderr
+    );
+}
+
+/// `select` and `ignore` in the configuration choose the rules as the flags do, and a flag
+/// given on the command line replaces the configured list (issue 16).
+#[test]
+fn select_and_ignore_in_the_configuration() {
+    let codes = |root: &Path, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["check", "--format", "concise", "--no-cache"];
+        args.extend_from_slice(extra);
+        let out = crate::support::run(root, &args);
+        let mut codes: Vec<String> = out
+            .stdout_text()
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(1).map(str::to_string))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    let config = |project: &str| {
+        format!(
+            "[project]\npython-roots = [\".\"]\n{project}\n[[concept]]\nname = \"a\"\n\
+             canonical = \"pkg.a.A\"\nfactories = [\"make\"]\n"
+        )
+    };
+    let repository = repository_with(Some(&config("")));
+    let root = repository.path();
+    fs::write(root.join("pkg/c.py"), "from pkg.a import gone\n").expect("write");
+    let all = codes(root, &[]);
+    assert_eq!(all, ["SSOT004", "SSOT009"], "the repository's findings");
+    fs::write(
+        root.join(CONFIG_FILE_NAME),
+        config("select = [\"SSOT004\"]\n"),
+    )
+    .expect("write");
+    assert_eq!(codes(root, &[]), ["SSOT004"]);
+    assert_eq!(codes(root, &["--select", "SSOT009"]), ["SSOT009"]);
+    fs::write(
+        root.join(CONFIG_FILE_NAME),
+        config("ignore = [\"factory-proliferation\"]\n"),
+    )
+    .expect("write");
+    assert_eq!(codes(root, &[]), ["SSOT009"]);
+    assert_eq!(codes(root, &["--ignore", "SSOT009"]), ["SSOT004"]);
+    // An entry that names no rule is an error at its place in the file.
+    fs::write(
+        root.join(CONFIG_FILE_NAME),
+        config("select = [\"SSOT7\"]\n"),
+    )
+    .expect("write");
+    let bad = crate::support::run(root, &["check"]);
+    bad.assert_clean_exit(2);
+    assert!(
+        bad.stderr.contains("`SSOT7` names no rule") && bad.stderr.contains("ssot.toml:3:"),
+        "{}",
+        bad.stderr
     );
 }
