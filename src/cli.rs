@@ -76,8 +76,18 @@ struct CheckArgs {
     /// The repository, or directories and files inside it to limit the report to (the graph
     /// is always built from the whole repository; ssot.toml is found from the first one).
     paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    /// How findings are printed (`--format` is the same flag).
+    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
+    /// Write the report to FILE instead of standard output (without colours).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Exit 0 even when findings are reported (errors still exit 2).
+    #[arg(long)]
+    exit_zero: bool,
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    statistics: bool,
     #[command(flatten)]
     rules: RuleArgs,
     /// Apply the safe fixes, then report what is left.
@@ -358,7 +368,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     if let Some(inputs) = inputs
         && let Some(output) = cache::output(&settings.root, key, inputs)
     {
-        let mut out = anstream::stdout().lock();
+        let mut out = report_sink(&args)?;
         let written = out.write_all(&output.stdout).and_then(|()| out.flush());
         let _ = anstream::stderr().lock().write_all(&output.stderr);
         if let Err(error) = written
@@ -405,15 +415,19 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     // Rendered into memory (styled: the terminal stream strips colours when it must), so the
     // same bytes can be kept for the next run.
     let mut stdout = Vec::with_capacity(1 << 16);
-    let rendered = report(
-        &mut stdout,
-        args.format,
-        &graph,
-        &settings,
-        &findings,
-        &summary,
-    );
-    let mut out = anstream::stdout().lock();
+    let rendered = if args.statistics {
+        statistics(&mut stdout, &findings)
+    } else {
+        report(
+            &mut stdout,
+            args.format,
+            &graph,
+            &settings,
+            &findings,
+            &summary,
+        )
+    };
+    let mut out = report_sink(&args)?;
     let written = rendered.and_then(|()| out.write_all(&stdout).and_then(|()| out.flush()));
     drop(out);
     timer.lap("output");
@@ -525,11 +539,45 @@ fn verdict(
     }
     if failed {
         2
-    } else if findings.is_empty() && !strict_failure {
+    } else if strict_failure {
+        1
+    } else if findings.is_empty() || args.exit_zero {
         0
     } else {
         1
     }
+}
+
+/// Where the report goes: standard output, or `-o FILE` (created or truncated; colours
+/// stripped).
+fn report_sink(args: &CheckArgs) -> Result<Box<dyn Write>, Failure> {
+    Ok(match &args.output_file {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|error| {
+                Failure(format!("error: cannot write `{}`: {error}", path.display()))
+            })?;
+            Box::new(std::io::BufWriter::new(anstream::AutoStream::never(file)))
+        }
+        None => Box::new(std::io::BufWriter::new(anstream::stdout().lock())),
+    })
+}
+
+/// `--statistics`: each rule's count of findings, most first (as ruff prints them).
+fn statistics(out: &mut impl Write, findings: &[rules::Finding]) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<rules::Rule, (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for finding in findings {
+        let entry = counts.entry(finding.rule).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(finding.fix.is_some());
+    }
+    let mut rows: Vec<(rules::Rule, (usize, usize))> = counts.into_iter().collect();
+    rows.sort_by_key(|&(rule, (count, _))| (std::cmp::Reverse(count), rule));
+    for (rule, (count, fixable)) in rows {
+        let mark = if fixable == count { "[*] " } else { "" };
+        writeln!(out, "{count:>5}\t{}\t{mark}{}", rule.code(), rule.name())?;
+    }
+    out.flush()
 }
 
 /// The baseline to compare with: `--baseline FILE`, else `[project] baseline` unless
@@ -717,7 +765,7 @@ fn fix(
         .filter(|(file, original)| outcome.graph.files[**file].text() != **original)
         .map(|(file, original)| (*file, original))
         .collect();
-    let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+    let mut out = report_sink(args)?;
     let mut failed = !outcome.failures.is_empty();
     if args.diff {
         for &(file, original) in &changed {
@@ -828,7 +876,11 @@ fn fix(
     let matched = narrow(&mut findings, &graph, settings, scope, selection, baseline);
     let mut summary = render::summary(&graph, settings, &tables, &findings);
     summary.baseline = matched.clone();
-    let shown = report(&mut out, args.format, &graph, settings, &findings, &summary);
+    let shown = if args.statistics {
+        statistics(&mut out, &findings)
+    } else {
+        report(&mut out, args.format, &graph, settings, &findings, &summary)
+    };
     if let Err(error) = shown
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {

@@ -666,3 +666,73 @@ print("\nRESULT " + json.dumps(out))
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The flags ruff users type (issue 16): `--output-format` (with `--format` the same flag),
+/// `-o/--output-file` (the report in a file, without colours), `--exit-zero` (findings, exit
+/// 0; a configuration error still exits 2) and `--statistics` (a count per rule, most first,
+/// `[*]` where every finding of the rule has a fix).
+#[test]
+fn ruff_style_output_flags() {
+    let root = Path::new(CRATE_ROOT);
+    let by_format = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--no-cache",
+            "--format",
+            "concise",
+        ],
+    );
+    let by_output_format = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--no-cache",
+            "--output-format",
+            "concise",
+        ],
+    );
+    by_output_format.assert_clean_exit(1);
+    assert_eq!(by_format.stdout, by_output_format.stdout);
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = dir.path().join("report.txt");
+    let to_file = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--no-cache",
+            "--exit-zero",
+            "-o",
+            file.to_str().expect("a UTF-8 path"),
+        ],
+    );
+    to_file.assert_clean_exit(0);
+    assert!(to_file.stdout.is_empty(), "{}", to_file.stdout_text());
+    let written = fs::read_to_string(&file).expect("the report file");
+    assert!(written.contains("Found 26 findings"), "{written}");
+    assert!(!written.contains('\u{1b}'), "no colours in a file");
+    let broken = run(
+        root,
+        &["check", "fixtures/demo", "--exit-zero", "--select", "SSOT7"],
+    );
+    broken.assert_clean_exit(2);
+
+    let statistics = run(
+        root,
+        &["check", "fixtures/demo", "--no-cache", "--statistics"],
+    );
+    statistics.assert_clean_exit(1);
+    let lines: Vec<String> = statistics
+        .stdout_text()
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(lines.len(), 10, "{lines:?}");
+    assert_eq!(lines[0], "6 SSOT002 [*] indirect-import");
+    assert_eq!(lines[1], "4 SSOT001 duplicate-implementation");
+    assert_eq!(lines[9], "1 SSOT010 await-mismatch");
+}
