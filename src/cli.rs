@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Settings};
 use crate::graph::{Graph, Resolution};
@@ -66,6 +66,11 @@ enum Command {
     Init { path: Option<PathBuf> },
     /// Print the JSON schema of ssot.toml.
     Schema,
+    /// Print a shell completion script (`ssot-gardener completions bash > ...`).
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The bundled reference manager (`reference/websocket_manager.py`).
@@ -88,6 +93,15 @@ struct CheckArgs {
     /// Print how many findings each rule has instead of the findings.
     #[arg(long)]
     statistics: bool,
+    /// With `fix`: exit 1 when a file was fixed, even if no finding is left.
+    #[arg(long)]
+    exit_non_zero_on_fix: bool,
+    /// Print the files that would be checked, one a line, and stop.
+    #[arg(long)]
+    show_files: bool,
+    /// Print the settings in use (the configuration file, roots, rules, concepts) and stop.
+    #[arg(long)]
+    show_settings: bool,
     #[command(flatten)]
     rules: RuleArgs,
     /// Apply the safe fixes, then report what is left.
@@ -210,6 +224,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Schema => {
             print!("{}", config::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut Cli::command(), "ssot-gardener", &mut out);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { rule } => explain(rule.as_deref()),
@@ -353,12 +372,30 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
 fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
     let (settings, prefixes) = settings(config, &args.paths)?;
     let selection = args.rules.selection(&settings)?;
+    if args.show_settings {
+        return show_settings(&settings, &selection);
+    }
     warn_without_concepts(&settings);
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
     let use_cache = !args.rules.no_cache;
     let (walk, store) = walk_repository(&settings, threads, use_cache);
     report_skipped(&walk.skipped);
+    if args.show_files {
+        let mut out = report_sink(&args)?;
+        let written = walk
+            .files
+            .iter()
+            .filter(|file| scope.contains(&file.path))
+            .try_for_each(|file| writeln!(out, "{}", file.path))
+            .and_then(|()| out.flush());
+        return match written {
+            Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Failure(format!("error: cannot write output: {error}")))
+            }
+            _ => Ok(ExitCode::SUCCESS),
+        };
+    }
     // An unchanged repository checked the same way again: the same bytes, without the
     // cross-file work.
     let inputs = (use_cache && !args.fix && !args.diff)
@@ -560,6 +597,66 @@ fn report_sink(args: &CheckArgs) -> Result<Box<dyn Write>, Failure> {
         }
         None => Box::new(std::io::BufWriter::new(anstream::stdout().lock())),
     })
+}
+
+/// `--show-settings`: what this run would use, one `key = value` a line.
+fn show_settings(settings: &Settings, selection: &Selection) -> Result<ExitCode, Failure> {
+    let list = |items: &[String]| format!("{items:?}");
+    let paths = |paths: &[PathBuf]| {
+        list(
+            &paths
+                .iter()
+                .map(|path| match path.to_string_lossy() {
+                    name if name.is_empty() => ".".to_string(),
+                    name => name.into_owned(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let mut text = String::new();
+    let config = settings
+        .config_path
+        .as_ref()
+        .map_or_else(|| "(none)".to_string(), |path| path.display().to_string());
+    text.push_str(&format!("configuration = {config}\n"));
+    text.push_str(&format!("root = {}\n", settings.root.display()));
+    text.push_str(&format!(
+        "python-roots = {}\n",
+        paths(&settings.python_roots)
+    ));
+    text.push_str(&format!("rust-roots = {}\n", paths(&settings.rust_roots)));
+    text.push_str(&format!("exclude = {}\n", list(&settings.exclude)));
+    let baseline = settings
+        .baseline
+        .as_ref()
+        .map_or_else(|| "(none)".to_string(), |path| path.display().to_string());
+    text.push_str(&format!("baseline = {baseline}\n"));
+    for (glob, _, codes) in &settings.per_path_ignores {
+        text.push_str(&format!("per-path-ignores.\"{glob}\" = {}\n", list(codes)));
+    }
+    let enabled: Vec<String> = rules::Rule::ALL
+        .iter()
+        .filter(|rule| selection.enabled(**rule))
+        .map(|rule| rule.code().to_string())
+        .collect();
+    text.push_str(&format!("rules = {}\n", list(&enabled)));
+    for concept in &settings.concepts {
+        text.push_str(&format!(
+            "concept.{} = {} (implementations {}, factories {}, allowed-factories {})\n",
+            concept.name,
+            concept.canonical,
+            list(&concept.implementations),
+            list(&concept.factories),
+            list(&concept.allowed_factories)
+        ));
+    }
+    let mut out = anstream::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// `--statistics`: each rule's count of findings, most first (as ruff prints them).
@@ -887,7 +984,10 @@ fn fix(
         return Err(Failure(format!("error: cannot write output: {error}")));
     }
     let mut err = Vec::new();
-    let code = verdict(&mut err, args, &findings, matched.as_ref(), failed);
+    let mut code = verdict(&mut err, args, &findings, matched.as_ref(), failed);
+    if args.exit_non_zero_on_fix && written > 0 && code == 0 {
+        code = 1;
+    }
     let _ = anstream::stderr().lock().write_all(&err);
     Ok(ExitCode::from(code))
 }

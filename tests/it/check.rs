@@ -736,3 +736,84 @@ fn ruff_style_output_flags() {
     assert_eq!(lines[1], "4 SSOT001 duplicate-implementation");
     assert_eq!(lines[9], "1 SSOT010 await-mismatch");
 }
+
+/// `--show-settings`, `--show-files`, `--exit-non-zero-on-fix` and `completions SHELL`
+/// (issue 16).
+#[test]
+fn settings_files_fix_exit_and_completions() {
+    let root = Path::new(CRATE_ROOT);
+    let settings = run(
+        root,
+        &[
+            "check",
+            "fixtures/demo",
+            "--show-settings",
+            "--select",
+            "SSOT00",
+            "--ignore",
+            "SSOT002",
+        ],
+    );
+    settings.assert_clean_exit(0);
+    let text = settings.stdout_text();
+    assert!(
+        text.contains("configuration = ") && text.contains("fixtures/demo/ssot.toml"),
+        "{text}"
+    );
+    assert!(text.contains("python-roots = [\".\"]"), "{text}");
+    assert!(
+        text.contains("rules = [\"SSOT001\", \"SSOT003\",")
+            && !text.contains("\"SSOT002\"")
+            && !text.contains("SSOT901"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "concept.websocket-manager = chatapp.websocket_core.websocket_manager.WebSocketManager"
+        ),
+        "{text}"
+    );
+
+    let files = run(
+        root,
+        &["check", "fixtures/demo/tests", "--show-files", "--no-cache"],
+    );
+    files.assert_clean_exit(0);
+    let listed: Vec<String> = files.stdout_text().lines().map(str::to_string).collect();
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|path| path.starts_with("tests/") && path.ends_with(".py"))
+    );
+
+    // A fix that leaves no finding exits 0, or 1 with --exit-non-zero-on-fix.
+    let setup = || {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        crate::support::write_files(
+            dir.path(),
+            &[
+                (
+                    "ssot.toml",
+                    b"[project]\npython-roots = [\".\"]\n\n[[concept]]\nname = \"thing\"\ncanonical = \"pkg.core.Thing\"\n",
+                ),
+                ("pkg/__init__.py", b""),
+                ("pkg/core.py", b"class Thing:\n    pass\n"),
+                ("pkg/user.py", b"from .core import Thing\n"),
+            ],
+        );
+        dir
+    };
+    let dir = setup();
+    run(dir.path(), &["fix", "--no-cache"]).assert_clean_exit(0);
+    let dir = setup();
+    run(dir.path(), &["fix", "--no-cache", "--exit-non-zero-on-fix"]).assert_clean_exit(1);
+    run(dir.path(), &["fix", "--no-cache", "--exit-non-zero-on-fix"]).assert_clean_exit(0);
+
+    for shell in ["bash", "zsh", "fish"] {
+        let script = run(root, &["completions", shell]);
+        script.assert_clean_exit(0);
+        assert!(script.stdout_text().contains("ssot-gardener"), "{shell}");
+        assert!(script.stdout_text().contains("statistics"), "{shell}");
+    }
+}
