@@ -142,7 +142,6 @@ impl FileFacts {
     /// used only when they fit; otherwise the file is collected again.
     pub fn fits(&self, len: u64) -> bool {
         let span = |span: &Span| span.start <= span.end && u64::from(span.end) <= len;
-        let definitions = self.definitions.len();
         let index = |at: &Option<u32>, count: usize| at.is_none_or(|at| (at as usize) < count);
         let inside =
             |inner: &Span, outer: &Span| outer.start <= inner.start && inner.end <= outer.end;
@@ -163,10 +162,12 @@ impl FileFacts {
             .imports
             .windows(2)
             .all(|pair| pair[0].span == pair[1].span || pair[0].span.end <= pair[1].span.start)
-            && self.definitions.iter().all(|definition| {
+            // A parent comes before its children (as the collectors write them), so walking
+            // up a chain of parents ends.
+            && self.definitions.iter().enumerate().all(|(at, definition)| {
                 span(&definition.span)
                     && span(&definition.name_span)
-                    && index(&definition.parent, definitions)
+                    && index(&definition.parent, at)
                     && match &definition.kind {
                         DefKind::Function {
                             returns: Returns::Annotation(annotation),
@@ -186,17 +187,17 @@ impl FileFacts {
             && self
                 .calls
                 .iter()
-                .all(|call| span(&call.callee) && index(&call.enclosing, definitions))
+                .all(|call| span(&call.callee) && index(&call.enclosing, self.definitions.len()))
             && self
                 .attributes
                 .iter()
                 .all(|attribute| span(&attribute.span))
             && self.errors.iter().all(|error| span(&error.span))
-            && self.modules.iter().all(|module| {
+            && self.modules.iter().enumerate().all(|(at, module)| {
                 span(&module.span)
                     && span(&module.name_span)
                     && module.body.as_ref().is_none_or(span)
-                    && index(&module.parent, self.modules.len())
+                    && index(&module.parent, at)
             })
             && (self.import_visibility.is_empty()
                 || self.import_visibility.len() == self.imports.len())
@@ -657,6 +658,14 @@ mod tests {
         let mut astray = facts;
         astray.imports[1].names[0].span = Span::new(0, 1);
         assert!(!astray.fits(text.len() as u64));
+        // A parent after its child could close a cycle (the cache fuzzer hung SSOT010 on
+        // one walking up the enclosing functions).
+        let text = b"def f():\n    def g():\n        pass\n";
+        let facts = crate::python::collect(text);
+        assert!(facts.fits(text.len() as u64));
+        let mut cycle = facts;
+        cycle.definitions[0].parent = Some(1);
+        assert!(!cycle.fits(text.len() as u64));
         // A return annotation is a span too (SSOT010 reads it).
         let text = b"def f() -> int:\n    return 1\n";
         let mut facts = crate::python::collect(text);
