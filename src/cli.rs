@@ -34,7 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the import graph: every module, its definitions, and where each import resolves.
+    /// Print the import graph: where each import resolves (`text`), every module with its
+    /// definitions and imports (`json`), or the counts (`summary`).
     Graph {
         /// The repository, or a directory inside it to limit the output to.
         path: Option<PathBuf>,
