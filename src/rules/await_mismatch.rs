@@ -15,7 +15,7 @@
 use rustc_hash::FxHashMap;
 
 use super::{Context, Finding, Rule};
-use crate::facts::{CallResult, DefKind, Definition, ImportKind, Returns, Scope};
+use crate::facts::{CallResult, DefKind, Definition, FileFacts, ImportKind, Returns, Scope};
 use crate::graph::OriginKind;
 
 /// Names an annotation may hold and still rule out an awaitable (`Optional[Dict[str, int]]`).
@@ -63,6 +63,9 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let text = file.read();
+        // What each callee spelling stands for, resolved once per module (a module calls
+        // `print(...)` and its own helpers many times).
+        let mut resolved: FxHashMap<String, Option<(usize, usize)>> = FxHashMap::default();
         for call in &file.facts.calls {
             if call.result == CallResult::Used {
                 continue;
@@ -75,16 +78,19 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Some((head, name)) => (Some(head), name),
                 None => (None, callee.as_str()),
             };
-            if shadowed(cx, module_index, call.enclosing, head.unwrap_or(name)) {
-                continue;
-            }
-            let Some((target, index)) = (match head {
-                None => function_bound(cx, module_index, name),
-                Some(head) => super::direct_instantiation::module_of(cx, module_index, head)
-                    .and_then(|target| module_function(cx, target, name)),
-            }) else {
+            let found = *resolved
+                .entry(callee.clone())
+                .or_insert_with(|| match head {
+                    None => function_bound(cx, module_index, name),
+                    Some(head) => super::direct_instantiation::module_of(cx, module_index, head)
+                        .and_then(|target| module_function(cx, target, name)),
+                });
+            let Some((target, index)) = found else {
                 continue;
             };
+            if shadowed(&file.facts, &text, call.enclosing, head.unwrap_or(name)) {
+                continue;
+            }
             let definition = &cx.graph.facts(target).definitions[index];
             let DefKind::Function {
                 is_async,
@@ -151,11 +157,9 @@ pub(super) fn check(cx: &Context, out: &mut Vec<Finding>) {
 
 /// Does a parameter of an enclosing function (or the function itself) have `name`? Read
 /// from each header's text: a word match errs on the side of yes.
-fn shadowed(cx: &Context, module: usize, mut enclosing: Option<u32>, name: &str) -> bool {
-    let file = &cx.graph.files[cx.graph.modules[module].file];
-    let text = file.read();
+fn shadowed(facts: &FileFacts, text: &[u8], mut enclosing: Option<u32>, name: &str) -> bool {
     while let Some(index) = enclosing {
-        let Some(definition) = file.facts.definitions.get(index as usize) else {
+        let Some(definition) = facts.definitions.get(index as usize) else {
             return false;
         };
         if matches!(definition.kind, DefKind::Function { .. }) {
