@@ -89,7 +89,7 @@ pub fn fix(
             fixes.sort_by_key(|fix| (fix.edits[0].span.start, fix.edits[0].span.end));
             fixes.dedup();
             let source = &graph.files[file];
-            let fixes = together(source.text(), &source.facts, fixes, &first_party);
+            let fixes = together(source, fixes, &first_party);
             let mut taken: Vec<Edit> = Vec::new();
             let mut count = 0;
             for (edits, fixes) in fixes {
@@ -194,11 +194,24 @@ pub fn on_disk(
 /// overlap and one would be applied a pass) become one fix when they can be planned together
 /// (`move_together`); every other fix stays as it is, in order.
 fn together<'t>(
-    text: &'t [u8],
-    facts: &'t FileFacts,
+    source: &'t crate::walk::SourceFile,
     fixes: Vec<&Fix>,
     first_party: &python::edit::FirstParty<'t>,
 ) -> Vec<(Vec<Edit>, usize)> {
+    // (Already in order: one move or none needs no plan, nor the file's blocks.)
+    if fixes
+        .iter()
+        .filter(|fix| fix.moved.is_some())
+        .take(2)
+        .count()
+        < 2
+    {
+        return fixes
+            .into_iter()
+            .map(|fix| (fix.edits.clone(), 1))
+            .collect();
+    }
+    let (text, facts) = (source.text(), &source.facts);
     let mut blocks: BTreeMap<(u32, u32), Vec<&Move>> = BTreeMap::new();
     for fix in &fixes {
         if let Some(moved) = &fix.moved

@@ -64,7 +64,7 @@ fn closing(tokens: &[Token], open: usize) -> usize {
         match token.kind {
             Kind::Open => depth += 1,
             Kind::Close => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return at;
                 }

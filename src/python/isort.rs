@@ -1294,6 +1294,35 @@ static STANDARD_LIBRARY: [(&str, u8); 360] = [
 mod tests {
     use super::*;
 
+    /// `Runs` against a plain set: every insertion order of a pseudo-random set, every query.
+    #[test]
+    fn runs_answer_as_a_set_does() {
+        let mut state = 0x9e37_79b9_u64;
+        for _ in 0..200 {
+            let (mut runs, mut set) = (Runs::default(), HashSet::new());
+            for _ in 0..20 {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                let at = (state >> 33) as usize % 30;
+                runs.insert(at);
+                set.insert(at);
+                for query in 0..32 {
+                    let below = (0..query).rev().find(|i| !set.contains(i));
+                    let from = (query..).find(|i| !set.contains(i)).expect("free");
+                    assert_eq!(runs.free_below(query), below, "below {query} of {set:?}");
+                    assert_eq!(runs.free_from(query), from, "from {query} of {set:?}");
+                }
+                // Maximal runs: no two touch.
+                let spans: Vec<(usize, usize)> = runs.0.iter().map(|(&a, &b)| (a, b)).collect();
+                assert!(
+                    spans.windows(2).all(|pair| pair[0].1 < pair[1].0),
+                    "{spans:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn natural_order() {
         let sorted = [
