@@ -67,6 +67,9 @@ enum Command {
     Init { path: Option<PathBuf> },
     /// Print the JSON schema of ssot.toml.
     Schema,
+    /// Serve diagnostics, fixes and hovers to an editor: a Language Server Protocol server
+    /// on standard input and output.
+    Server,
     /// Print a shell completion script (`ssot-gardener completions bash > ...`).
     Completions {
         /// bash, elvish, fish, powershell or zsh.
@@ -232,6 +235,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             clap_complete::generate(shell, &mut Cli::command(), "ssot-gardener", &mut out);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Server => crate::server::run(cli.config, cli.threads)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Failure),
         Command::Explain { rule } => explain(rule.as_deref()),
         Command::Reference { output } => reference(output.as_deref()),
         Command::Init { path } => init(path.as_deref()),
@@ -1198,7 +1204,7 @@ pub fn build_graph(settings: &Settings, threads: usize, use_cache: bool) -> Grap
 
 /// The walk, with facts from the cache and the cache brought up to date; the facts of files
 /// known by their stamps are left in the returned store until `resolve_walk`.
-fn walk_repository(
+pub(crate) fn walk_repository(
     settings: &Settings,
     threads: usize,
     use_cache: bool,
@@ -1215,7 +1221,11 @@ fn walk_repository(
     (walk, store)
 }
 
-fn resolve_walk(settings: &Settings, mut walk: walk::Walk, store: Option<cache::Store>) -> Graph {
+pub(crate) fn resolve_walk(
+    settings: &Settings,
+    mut walk: walk::Walk,
+    store: Option<cache::Store>,
+) -> Graph {
     let mut timer = Timer::new();
     if walk.has_pending() {
         walk.load_facts(store.as_ref());
@@ -1273,6 +1283,24 @@ fn warn_without_concepts(settings: &Settings) {
          proposes concepts",
         whole.join(", ")
     );
+}
+
+/// The settings of the repository at `root` (its `ssot.toml` found upward from it, or
+/// `config`) and the rules they select: what the editor server checks with.
+pub(crate) fn load_settings(
+    config: Option<&Path>,
+    root: &Path,
+) -> Result<(Settings, Selection), String> {
+    let (settings, _) =
+        settings(config, &[root.to_path_buf()]).map_err(|Failure(message)| message)?;
+    let selection = Selection {
+        select: settings.select.clone(),
+        ignore: settings.ignore.clone(),
+    };
+    selection
+        .validate()
+        .map_err(|message| format!("error: {message}"))?;
+    Ok((settings, selection))
 }
 
 /// Loads the settings and returns them with the output prefix: the `/`-separated path of

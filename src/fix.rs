@@ -255,7 +255,7 @@ fn together<'t>(
 
 /// `text` with `edits` applied, and its facts; `None` when the result has more syntax errors
 /// than `text` had (`errors_before`): the guard that keeps a faulty fix from breaking code.
-fn apply_checked(
+pub(crate) fn apply_checked(
     language: crate::walk::Language,
     text: &[u8],
     errors_before: usize,

@@ -18,4 +18,5 @@ pub mod python;
 pub mod render;
 pub mod rules;
 pub mod rust;
+pub mod server;
 pub mod walk;

@@ -256,6 +256,69 @@ impl Walk {
     }
 }
 
+impl Walk {
+    /// Gives the source file at `path` (relative to the root, `/`-separated) the text `text`
+    /// instead of its bytes on disk: an editor's buffer, or standard input. The text is
+    /// collected now and kept in memory (never written); a file the walk did not find is
+    /// added in path order. Returns its index, or `None` when `path` is no source file this
+    /// walk reads (another extension, a `.rs` file outside every Rust root, an excluded path).
+    pub fn overlay(&mut self, settings: &Settings, path: &str, text: Vec<u8>) -> Option<usize> {
+        let language = source_language(settings, path)?;
+        let facts = language.collect(&text);
+        let file = SourceFile::new(path.to_string(), language, text, facts);
+        Some(
+            match self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+                Ok(index) => {
+                    self.files[index] = file;
+                    index
+                }
+                Err(index) => {
+                    self.files.insert(index, file);
+                    self.other_files.retain(|other| other != path);
+                    index
+                }
+            },
+        )
+    }
+
+    /// Forgets the source file at `path` (deleted, or a buffer closed that was never saved).
+    pub fn remove(&mut self, path: &str) {
+        if let Ok(index) = self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+            self.files.remove(index);
+        }
+    }
+}
+
+/// The language the walk reads the file at root-relative `path` as, if any: the extension,
+/// Rust only under a `rust-roots` directory, nothing under an excluded path.
+pub fn source_language(settings: &Settings, path: &str) -> Option<Language> {
+    let language = Language::of(Path::new(path))?;
+    let mut prefix = String::new();
+    for component in path.split('/') {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(component);
+        let is_dir = prefix.len() < path.len();
+        if settings.exclude_set.is_match(&prefix)
+            || (is_dir && settings.exclude_set.is_match(format!("{prefix}/_")))
+            || (is_dir && (component == ".git" || component == cache::DIRECTORY))
+        {
+            return None;
+        }
+    }
+    if language == Language::Rust {
+        let inside = settings.rust_roots.iter().any(|root| {
+            let root = relative_path(Path::new(""), root);
+            root == "." || crate::graph::under(path, &root)
+        });
+        if !inside {
+            return None;
+        }
+    }
+    Some(language)
+}
+
 /// Walks `settings.root` with `threads` threads (0: one per core), taking the facts of files
 /// whose content is in `cache` from there; files known by their stamps are left pending
 /// ([`Walk::load_facts`] reads their facts).

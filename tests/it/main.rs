@@ -13,6 +13,7 @@ mod reference;
 mod rules_doc;
 mod rust_collect;
 mod rust_workspace;
+mod server;
 mod support;
 mod trust;
 mod walk;

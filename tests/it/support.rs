@@ -243,7 +243,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// The Python packages the tests use (`tests/requirements.txt`,
 /// `reference/requirements-test.txt`), by import name.
-const TEST_PYTHON_MODULES: &str = "import jsonschema, ruff, websockets";
+const TEST_PYTHON_MODULES: &str = "import jsonschema, ruff, websockets, pygls";
 
 /// `python3` with the tests' Python packages importable: the test suite sets itself up. On
 /// first use in a test process, when `python3` cannot import them, the pinned requirements
