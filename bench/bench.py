@@ -88,7 +88,7 @@ GOALS = [
     ("rust", "warm", 1.5, "rg"),
 ]
 
-# `SSOT_TIMINGS=1` makes the binary print `timing: PHASE: DURATION` lines on stderr, in this
+# `-v` makes the binary print `timing: PHASE: DURATION` lines on stderr, in this
 # order (`cache save` only when the cache was written).
 PHASES = ["cache load", "walk and collect", "cache save", "resolve", "concepts", "rules", "output"]
 
@@ -569,7 +569,7 @@ class Tool:
         self.env = env
         self.prepare = prepare  # untimed, before each run: a function of the corpus
         self.ok = ok  # exit codes that are not a failure
-        self.phases = phases  # SSOT_TIMINGS=1 lines are parsed from stderr
+        self.phases = phases  # `-v` timing lines are parsed from stderr
         self.cwd = cwd  # a function of the corpus, or None
 
     def run(self, corpus):
@@ -622,8 +622,8 @@ def make_tools(args, found, binary, corpus):
             lambda c: [found["rg"], *jobs, "-t", rg_type, "-c", "-F", c.concept["name"], str(c.path)],
         )
     if binary is not None:
-        extra = ["--threads", threads[0]] if threads else []
-        timing_env = dict(os.environ, SSOT_TIMINGS="1")
+        extra = ["-v", *(["--threads", threads[0]] if threads else [])]
+        timing_env = None
         if corpus.lang == "py":
             tools["graph"] = Tool(
                 COLUMNS["graph"],
@@ -839,7 +839,7 @@ def print_tables(title, rows, names):
             cells.append(cell)
         print(f"| {corpus.name} | " + " | ".join(cells) + " |")
     print()
-    print("Phases, ms (`SSOT_TIMINGS=1`, median over the rounds; the binary prints durations of"
+    print("Phases, ms (`-v`, median over the rounds; the binary prints durations of"
           " a second or more with one decimal; `other` is the wall time no phase covers: process"
           " start, configuration, teardown, and for `fix --diff` the whole fix loop after"
           " `resolve`):")
@@ -1046,7 +1046,7 @@ def main():
           " nothing written);"
           " `ruff check [--no-cache] --select TID251 --isolated --quiet DIR`;"
           " `cargo check --offline --workspace --quiet` (built by the warm-up: a no-op)."
-          " Every ssot-gardener run has `SSOT_TIMINGS=1`.")
+          " Every ssot-gardener run has `-v`.")
     print()
     concepts = sorted({(c.concept["canonical"], c.concept["name"]) for c in corpora})
     print("Concepts: " + "; ".join(

@@ -30,6 +30,49 @@ pub struct Cli {
     /// Worker threads; 0 means one per core.
     #[arg(long, global = true, default_value_t = 0, value_name = "N")]
     threads: usize,
+    /// Print the findings and errors only: no summary, warnings or notes.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print the configuration in use, the file counts and the time of each phase
+    /// (on standard error).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// When to colour the output: `auto` (on a terminal, unless NO_COLOR is set), `always` or
+    /// `never`. Without this flag, a non-empty FORCE_COLOR means `always`.
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    color: Option<ColorWhen>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How chatty this run is, set once from the flags: `-q` silences warnings, notes and the
+/// summary; `-v` adds the settings, counts and phase timings (as ruff's own global log level).
+#[derive(Clone, Copy, Debug, Default)]
+struct Ui {
+    quiet: bool,
+    verbose: bool,
+    /// `--color always` given: a report written to `-o FILE` keeps its colours too.
+    color_files: bool,
+}
+
+static UI: std::sync::OnceLock<Ui> = std::sync::OnceLock::new();
+
+fn ui() -> Ui {
+    UI.get().copied().unwrap_or_default()
+}
+
+/// A warning, note or progress line on stderr: not under `-q`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !ui().quiet {
+            let _ = writeln!(anstream::stderr(), $($arg)*);
+        }
+    };
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,9 +125,15 @@ pub const REFERENCE_MODULE: &str = include_str!("../reference/websocket_manager.
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
-    /// The repository, or directories and files inside it to limit the report to (the graph
-    /// is always built from the whole repository; ssot.toml is found from the first one).
+    /// The repository, or directories and files inside it to limit the report to (default:
+    /// the working directory; the graph is always built from the whole repository, and
+    /// ssot.toml is found from the first one).
     paths: Vec<PathBuf>,
+    /// Check (or, with `--fix`, fix) the text on standard input as the file at PATH, as an
+    /// editor or a formatter hook does: nothing on disk is read for PATH or written, the fixed
+    /// text goes to standard output and the findings left to standard error.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["paths", "show_files"])]
+    stdin_filename: Option<PathBuf>,
     /// How findings are printed (`--format` is the same flag).
     #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = CheckFormat::Human)]
     format: CheckFormat,
@@ -111,6 +160,10 @@ struct CheckArgs {
     /// Apply the safe fixes, then report what is left.
     #[arg(long)]
     fix: bool,
+    /// Apply the safe fixes and report nothing: exit 0 unless a file could not be written
+    /// (or, with `--exit-non-zero-on-fix`, a file was fixed).
+    #[arg(long)]
+    fix_only: bool,
     /// Offer the unsafe fixes too (they may change behaviour): applied with `--fix`, shown with
     /// `--diff`, and without either only listed on the findings (nothing is written).
     #[arg(long)]
@@ -209,6 +262,21 @@ struct Failure(String);
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The flag beats FORCE_COLOR, which beats NO_COLOR (read by anstream's `auto`).
+    let force = std::env::var_os("FORCE_COLOR").is_some_and(|value| !value.is_empty());
+    let choice = match cli.color {
+        Some(ColorWhen::Always) => anstream::ColorChoice::Always,
+        Some(ColorWhen::Never) => anstream::ColorChoice::Never,
+        Some(ColorWhen::Auto) => anstream::ColorChoice::Auto,
+        None if force => anstream::ColorChoice::Always,
+        None => anstream::ColorChoice::Auto,
+    };
+    choice.write_global();
+    let _ = UI.set(Ui {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        color_files: cli.color == Some(ColorWhen::Always),
+    });
     if cli.threads > 0 {
         // The resolver's parallel parts use rayon's pool: the same thread budget as the walk.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -322,8 +390,7 @@ fn reference(output: Option<&Path>) -> Result<ExitCode, Failure> {
         };
     };
     create_new(path, REFERENCE_MODULE)?;
-    let _ = writeln!(
-        anstream::stderr(),
+    say!(
         "wrote {}: point a concept's `canonical` at its `WebSocketManager`",
         path.display()
     );
@@ -343,8 +410,7 @@ fn init(path: Option<&Path>) -> Result<ExitCode, Failure> {
     let text = crate::init::starter_config(&root);
     let file = root.join("ssot.toml");
     create_new(&file, &text)?;
-    let _ = writeln!(
-        anstream::stderr(),
+    say!(
         "wrote {}: fill in the [[concept]] block, then run `ssot-gardener check`",
         file.display()
     );
@@ -376,18 +442,83 @@ fn create_new(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(|error| Failure(format!("error: cannot write `{}`: {error}", path.display())))
 }
 
-fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitCode, Failure> {
-    let (settings, prefixes) = settings(config, &args.paths)?;
+fn check(config: Option<&Path>, threads: usize, mut args: CheckArgs) -> Result<ExitCode, Failure> {
+    args.fix |= args.fix_only;
+    // `--stdin-filename`: the buffer read first (a hook may close stdin early), then checked
+    // as the file at that path.
+    let stdin = match &args.stdin_filename {
+        Some(path) => Some((path.clone(), read_stdin()?)),
+        None => None,
+    };
+    let (settings, prefixes) = match &stdin {
+        Some((path, _)) => stdin_settings(config, path)?,
+        None if args.paths.is_empty() => {
+            let (settings, _) = settings(config, &[])?;
+            let scope = working_scope(&settings);
+            (settings, scope)
+        }
+        None => settings(config, &args.paths)?,
+    };
     let selection = args.rules.selection(&settings)?;
     if args.show_settings {
         return show_settings(&settings, &selection);
+    }
+    if ui().verbose {
+        say!(
+            "configuration: {}",
+            settings.config_path.as_ref().map_or_else(
+                || "none (defaults)".to_string(),
+                |path| path.display().to_string()
+            )
+        );
+        say!(
+            "root: {}; python-roots: {}; rust-roots: {}; {}",
+            settings.root.display(),
+            join_paths(&settings.python_roots),
+            join_paths(&settings.rust_roots),
+            rules::plural(settings.concepts.len(), "concept")
+        );
+        if !prefixes.is_empty() {
+            say!("reporting: {}", prefixes.join(", "));
+        }
     }
     warn_without_concepts(&settings);
     let scope = Scope(prefixes);
     let baseline = load_baseline(&settings, &args)?;
     let use_cache = !args.rules.no_cache;
-    let (walk, store) = walk_repository(&settings, threads, use_cache);
+    let (mut walk, store) = walk_repository(&settings, threads, use_cache);
     report_skipped(&walk.skipped);
+    if ui().verbose {
+        let rust = walk
+            .files
+            .iter()
+            .filter(|file| file.language == walk::Language::Rust)
+            .count();
+        say!(
+            "walked {} ({} Python, {} Rust), {} other, {} skipped",
+            rules::plural(walk.files.len(), "source file"),
+            walk.files.len() - rust,
+            rust,
+            walk.other_files.len(),
+            walk.skipped.len()
+        );
+    }
+    let stdin_path = match stdin {
+        Some((_, text)) => {
+            let path = scope.0.first().cloned().unwrap_or_default();
+            if walk.overlay(&settings, &path, text.clone()).is_none() {
+                // Not a file the walk reads (another extension, excluded): nothing to check,
+                // and a formatter hook gets its input back.
+                say!("warning: `{path}` is not a checked source file: nothing to report");
+                if args.fix && !args.diff {
+                    write_stdout(&text)?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            Some(path)
+        }
+        None => None,
+    };
     if args.show_files {
         let mut out = report_sink(&args)?;
         let written = walk
@@ -405,7 +536,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
     }
     // An unchanged repository checked the same way again: the same bytes, without the
     // cross-file work.
-    let inputs = (use_cache && !args.fix && !args.diff)
+    let inputs = (use_cache && !args.fix && !args.diff && stdin_path.is_none())
         .then(|| output_inputs(&settings, &walk, baseline.as_ref()))
         .flatten();
     let key = cache::key(&settings);
@@ -432,6 +563,7 @@ fn check(config: Option<&Path>, threads: usize, args: CheckArgs) -> Result<ExitC
             &args,
             &scope,
             baseline.as_ref(),
+            stdin_path.as_deref(),
         );
     }
     let mut timer = Timer::new();
@@ -569,6 +701,7 @@ fn verdict(
     let stale = matched.map_or(0, |status| status.stale);
     if let Some(status) = matched
         && args.format != CheckFormat::Human
+        && !ui().quiet
     {
         // The human summary says it on stdout; the machine formats keep stdout clean.
         let _ = writeln!(err, "{}", render::baseline_line(status));
@@ -600,7 +733,14 @@ fn report_sink(args: &CheckArgs) -> Result<Box<dyn Write>, Failure> {
             let file = std::fs::File::create(path).map_err(|error| {
                 Failure(format!("error: cannot write `{}`: {error}", path.display()))
             })?;
-            Box::new(std::io::BufWriter::new(anstream::AutoStream::never(file)))
+            let choice = if ui().color_files {
+                anstream::ColorChoice::Always
+            } else {
+                anstream::ColorChoice::Never
+            };
+            Box::new(std::io::BufWriter::new(anstream::AutoStream::new(
+                file, choice,
+            )))
         }
         None => Box::new(std::io::BufWriter::new(anstream::stdout().lock())),
     })
@@ -769,17 +909,14 @@ fn baseline(
         .collect();
     write_atomic(&path, baseline.to_json().as_bytes())
         .map_err(|error| Failure(format!("error: cannot write `{}`: {error}", path.display())))?;
-    let mut err = anstream::stderr().lock();
-    let _ = writeln!(
-        err,
+    say!(
         "wrote {}: {} in {}",
         path.display(),
         rules::plural(findings.len(), "finding"),
         rules::plural(files.len(), "file")
     );
     if settings.baseline.is_none() && args.baseline.is_none() {
-        let _ = writeln!(
-            err,
+        say!(
             "hint: add `baseline = \"ssot-baseline.json\"` to `[project]` in ssot.toml so that `check` uses it"
         );
     }
@@ -801,7 +938,6 @@ impl Scope {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 /// Whether `path`'s directory, with every symlink followed, is inside `root`.
 fn leads_inside(root: &Path, path: &Path) -> bool {
     let directory = path
@@ -854,6 +990,7 @@ fn fix(
     args: &CheckArgs,
     scope: &Scope,
     baseline: Option<&(String, crate::baseline::Baseline)>,
+    stdin: Option<&str>,
 ) -> Result<ExitCode, Failure> {
     let outcome = crate::fix::fix(graph, settings, selection, args.unsafe_fixes, &|path| {
         scope.contains(path)
@@ -869,7 +1006,11 @@ fn fix(
         .filter(|(file, original)| outcome.graph.files[**file].text() != **original)
         .map(|(file, original)| (*file, original))
         .collect();
-    let mut out = report_sink(args)?;
+    // A buffer from stdin: its fixed text is the output, so the findings left go to stderr.
+    let mut out: Box<dyn Write> = match stdin {
+        Some(_) if !args.diff => Box::new(std::io::BufWriter::new(anstream::stderr())),
+        _ => report_sink(args)?,
+    };
     let mut failed = !outcome.failures.is_empty();
     if args.diff {
         for &(file, original) in &changed {
@@ -885,81 +1026,54 @@ fn fix(
             );
         }
         let _ = out.flush();
-        let _ = writeln!(
-            err,
+        say!(
             "Would fix {} in {}.",
             rules::plural(outcome.applied, "finding"),
             rules::plural(changed.len(), "file")
         );
         return Ok(if failed {
             ExitCode::from(2)
-        } else if changed.is_empty() {
+        } else if changed.is_empty() || args.exit_zero {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
         });
     }
-    remove_stale_temporaries(&settings.root, &outcome.graph.other_files, &mut err);
-    // Ctrl-C (SIGINT) or SIGTERM while files are written stops between two files: each file
-    // is then old or new, and no temporary is left (SIGKILL can still leave one, never a
-    // half-written file). Before this point nothing is on disk and the default handling stands.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let hooks: Vec<_> = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
-        .into_iter()
-        .filter_map(|signal| signal_hook::flag::register(signal, Arc::clone(&interrupted)).ok())
-        .collect();
-    let (mut written, mut fixed) = (0, 0);
-    let mut unwritten: Vec<usize> = Vec::new();
-    for &(file, original) in &changed {
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        let source = &outcome.graph.files[file];
-        // The walker's own path: `source.path` is for display (lossy for a name that is not
-        // UTF-8).
-        let path = source
-            .location()
-            .map_or_else(|| settings.root.join(&source.path), Path::to_path_buf);
-        match write_fixed(&settings.root, &path, original, source.text()) {
-            Ok(again) => {
-                written += usize::from(again);
-                fixed += outcome.applied_by_file.get(&file).copied().unwrap_or(0);
+    let (written, fixed, unwritten) = match stdin {
+        Some(path) => {
+            // Nothing on disk is written: the buffer, fixed or not, goes back on stdout.
+            if let Some(source) = outcome.graph.files.iter().find(|file| file.path == path) {
+                write_stdout(source.text())?;
             }
-            Err(reason) => {
-                failed = true;
-                unwritten.push(file);
-                let _ = writeln!(err, "error: {}: {reason}", source.path);
-            }
+            (changed.len(), outcome.applied, Vec::new())
         }
-    }
-    for hook in hooks {
-        signal_hook::low_level::unregister(hook);
-    }
-    if interrupted.load(Ordering::SeqCst) {
-        let _ = writeln!(
-            err,
-            "Interrupted: wrote {} of {}; the others are unchanged.",
-            written,
-            rules::plural(changed.len(), "changed file")
-        );
-        // 128 + SIGINT, as a shell reports a run stopped by Ctrl-C.
-        return Ok(ExitCode::from(130));
-    }
+        None => match write_changed(settings, &outcome, &changed, &mut err) {
+            Some(written) => written,
+            // 128 + SIGINT, as a shell reports a run stopped by Ctrl-C.
+            None => return Ok(ExitCode::from(130)),
+        },
+    };
+    failed |= !unwritten.is_empty();
     // What was written: the fixes of a file left as it was are not counted.
-    let _ = writeln!(
-        err,
+    say!(
         "Fixed {} in {}.",
         rules::plural(fixed, "finding"),
         rules::plural(written, "file")
     );
     if !unwritten.is_empty() {
-        let _ = writeln!(
-            err,
+        say!(
             "note: {} not written: the report below is of the files as they are on disk",
             rules::plural(unwritten.len(), "file")
         );
     }
     drop(err);
+    if args.fix_only {
+        return Ok(ExitCode::from(if failed {
+            2
+        } else {
+            u8::from(args.exit_non_zero_on_fix && written > 0)
+        }));
+    }
     // The report is of what is on disk: the fixed texts, unless a file could not be written.
     let restore: Vec<(usize, Vec<u8>)> = unwritten
         .iter()
@@ -999,6 +1113,196 @@ fn fix(
     Ok(ExitCode::from(code))
 }
 
+/// Writes the fixed files, Ctrl-C (SIGINT) or SIGTERM held between two files: each file is
+/// then old or new, and no temporary is left (SIGKILL can still leave one, never a
+/// half-written file). Returns the files written, the fixes in them and the files that could
+/// not be written; `None` when a signal stopped it (said on stderr).
+fn write_changed(
+    settings: &Settings,
+    outcome: &crate::fix::Outcome,
+    changed: &[(usize, &Vec<u8>)],
+    err: &mut impl Write,
+) -> Option<(usize, usize, Vec<usize>)> {
+    remove_stale_temporaries(&settings.root, &outcome.graph.other_files);
+    // Before this point nothing is on disk and the default handling stands.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let hooks: Vec<_> = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+        .into_iter()
+        .filter_map(|signal| signal_hook::flag::register(signal, Arc::clone(&interrupted)).ok())
+        .collect();
+    let (mut written, mut fixed) = (0, 0);
+    let mut unwritten: Vec<usize> = Vec::new();
+    for &(file, original) in changed {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let source = &outcome.graph.files[file];
+        // The walker's own path: `source.path` is for display (lossy for a name that is not
+        // UTF-8).
+        let path = source
+            .location()
+            .map_or_else(|| settings.root.join(&source.path), Path::to_path_buf);
+        match write_fixed(&settings.root, &path, original, source.text()) {
+            Ok(again) => {
+                written += usize::from(again);
+                fixed += outcome.applied_by_file.get(&file).copied().unwrap_or(0);
+            }
+            Err(reason) => {
+                unwritten.push(file);
+                let _ = writeln!(err, "error: {}: {reason}", source.path);
+            }
+        }
+    }
+    for hook in hooks {
+        signal_hook::low_level::unregister(hook);
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        let _ = writeln!(
+            err,
+            "Interrupted: wrote {} of {}; the others are unchanged.",
+            written,
+            rules::plural(changed.len(), "changed file")
+        );
+        return None;
+    }
+    Some((written, fixed, unwritten))
+}
+
+/// Writes `bytes` to standard output as they are (no colour handling: it is source text).
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// All of standard input (`--stdin-filename`).
+fn read_stdin() -> Result<Vec<u8>, Failure> {
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text)
+        .map_err(|error| Failure(format!("error: cannot read standard input: {error}")))?;
+    Ok(text)
+}
+
+/// The settings for a buffer checked as the file at `path` (which need not exist: a new
+/// buffer), and its root-relative path as the one prefix reported.
+fn stdin_settings(config: Option<&Path>, path: &Path) -> Result<(Settings, Vec<String>), Failure> {
+    let Some(name) = path.file_name() else {
+        return Err(Failure(format!(
+            "error: --stdin-filename `{}` names no file",
+            path.display()
+        )));
+    };
+    let directory = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (settings, prefixes) = settings(config, &[directory.to_path_buf()])?;
+    let directory = prefixes.into_iter().next().unwrap_or_default();
+    let name = walk::relative_path(Path::new(""), Path::new(name));
+    let file = if directory.is_empty() {
+        name
+    } else {
+        format!("{directory}/{name}")
+    };
+    Ok((settings, vec![file]))
+}
+
+/// What `check` reports when given no path: the working directory's part of the repository
+/// (all of it when run at the root or outside it), as ruff checks `.`.
+fn working_scope(settings: &Settings) -> Vec<String> {
+    let (Ok(cwd), Ok(root)) = (
+        std::env::current_dir().and_then(std::fs::canonicalize),
+        std::fs::canonicalize(&settings.root),
+    ) else {
+        return Vec::new();
+    };
+    match cwd.strip_prefix(&root) {
+        Ok(inside) if !inside.as_os_str().is_empty() => {
+            vec![walk::relative_path(Path::new(""), inside)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn join_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "none".to_string();
+    }
+    let shown: Vec<String> = paths
+        .iter()
+        .map(|path| match path.as_os_str().is_empty() {
+            true => ".".to_string(),
+            false => path.display().to_string(),
+        })
+        .collect();
+    shown.join(", ")
+}
+
+/// How a root-relative path is shown so that it opens from the working directory.
+enum DisplayBase {
+    /// The root is below the working directory: this prefix first (`repo/`).
+    Below(String),
+    /// The working directory is this far below the root (`["pkg", "sub"]`).
+    Above(Vec<String>),
+    /// Unrelated directories: the absolute path.
+    Absolute(PathBuf),
+}
+
+impl DisplayBase {
+    fn show(&self, path: &str) -> String {
+        match self {
+            DisplayBase::Below(prefix) => format!("{prefix}{path}"),
+            DisplayBase::Above(parts) => {
+                let mut rest = path;
+                let mut shared = 0;
+                for part in parts {
+                    match rest
+                        .strip_prefix(part.as_str())
+                        .and_then(|r| r.strip_prefix('/'))
+                    {
+                        Some(after) => {
+                            rest = after;
+                            shared += 1;
+                        }
+                        None => break,
+                    }
+                }
+                format!("{}{rest}", "../".repeat(parts.len() - shared))
+            }
+            DisplayBase::Absolute(root) => root.join(path).display().to_string(),
+        }
+    }
+}
+
+/// `None` when the working directory is the root (paths are shown as they are).
+fn display_base(settings: &Settings) -> Option<DisplayBase> {
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()?;
+    let root = std::fs::canonicalize(&settings.root).ok()?;
+    if cwd == root {
+        return None;
+    }
+    if let Ok(below) = root.strip_prefix(&cwd) {
+        return Some(DisplayBase::Below(format!(
+            "{}/",
+            walk::relative_path(Path::new(""), below)
+        )));
+    }
+    if let Ok(above) = cwd.strip_prefix(&root) {
+        let parts = walk::relative_path(Path::new(""), above)
+            .split('/')
+            .map(str::to_string)
+            .collect();
+        return Some(DisplayBase::Above(parts));
+    }
+    Some(DisplayBase::Absolute(root))
+}
+
 /// The findings in the chosen format, flushed.
 fn report(
     out: &mut impl Write,
@@ -1008,7 +1312,25 @@ fn report(
     findings: &[rules::Finding],
     summary: &render::Summary,
 ) -> std::io::Result<()> {
+    // The human formats name files as they open from the working directory; the machine
+    // formats keep root-relative paths (stable across machines, as baselines and CI need).
+    let shown;
+    let findings = match (format, display_base(settings)) {
+        (CheckFormat::Human | CheckFormat::Concise, Some(base)) => {
+            shown = findings
+                .iter()
+                .map(|finding| {
+                    let mut finding = finding.clone();
+                    finding.path = base.show(&finding.path);
+                    finding
+                })
+                .collect::<Vec<_>>();
+            &shown[..]
+        }
+        _ => findings,
+    };
     match format {
+        CheckFormat::Human if ui().quiet => render::human(out, graph, findings),
         CheckFormat::Human => {
             render::human(out, graph, findings).and_then(|()| render::human_summary(out, summary))
         }
@@ -1021,13 +1343,9 @@ fn report(
     .and_then(|()| out.flush())
 }
 
-/// Replaces `path` (whose content was `original` when read) by `fixed`: a temporary file in the
-/// same directory with the same permissions, then a rename, so an interrupted run leaves the
-/// old file or the new one (the caller holds Ctrl-C between files, so no temporary is left).
-/// A file changed on disk since it was read is left alone.
 /// Removes the temporaries an earlier `fix` left when it was killed (SIGKILL between creating
 /// one and renaming it): exactly `.NAME.ssot-fix.PID.tmp`, and only when process PID is gone.
-fn remove_stale_temporaries(root: &Path, other_files: &[String], err: &mut impl Write) {
+fn remove_stale_temporaries(root: &Path, other_files: &[String]) {
     for path in other_files {
         let name = path.rsplit('/').next().unwrap_or(path);
         let Some(pid) = name
@@ -1047,7 +1365,7 @@ fn remove_stale_temporaries(root: &Path, other_files: &[String], err: &mut impl 
         if std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_file())
             && std::fs::remove_file(&full).is_ok()
         {
-            let _ = writeln!(err, "note: removed `{path}`, left by an interrupted fix");
+            say!("note: removed `{path}`, left by an interrupted fix");
         }
     }
 }
@@ -1237,13 +1555,12 @@ pub(crate) fn resolve_walk(
     graph
 }
 
-/// Phase timings on stderr when `SSOT_TIMINGS=1`: for measuring, never for tests.
+/// Phase timings on stderr under `-v`: for measuring, never for tests.
 struct Timer(Option<std::time::Instant>);
 
 impl Timer {
     fn new() -> Timer {
-        let on = std::env::var_os("SSOT_TIMINGS").is_some_and(|value| value == "1");
-        Timer(on.then(std::time::Instant::now))
+        Timer(ui().verbose.then(std::time::Instant::now))
     }
 
     fn lap(&mut self, what: &str) {
@@ -1261,7 +1578,7 @@ impl Timer {
 /// A `check` with no `[[concept]]` runs only the repository-wide rules: said on stderr, so an
 /// empty or missing `ssot.toml` is not mistaken for a clean repository.
 fn warn_without_concepts(settings: &Settings) {
-    if !settings.concepts.is_empty() {
+    if !settings.concepts.is_empty() || ui().quiet {
         return;
     }
     let whole: Vec<&str> = rules::Rule::ALL
@@ -1336,6 +1653,11 @@ fn settings(
         None => config::find_config(&target).map_err(Failure)?,
     };
     let mut settings = match &config_file {
+        // `--config FILE`: its relative paths (and the root) are the working directory's, as
+        // ruff reads a configuration given on the command line.
+        Some(file) if config_path.is_some() => {
+            config::load_in(file, Some(&cwd)).map_err(|error| Failure(error.to_string()))?
+        }
         Some(file) => config::load(file).map_err(|error| Failure(error.to_string()))?,
         None => Settings::defaults(if target.is_dir() {
             target.clone()
@@ -1371,6 +1693,9 @@ fn settings(
 }
 
 fn report_skipped(skipped: &[walk::Skipped]) {
+    if ui().quiet {
+        return;
+    }
     let mut err = anstream::stderr().lock();
     for skipped in skipped {
         let _ = writeln!(
@@ -1389,6 +1714,9 @@ fn report_changed(graph: &Graph) -> bool {
     let mut any = false;
     for file in graph.files.iter().filter(|file| file.changed_on_disk()) {
         any = true;
+        if ui().quiet {
+            continue;
+        }
         let _ = writeln!(
             err,
             "warning: `{}` changed during the run: its findings are shown without their source lines; run again",

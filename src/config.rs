@@ -499,6 +499,12 @@ pub fn regular_file(path: &Path) -> Result<(), String> {
 /// Reads, parses and validates `path`. Relative paths in the file are relative to the file's
 /// directory, which is the repository root.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    load_in(path, None)
+}
+
+/// [`load`], with the repository root given (`--config FILE`: the working directory, as in
+/// ruff) instead of the file's directory; `None` is the file's directory.
+pub fn load_in(path: &Path, root: Option<&Path>) -> Result<Settings, ConfigError> {
     let unreadable =
         |message: String| ConfigError::new(path, "", vec![Diagnostic::without_span(message)]);
     // A directory, a FIFO or a device: said as such, and a FIFO never opened (it would block).
@@ -521,7 +527,7 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
             path.display(),
             CONFIG_LIMIT >> 20
         ))),
-        Ok(text) => parse(path, &text),
+        Ok(text) => parse_in(path, &text, root),
         Err(error) => Err(ConfigError::new(
             path,
             "",
@@ -536,6 +542,11 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
 /// Parses and validates `text`, the content of `path`. `path` is shown in messages and anchors the
 /// repository root: `root = path.parent()`.
 pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+    parse_in(path, text, None)
+}
+
+/// [`parse`] with the root given (see [`load_in`]).
+fn parse_in(path: &Path, text: &str, root: Option<&Path>) -> Result<Settings, ConfigError> {
     let fail = |diagnostics| ConfigError::new(path, text, diagnostics);
     let mut document = match DeTable::parse(text) {
         Ok(document) => document,
@@ -562,7 +573,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Settings, ConfigError> {
         Ok(raw) => raw,
         Err(error) => return Err(fail(vec![translate_serde_error(&index, &error)])),
     };
-    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let root = match root {
+        Some(root) => root.to_path_buf(),
+        None => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
     lower(raw, root, path).map_err(fail)
 }
 

@@ -164,7 +164,8 @@ fn the_demo_reports_its_26_planted_problems() {
 fn snapshots_of_human_and_json_output() {
     let mut failures = Vec::new();
     for dir in cases() {
-        let human = run(Path::new(CRATE_ROOT), &["check", &dir, "--no-cache"]);
+        // Run at the fixture's root: the human paths are then the root-relative ones.
+        let human = run(&fixture(&dir), &["check", "--no-cache"]);
         assert!(
             !human.stderr.contains("panicked"),
             "{dir}: {}",
@@ -179,10 +180,7 @@ fn snapshots_of_human_and_json_output() {
             &fixture(&format!("{dir}/expected.txt")),
             &text,
         ));
-        let json = run(
-            Path::new(CRATE_ROOT),
-            &["check", &dir, "--format", "json", "--no-cache"],
-        );
+        let json = run(&fixture(&dir), &["check", "--format", "json", "--no-cache"]);
         failures.extend(check_snapshot(
             &fixture(&format!("{dir}/expected.json")),
             &json.stdout_text(),

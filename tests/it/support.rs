@@ -125,6 +125,32 @@ pub fn run_with<T: Send + 'static>(
     )
 }
 
+/// Runs the binary in `cwd` with `args` and `input` on its standard input.
+pub fn run_stdin(cwd: &Path, args: &[&str], input: &[u8]) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ssot-gardener");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait for ssot-gardener");
+    writer.join().expect("stdin writer");
+    Run {
+        code: output.status.code(),
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// Writes `files` (path relative to `root`, contents) creating parent directories.
 pub fn write_files(root: &Path, files: &[(&str, &[u8])]) {
     for (path, contents) in files {
