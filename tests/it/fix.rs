@@ -60,6 +60,9 @@ fn unsorted_import_blocks(dir: &Path) -> Vec<String> {
             ".",
         ])
         .current_dir(dir)
+        // Run in a copy of the standard library: the working directory must not go on
+        // `sys.path`, or its `threading.py` (of another Python) shadows the interpreter's own.
+        .env("PYTHONSAFEPATH", "1")
         .output()
         .expect("run python3");
     assert!(
@@ -891,6 +894,7 @@ fn generated_sorted_blocks_stay_sorted() {
         ])
         .args(["--fix", "--exit-zero", "--quiet", "."])
         .current_dir(dir.path())
+        .env("PYTHONSAFEPATH", "1")
         .output()
         .expect("run ruff");
     assert!(
