@@ -80,15 +80,36 @@ pub fn run_with<T: Send + 'static>(
     args: &[&str],
     read: impl FnOnce(&mut std::process::ChildStdout) -> T + Send + 'static,
 ) -> (Run, T) {
+    run_inner(cwd, args, None, read)
+}
+
+/// [`run_with`], with `input` written to the binary's stdin (else stdin is empty).
+fn run_inner<T: Send + 'static>(
+    cwd: &Path,
+    args: &[&str],
+    input: Option<Vec<u8>>,
+    read: impl FnOnce(&mut std::process::ChildStdout) -> T + Send + 'static,
+) -> (Run, T) {
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start ssot-gardener");
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // On its own thread: the child may write a full pipe before it reads all its input.
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&input);
+        });
+    }
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     // Both pipes are drained on their own threads so a full pipe never stalls the child.
@@ -127,28 +148,15 @@ pub fn run_with<T: Send + 'static>(
 
 /// Runs the binary in `cwd` with `args` and `input` on its standard input.
 pub fn run_stdin(cwd: &Path, args: &[&str], input: &[u8]) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ssot-gardener");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
+    let (mut run, stdout) = run_inner(cwd, args, Some(input.to_vec()), |stdout| {
+        let mut bytes = Vec::new();
+        stdout
+            .read_to_end(&mut bytes)
+            .expect("read the binary's stdout");
+        bytes
     });
-    let output = child.wait_with_output().expect("wait for ssot-gardener");
-    writer.join().expect("stdin writer");
-    Run {
-        code: output.status.code(),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run.stdout = stdout;
+    run
 }
 
 /// Writes `files` (path relative to `root`, contents) creating parent directories.
