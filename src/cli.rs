@@ -85,6 +85,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
     },
+    /// Find the most fragmented concepts, no ssot.toml needed: class names defined in several
+    /// modules, families of names (`*WebSocket*Manager`) and classes with the same methods,
+    /// ranked; `--emit-config` prints them as `[[concept]]` blocks.
+    Audit(AuditArgs),
     /// Check the repository against its concepts: report every duplicate, shim, factory,
     /// indirect import and stale backup.
     Check(CheckArgs),
@@ -122,6 +126,33 @@ enum Command {
 
 /// The bundled reference manager (`reference/websocket_manager.py`).
 pub const REFERENCE_MODULE: &str = include_str!("../reference/websocket_manager.py");
+
+#[derive(Debug, clap::Args)]
+struct AuditArgs {
+    /// The repository (default: the working directory); its ssot.toml, when there is one,
+    /// gives the roots and excludes (its concepts are not used).
+    path: Option<PathBuf>,
+    #[arg(long = "output-format", visible_alias = "format", value_enum, default_value_t = AuditFormat::Human)]
+    format: AuditFormat,
+    /// How many groups to show, best first (0: all).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    top: usize,
+    /// Only the group with this key (`*WebSocket*Manager`, `WebSocketManager`) or concept
+    /// name (`websocket-manager`).
+    #[arg(long, value_name = "KEY")]
+    family: Option<String>,
+    /// Print the groups as ready `[[concept]]` blocks for ssot.toml instead of the report.
+    #[arg(long, conflicts_with = "format")]
+    emit_config: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AuditFormat {
+    /// Ranked groups with their definitions, counts and likely canonical path.
+    Human,
+    /// The same as JSON.
+    Json,
+}
 
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
@@ -308,7 +339,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             .map_err(Failure),
         Command::Explain { rule } => explain(rule.as_deref()),
         Command::Reference { output } => reference(output.as_deref()),
-        Command::Init { path } => init(path.as_deref()),
+        Command::Init { path } => init(path.as_deref(), cli.threads),
+        Command::Audit(args) => audit(cli.config.as_deref(), cli.threads, &args),
         Command::Check(args) => check(cli.config.as_deref(), cli.threads, args),
         Command::Fix(mut args) => {
             args.fix = true;
@@ -397,7 +429,7 @@ fn reference(output: Option<&Path>) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn init(path: Option<&Path>) -> Result<ExitCode, Failure> {
+fn init(path: Option<&Path>, threads: usize) -> Result<ExitCode, Failure> {
     let cwd = std::env::current_dir()
         .map_err(|error| Failure(format!("error: no working directory: {error}")))?;
     let root = path.map_or_else(|| cwd.clone(), |path| cwd.join(path));
@@ -407,14 +439,79 @@ fn init(path: Option<&Path>) -> Result<ExitCode, Failure> {
             root.display()
         )));
     }
-    let text = crate::init::starter_config(&root);
     let file = root.join("ssot.toml");
+    if file.exists() {
+        return Err(Failure(format!(
+            "error: `{}` already exists; not replacing it",
+            file.display()
+        )));
+    }
+    // The starter's concept is the repository's most fragmented one, as `audit` ranks it.
+    let settings = guessed_settings(root.clone());
+    let graph = build_graph(&settings, threads, false);
+    let audit = crate::audit::audit(&graph, 1, None);
+    std::mem::forget(graph);
+    let text = crate::init::starter_config(&root, audit.groups.first());
     create_new(&file, &text)?;
     say!(
         "wrote {}: fill in the [[concept]] block, then run `ssot-gardener check`",
         file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Settings for a repository without ssot.toml: the roots `init` would write.
+fn guessed_settings(root: PathBuf) -> Settings {
+    let mut settings = Settings::defaults(root);
+    let (python, rust) = crate::init::guess_roots(&settings.root);
+    let normal = |root: String| {
+        if root == "." {
+            PathBuf::new()
+        } else {
+            PathBuf::from(root)
+        }
+    };
+    settings.python_roots = python.into_iter().map(normal).collect();
+    settings.rust_roots = rust.into_iter().map(normal).collect();
+    settings
+}
+
+fn audit(config: Option<&Path>, threads: usize, args: &AuditArgs) -> Result<ExitCode, Failure> {
+    let (mut settings, _) = settings(config, args.path.as_slice())?;
+    if settings.config_path.is_none() {
+        settings = guessed_settings(settings.root);
+    }
+    let graph = build_graph(&settings, threads, false);
+    report_skipped(&graph.skipped);
+    let audit = crate::audit::audit(&graph, args.top, args.family.as_deref());
+    std::mem::forget(graph);
+    if let Some(wanted) = &args.family
+        && audit.groups.is_empty()
+    {
+        return Err(Failure(format!(
+            "error: no group `{wanted}` (`ssot-gardener audit --top 0` lists every group)"
+        )));
+    }
+    let mut out = std::io::BufWriter::new(anstream::stdout().lock());
+    let written = if args.emit_config {
+        audit.groups.iter().try_for_each(|group| {
+            writeln!(out, "{}", crate::audit::concept_block(group, ""))
+        })
+    } else {
+        match args.format {
+            AuditFormat::Human => crate::audit::write_human(&mut out, &audit),
+            AuditFormat::Json => serde_json::to_writer_pretty(&mut out, &audit)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out)),
+        }
+    }
+    .and_then(|()| out.flush());
+    match written {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// Writes a new file; an existing one is never replaced.

@@ -19,8 +19,15 @@ const NOT_SOURCE: [&str; 12] = [
     ".ssot_cache",
 ];
 
-/// The text of a starter `ssot.toml` for the repository at `root`.
-pub fn starter_config(root: &Path) -> String {
+/// The `python-roots` and `rust-roots` a starter `ssot.toml` gets (as written: `.` for the
+/// root).
+pub fn guess_roots(root: &Path) -> (Vec<String>, Vec<String>) {
+    (python_roots(root), rust_roots(root))
+}
+
+/// The text of a starter `ssot.toml` for the repository at `root`, with `top` (the family
+/// `audit` ranks first) as its commented `[[concept]]` block.
+pub fn starter_config(root: &Path, top: Option<&crate::audit::Group>) -> String {
     let roots = python_roots(root);
     let roots = roots
         .iter()
@@ -39,6 +46,16 @@ pub fn starter_config(root: &Path) -> String {
                 .join(", ")
         )
     };
+    let concept = match top {
+        Some(group) => format!(
+            "# One block per concept that must exist once. `ssot-gardener audit` ranked this one\n\
+             # first; check it and uncomment it (`ssot-gardener audit --emit-config --top 5` prints\n\
+             # more). The bundled reference manager (`ssot-gardener reference`) shows the shape\n\
+             # to aim for.\n#\n{}",
+            crate::audit::concept_block(group, "# ")
+        ),
+        None => TEMPLATE.to_string(),
+    };
     format!(
         r#"# ssot-gardener configuration (see its README, "Configuration").
 # Every key is described in ssot.schema.json (`ssot-gardener schema`).
@@ -54,19 +71,7 @@ exclude = []
 # Accepted findings (`ssot-gardener baseline` writes it): `check` then reports new ones only.
 # baseline = "ssot-baseline.json"
 
-# One block per concept that must exist once. Fill it in and uncomment it; the
-# bundled reference manager (`ssot-gardener reference`) shows the shape to aim for. A Rust
-# concept names its type by crate path: canonical = "events::input::Event".
-#
-# [[concept]]
-# name = "websocket-manager"
-# canonical = "mypackage.websocket_manager.WebSocketManager"   # the one definition
-# implementations = ["*WebSocketManager", "*WebSocket*Manager"] # class names of copies
-# factories = ["create_*websocket_manager*", "get_*websocket_manager*"]
-# allowed-factories = ["mypackage.websocket_manager.get_websocket_manager"]
-# similarity = 0.6   # shared public methods that mark an unnamed copy
-# tests = "report"   # or "allow": test doubles in test files are fine
-"#
+{concept}"#
     )
 }
 
@@ -127,3 +132,18 @@ fn holds_packages(dir: &Path) -> bool {
         }
     })
 }
+
+/// The commented block of a repository where `audit` finds nothing.
+const TEMPLATE: &str = r#"# One block per concept that must exist once. Fill it in and uncomment it; the
+# bundled reference manager (`ssot-gardener reference`) shows the shape to aim for. A Rust
+# concept names its type by crate path: canonical = "events::input::Event".
+#
+# [[concept]]
+# name = "websocket-manager"
+# canonical = "mypackage.websocket_manager.WebSocketManager"   # the one definition
+# implementations = ["*WebSocketManager", "*WebSocket*Manager"] # class names of copies
+# factories = ["create_*websocket_manager*", "get_*websocket_manager*"]
+# allowed-factories = ["mypackage.websocket_manager.get_websocket_manager"]
+# similarity = 0.6   # shared public methods that mark an unnamed copy
+# tests = "report"   # or "allow": test doubles in test files are fine
+"#;

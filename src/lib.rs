@@ -4,6 +4,7 @@
 //! [`python::collect`] turns each file into [`facts::FileFacts`], [`python::resolve`] joins
 //! them into a [`graph::Graph`]. Only the walker and the renderers touch disk or terminal.
 
+pub mod audit;
 pub mod baseline;
 pub mod cache;
 pub mod cli;

@@ -14,7 +14,7 @@ mod duplicate_implementation;
 mod duplicate_import;
 mod factory_proliferation;
 mod indirect_import;
-mod stale_backup;
+pub(crate) mod stale_backup;
 mod string_reference;
 mod syntax_error;
 mod unused_suppression;
