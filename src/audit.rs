@@ -100,6 +100,8 @@ pub struct Member {
     pub spellings: usize,
     /// Public methods shared with the likely canonical definition.
     pub shared_methods: usize,
+    #[serde(skip)]
+    site: (usize, usize),
 }
 
 #[derive(Debug, Serialize)]
@@ -109,6 +111,8 @@ pub struct Factory {
     pub line: u32,
     /// In the likely canonical definition's module: the one accessor to keep.
     pub canonical_module: bool,
+    #[serde(skip)]
+    site: (usize, usize),
 }
 
 #[derive(Debug, Serialize)]
@@ -222,7 +226,18 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
     let mut groups: Vec<Group> = scored
         .into_iter()
         .map(|(_, candidate)| {
-            let factories = matching_factories(&functions, &candidate.stem);
+            let names: BTreeSet<Vec<String>> = candidate
+                .members
+                .iter()
+                .map(|&m| {
+                    words(&classes[m as usize].name)
+                        .into_iter()
+                        .map(str::to_ascii_lowercase)
+                        .collect()
+                })
+                .collect();
+            let names: Vec<Vec<String>> = names.into_iter().collect();
+            let factories = matching_factories(&functions, &candidate.stem, &names);
             build_group(graph, &classes, &usage, &backups, candidate, factories)
         })
         .collect();
@@ -232,13 +247,13 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
             .then_with(|| a.key.cmp(&b.key))
     });
     // A group whose members all belong to a higher-ranked one is shown as within it.
-    let member_sets: Vec<HashSet<(String, u32)>> = groups
+    let member_sets: Vec<HashSet<(usize, usize)>> = groups
         .iter()
         .map(|group| {
             group
                 .members
                 .iter()
-                .map(|member| (member.path.clone(), member.line))
+                .map(|member| member.site)
                 .collect()
         })
         .collect();
@@ -252,6 +267,7 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
     if top > 0 {
         groups.truncate(top);
     }
+    fill_lines(graph, &mut groups);
     for (rank, group) in groups.iter_mut().enumerate() {
         group.rank = rank + 1;
     }
@@ -260,6 +276,26 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
         classes: classes.len(),
         groups_found,
         groups,
+    }
+}
+
+/// The line of every member and factory shown: each file read once.
+fn fill_lines(graph: &Graph, groups: &mut [Group]) {
+    let mut lines: HashMap<usize, LineIndex> = HashMap::new();
+    let mut line = |(module, definition): (usize, usize)| {
+        let file = graph.modules[module].file;
+        let index = lines
+            .entry(file)
+            .or_insert_with(|| LineIndex::new(&graph.files[file].read()));
+        index.line(graph.files[file].facts.definitions[definition].name_span.start)
+    };
+    for group in groups {
+        for member in &mut group.members {
+            member.line = line(member.site);
+        }
+        for factory in &mut group.factories {
+            factory.line = line(factory.site);
+        }
     }
 }
 
@@ -572,7 +608,12 @@ fn similar(classes: &[Class], spans_modules: &dyn Fn(&[u32]) -> bool) -> Vec<Can
         }
         for (&other, &count) in &shared {
             let other_class = &classes[other as usize];
-            if count < SHARED_AT_LEAST || other_class.name == class.name {
+            if count < SHARED_AT_LEAST
+                || other_class.name == class.name
+                || shares_base(class, other_class)
+                || class.bases.iter().any(|b| base_name(b) == other_class.name)
+                || other_class.bases.iter().any(|b| base_name(b) == class.name)
+            {
                 continue;
             }
             let union = class.methods.len() + other_class.methods.len() - count;
@@ -623,31 +664,23 @@ fn kebab(words: &[&str]) -> String {
 }
 
 /// A function or factory class whose name may make a group's class: `(module, definition,
-/// name without underscores, lower case, verb removed)`.
-fn factory_functions(graph: &Graph) -> Vec<(usize, usize, String)> {
+/// the lower-case words of its name after the verb, or before `Factory`)`.
+fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
     let mut out = Vec::new();
     for (module, _) in graph.modules.iter().enumerate() {
         for (index, def) in graph.facts(module).definitions.iter().enumerate() {
-            let lower: String = def
-                .name
-                .chars()
-                .filter(|c| *c != '_')
-                .collect::<String>()
-                .to_ascii_lowercase();
+            let lower: Vec<String> = words(&def.name)
+                .into_iter()
+                .map(str::to_ascii_lowercase)
+                .collect();
             match &def.kind {
                 DefKind::Function { .. } => {
-                    let snake = def.name.trim_start_matches('_').to_ascii_lowercase();
-                    if let Some(verb) = FACTORY_VERBS.iter().find(|verb| {
-                        snake.starts_with(*verb)
-                            && snake[verb.len()..].starts_with(['_'])
-                            && snake.len() > verb.len() + 1
-                    }) {
-                        out.push((module, index, lower[verb.len()..].to_string()));
+                    if lower.len() >= 2 && FACTORY_VERBS.contains(&lower[0].as_str()) {
+                        out.push((module, index, lower[1..].to_vec()));
                     }
                 }
-                DefKind::Class { .. } if def.name.ends_with("Factory") => {
-                    let rest = lower.strip_suffix("factory").unwrap_or(&lower).to_string();
-                    out.push((module, index, rest));
+                DefKind::Class { .. } if lower.len() >= 2 && lower.last().is_some_and(|w| w == "factory") => {
+                    out.push((module, index, lower[..lower.len() - 1].to_vec()));
                 }
                 _ => {}
             }
@@ -656,29 +689,63 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, String)> {
     out
 }
 
-/// The factories whose name holds the stem's words in order.
+/// The factories whose name holds the stem's words in order, each as whole words (`websocket`
+/// is `websocket` or `web`, `socket`).
+///
+/// The name must end with the stem's last word (`create_websocket_manager`, not
+/// `get_websocket_manager_config`). A one-word stem (`*Config`, the same-name group `Event`)
+/// says too little: there the name must end with a whole member name of two words or more
+/// (`get_app_config` for `AppConfig`).
 fn matching_factories(
-    functions: &[(usize, usize, String)],
+    functions: &[(usize, usize, Vec<String>)],
     stem: &[String],
+    member_names: &[Vec<String>],
 ) -> Vec<(usize, usize)> {
+    let specific = stem.len() >= 2;
     functions
         .iter()
-        .filter(|(_, _, rest)| {
-            let mut from = 0;
-            stem.iter().all(|word| match rest[from..].find(word.as_str()) {
-                Some(at) => {
-                    from += at + word.len();
-                    true
-                }
-                None => false,
-            })
+        .filter(|(_, _, words)| {
+            if specific {
+                holds_in_order(words, stem)
+            } else {
+                member_names
+                    .iter()
+                    .filter(|name| name.len() >= 2)
+                    .any(|name| words.ends_with(name))
+            }
         })
         .map(|&(module, definition, _)| (module, definition))
         .collect()
 }
 
+fn holds_in_order(words: &[String], stem: &[String]) -> bool {
+    let mut from = 0;
+    'pieces: for piece in stem {
+        for start in from..words.len() {
+            let mut joined = String::new();
+            for (end, word) in words.iter().enumerate().skip(start) {
+                joined.push_str(word);
+                if joined == *piece {
+                    from = end + 1;
+                    continue 'pieces;
+                }
+                if !piece.starts_with(joined.as_str()) {
+                    break;
+                }
+            }
+        }
+        return false;
+    }
+    // The last word ends the name.
+    from == words.len()
+}
+
 /// The likely canonical member and the group's cohesion around it.
-fn canonical(classes: &[Class], usage: &[Usage], members: &[u32]) -> (u32, f64, Vec<usize>) {
+fn canonical(
+    classes: &[Class],
+    usage: &[Usage],
+    members: &[u32],
+) -> (u32, f64, Vec<usize>, Vec<f64>) {
     let best = members
         .iter()
         .copied()
@@ -712,22 +779,20 @@ fn canonical(classes: &[Class], usage: &[Usage], members: &[u32]) -> (u32, f64, 
         .collect();
     let mut related = 1.0;
     let mut shared = Vec::with_capacity(members.len());
-    for &member in members {
+    let mut weights = vec![1.0; members.len()];
+    for (position, &member) in members.iter().enumerate() {
         let class = &classes[member as usize];
         let common = class.methods.intersection(&canon.methods).count();
         shared.push(common);
         if member == best {
             continue;
         }
-        let subclass = class.bases.iter().any(|base| {
-            let last = base.split('[').next().unwrap_or(base);
-            let last = last.rsplit(['.', ':']).next().unwrap_or(last);
-            names.contains(last)
-        });
-        related += if subclass {
-            0.25
+        let subclass = class.bases.iter().any(|base| names.contains(base_name(base)));
+        let weight = if subclass || shares_base(class, canon) {
+            // A hierarchy, or implementations of one interface: design, not copies.
+            0.1
         } else if canon.methods.is_empty() {
-            0.5
+            0.25
         } else if common >= 2 {
             1.0
         } else if common == 1 {
@@ -735,9 +800,27 @@ fn canonical(classes: &[Class], usage: &[Usage], members: &[u32]) -> (u32, f64, 
         } else {
             0.0
         };
+        weights[position] = weight;
+        related += weight;
     }
-    let cohesion = (related / members.len() as f64).clamp(0.25, 1.0);
-    (best, cohesion, shared)
+    let cohesion = (related / members.len() as f64).clamp(0.1, 1.0);
+    (best, cohesion, shared, weights)
+}
+
+/// `pkg.Base[T]` and `crate::Base<T>` are `Base`.
+fn base_name(base: &str) -> &str {
+    let base = base.split(['[', '<', '(']).next().unwrap_or(base);
+    base.rsplit(['.', ':']).next().unwrap_or(base).trim()
+}
+
+/// Do two classes subclass (or, Rust traits, extend) the same base, other than the ones
+/// everything has?
+fn shares_base(a: &Class, b: &Class) -> bool {
+    const TRIVIAL: [&str; 6] = ["object", "ABC", "Generic", "Any", "Protocol", "Sized"];
+    a.bases.iter().any(|x| {
+        let x = base_name(x);
+        !TRIVIAL.contains(&x) && b.bases.iter().any(|y| base_name(y) == x)
+    })
 }
 
 /// The public spelling the most importers use: `(module, name)`.
@@ -775,7 +858,16 @@ fn score(
     factories: &[(usize, usize)],
 ) -> (f64, f64, Counts, u32, Vec<usize>) {
     let members = &candidate.members;
-    let (best, cohesion, shared) = canonical(classes, usage, members);
+    let (best, cohesion, shared, weights) = canonical(classes, usage, members);
+    // Each definition counts as much as it looks like the canonical one.
+    let (mut weighted, mut weighted_tests) = (0.0, 0.0);
+    for (position, &member) in members.iter().enumerate() {
+        if classes[member as usize].test {
+            weighted_tests += weights[position];
+        } else {
+            weighted += weights[position];
+        }
+    }
     let definitions = members
         .iter()
         .filter(|&&m| !classes[m as usize].test)
@@ -823,8 +915,8 @@ fn score(
         .iter()
         .filter(|(module, _)| Some(*module) != canonical_module && *module != home)
         .count();
-    let raw = 4.0 * definitions.saturating_sub(1) as f64
-        + 2.0 * test_doubles as f64
+    let raw = 4.0 * (weighted - 1.0f64).max(0.0)
+        + 2.0 * weighted_tests
         + 3.0 * shims as f64
         + 3.0 * factories as f64
         + 2.0 * backups as f64
@@ -852,11 +944,6 @@ fn build_group(
 ) -> Group {
     let (score, cohesion, counts, best, shared) =
         score(graph, classes, usage, backups, &candidate, &factories);
-    let line = |module: usize, definition: usize| {
-        let file = &graph.files[graph.modules[module].file];
-        let text = file.read();
-        LineIndex::new(&text).line(file.facts.definitions[definition].name_span.start)
-    };
     let separator = |module: usize| {
         if graph.files[graph.modules[module].file].language == Language::Rust {
             "::"
@@ -897,7 +984,8 @@ fn build_group(
             Member {
                 name: class.name.clone(),
                 path: graph.files[graph.modules[class.module].file].path.clone(),
-                line: line(class.module, class.definition),
+                line: 0,
+                site: (class.module, class.definition),
                 module: module_path(graph, class.module, class.definition).unwrap_or_default(),
                 test_double: class.test,
                 importers: entry.importers.len(),
@@ -914,12 +1002,13 @@ fn build_group(
             Factory {
                 name,
                 path: graph.files[graph.modules[module].file].path.clone(),
-                line: line(module, definition),
+                line: 0,
+                site: (module, definition),
                 canonical_module: module_name == canonical_prefix,
             }
         })
         .collect();
-    factory_list.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    factory_list.sort_by_key(|factory| factory.site);
     Group {
         rank: 0,
         kind: candidate.kind,
@@ -1126,17 +1215,14 @@ fn factory_glob(name: &str, stem: &[String]) -> String {
     // The glob must match the name as written: stem words as they appear in it.
     let prefix = &name[..name.len() - lower.len() + verb.len() + 1];
     let mut glob = format!("{prefix}*");
-    let flat: String = lower.chars().filter(|c| *c != '_').collect();
-    let mut covered = true;
     for word in stem {
-        if lower.contains(word.as_str()) {
-            glob.push_str(word);
-            glob.push('*');
-        } else {
-            covered &= flat.contains(word.as_str());
+        if !lower.contains(word.as_str()) {
+            return name.to_string();
         }
+        glob.push_str(word);
+        glob.push('*');
     }
-    if covered && glob_matches(&glob, &lower) && lower == name.trim_start_matches('_') {
+    if glob_matches(&glob, name) {
         glob
     } else {
         name.to_string()
@@ -1178,12 +1264,22 @@ mod tests {
 
     #[test]
     fn factories_hold_the_stem_in_order() {
+        let words = |name: &str| -> Vec<String> {
+            name.split('_').map(str::to_string).collect()
+        };
         let functions = vec![
-            (0, 0, "websocketmanager".to_string()),
-            (0, 1, "managerwebsocket".to_string()),
-            (0, 2, "userwebsocketconnectionmanager".to_string()),
+            (0, 0, words("websocket_manager")),
+            (0, 1, words("manager_websocket")),
+            (0, 2, words("user_web_socket_connection_manager")),
+            (0, 3, words("websocketmanager")),
+            (0, 4, words("order_io")),
         ];
         let stem = ["websocket".to_string(), "manager".to_string()];
-        assert_eq!(matching_factories(&functions, &stem), [(0, 0), (0, 2)]);
+        assert_eq!(matching_factories(&functions, &stem, &[]), [(0, 0), (0, 2)]);
+        // A one-word stem needs a whole member name of two words: `order_io` for `OrderIO`.
+        let io = ["io".to_string()];
+        assert!(matching_factories(&functions, &io, &[]).is_empty());
+        let order_io = vec![words("order_io")];
+        assert_eq!(matching_factories(&functions, &io, &order_io), [(0, 4)]);
     }
 }
