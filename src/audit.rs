@@ -511,9 +511,10 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
     for (index, class) in classes.iter().enumerate() {
         let words = words(&class.name);
         let n = words.len();
-        if n < 2 {
+        if n == 0 {
             continue;
         }
+        // A one-word name (`Manager`) is the head of the family `*Manager`.
         let last = words[n - 1].to_string();
         let mut keys: Vec<(String, bool, usize)> = vec![(String::new(), true, 0)];
         for len in 1..=3usize {
@@ -649,7 +650,8 @@ fn similar(classes: &[Class], spans_modules: &dyn Fn(&[u32]) -> bool) -> Vec<Can
             members,
             stem: vec![words(first).concat().to_ascii_lowercase()],
             concept_name: kebab(&words(first)),
-            specificity: 50,
+            // A name or a family with the same members says it with a glob.
+            specificity: 0,
         });
     }
     out
@@ -1031,8 +1033,10 @@ fn build_group(
 pub fn write_human(out: &mut impl std::io::Write, audit: &Audit) -> std::io::Result<()> {
     writeln!(
         out,
-        "audit: {} modules, {} classes; {} groups of classes defined in more than one module",
-        audit.modules, audit.classes, audit.groups_found
+        "audit: {}, {}; {} of classes defined in more than one module",
+        plural(audit.modules, "module"),
+        plural(audit.classes, "class definition"),
+        plural(audit.groups_found, "group")
     )?;
     if audit.groups.is_empty() {
         writeln!(out, "\nNo class is defined in more than one module.")?;

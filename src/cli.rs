@@ -78,12 +78,18 @@ macro_rules! say {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the import graph: where each import resolves (`text`), every module with its
-    /// definitions and imports (`json`), or the counts (`summary`).
+    /// definitions and imports (`json`), or the counts (`summary`). With `--concept NAME`, the
+    /// picture of one concept: its canonical definition, shims, duplicates, factories and
+    /// importers, each edge marked by its finding (`dot`, `mermaid`, `json`, `html`).
     Graph {
         /// The repository, or a directory inside it to limit the output to.
         path: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
-        format: GraphFormat,
+        /// text, json or summary; with --concept: mermaid (the default), dot, json or html.
+        #[arg(long, value_enum)]
+        format: Option<GraphFormat>,
+        /// The concept (its `name` in ssot.toml) to draw.
+        #[arg(long, value_name = "NAME")]
+        concept: Option<String>,
     },
     /// Find the most fragmented concepts, no ssot.toml needed: class names defined in several
     /// modules, families of names (`*WebSocket*Manager`) and classes with the same methods,
@@ -286,6 +292,13 @@ enum GraphFormat {
     Json,
     /// Counts only.
     Summary,
+    /// With --concept: Graphviz.
+    Dot,
+    /// With --concept: a Mermaid flowchart.
+    Mermaid,
+    /// With --concept: one self-contained page (no network) that draws the graph, filters it
+    /// by finding and shows each module's findings.
+    Html,
 }
 
 /// An error for the user: printed as is, exit code 2.
@@ -347,7 +360,32 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             check(cli.config.as_deref(), cli.threads, args)
         }
         Command::Baseline(args) => baseline(cli.config.as_deref(), cli.threads, args),
-        Command::Graph { path, format } => {
+        Command::Graph {
+            path,
+            format,
+            concept: Some(name),
+        } => concept_graph(
+            cli.config.as_deref(),
+            cli.threads,
+            path.as_slice(),
+            &name,
+            format.unwrap_or(GraphFormat::Mermaid),
+        ),
+        Command::Graph {
+            path,
+            format,
+            concept: None,
+        } => {
+            let format = format.unwrap_or(GraphFormat::Text);
+            if matches!(
+                format,
+                GraphFormat::Dot | GraphFormat::Mermaid | GraphFormat::Html
+            ) {
+                return Err(Failure(
+                    "error: `--format dot|mermaid|html` draws one concept: add `--concept NAME`"
+                        .to_string(),
+                ));
+            }
             let (settings, prefixes) = settings(cli.config.as_deref(), path.as_slice())?;
             let prefix = prefixes.into_iter().next().unwrap_or_default();
             let graph = build_graph(&settings, cli.threads, false);
@@ -363,6 +401,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 GraphFormat::Summary => write_summary(&mut out, &graph, &prefix),
                 GraphFormat::Text => write_text(&mut out, &graph, &prefix),
+                GraphFormat::Dot | GraphFormat::Mermaid | GraphFormat::Html => {
+                    unreachable!("refused above")
+                }
             }
             .and_then(|()| out.flush());
             // Freeing the whole graph at exit costs time and buys nothing.
@@ -376,6 +417,87 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 Err(error) => Err(Failure(format!("error: cannot write output: {error}"))),
             }
         }
+    }
+}
+
+/// `graph --concept NAME`: the picture of one concept, from the same tables and findings as
+/// `check`.
+fn concept_graph(
+    config: Option<&Path>,
+    threads: usize,
+    paths: &[PathBuf],
+    name: &str,
+    format: GraphFormat,
+) -> Result<ExitCode, Failure> {
+    let (settings, _) = settings(config, paths)?;
+    let Some(index) = settings
+        .concepts
+        .iter()
+        .position(|concept| concept.name == name)
+    else {
+        let names: Vec<String> = settings
+            .concepts
+            .iter()
+            .map(|concept| format!("`{}`", concept.name))
+            .collect();
+        return Err(Failure(if names.is_empty() {
+            format!(
+                "error: no concept `{name}`: the configuration declares none (`ssot-gardener audit --emit-config` suggests some)"
+            )
+        } else {
+            format!(
+                "error: no concept `{name}`; the configuration declares {}",
+                names.join(", ")
+            )
+        }));
+    };
+    let selection = Selection {
+        select: settings.select.clone(),
+        ignore: settings.ignore.clone(),
+    };
+    let graph = build_graph(&settings, threads, false);
+    report_skipped(&graph.skipped);
+    let tables = concept::build(&graph, &settings.concepts)
+        .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
+    let cx = rules::Context {
+        graph: &graph,
+        settings: &settings,
+        tables: &tables,
+        unsafe_fixes: false,
+    };
+    let findings = rules::check(&cx, &selection);
+    let summary = render::summary(&graph, &settings, &tables, &findings);
+    let Some((table, burn_down)) = tables
+        .iter()
+        .zip(summary.concepts)
+        .find(|(table, _)| table.concept == index)
+    else {
+        return Err(Failure(format!("error: no concept `{name}`")));
+    };
+    let picture = crate::picture::build(&graph, table, burn_down, &findings);
+    let text = match format {
+        GraphFormat::Dot => crate::picture::dot(&picture),
+        GraphFormat::Mermaid => crate::picture::mermaid(&picture),
+        GraphFormat::Html => crate::picture::html(&picture),
+        GraphFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&picture)
+                .map_err(|error| Failure(format!("error: {error}")))?;
+            text.push('\n');
+            text
+        }
+        GraphFormat::Text | GraphFormat::Summary => {
+            return Err(Failure(
+                "error: `graph --concept` prints mermaid, dot, json or html".to_string(),
+            ));
+        }
+    };
+    std::mem::forget(graph);
+    let mut out = anstream::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("error: cannot write output: {error}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod facts;
 pub mod fix;
 pub mod graph;
 pub mod import_time;
+pub mod picture;
 pub mod init;
 pub mod python;
 pub mod render;

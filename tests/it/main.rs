@@ -1,3 +1,4 @@
+mod audit;
 mod bad_input;
 mod baseline;
 mod cache;
@@ -10,6 +11,7 @@ mod facts;
 mod fix;
 mod formats;
 mod graph;
+mod picture;
 mod reference;
 mod rules_doc;
 mod rust_collect;

@@ -341,3 +341,29 @@ fn python_path(dir: &Path) -> std::ffi::OsString {
     }
     std::env::join_paths(paths).unwrap_or_default()
 }
+
+/// Compares `actual` with the snapshot file at `path` (relative to the crate root), or
+/// rewrites it under `SSOT_BLESS=1`.
+pub fn assert_snapshot(path: &str, actual: &str) {
+    let file = fixture(path);
+    if bless() {
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).expect("create the snapshot's directory");
+        }
+        std::fs::write(&file, actual).expect("write the snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&file)
+        .unwrap_or_else(|error| panic!("cannot read snapshot {path} ({error}): bless it"));
+    assert!(
+        expected == actual,
+        "{path} differs; if the new output is right, rerun with SSOT_BLESS=1\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+/// Where tests leave files for a person to look at (screenshots).
+pub fn artifact(name: &str) -> PathBuf {
+    let dir = Path::new(CRATE_ROOT).join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
+    dir.join(name)
+}
