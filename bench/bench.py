@@ -86,6 +86,9 @@ GOALS = [
     ("py", "rss", 3.0, "ruff"),
     ("rust", "cold", 3.0, "rg"),
     ("rust", "warm", 1.5, "rg"),
+    # Issue 15: audit within the time of a cold check of the same tree.
+    ("py", "audit", 1.0, "cold"),
+    ("rust", "audit", 1.0, "cold"),
 ]
 
 # `-v` makes the binary print `timing: PHASE: DURATION` lines on stderr, in this
@@ -604,6 +607,7 @@ COLUMNS = {
     "warm": "check (cache, unchanged)",
     "warm1": "check (cache, 1 file changed)",
     "fixdiff": "fix --diff (no cache)",
+    "audit": "audit",
     "ruff": "ruff",
     "ruffwarm": "ruff (cache)",
     "cargo": "cargo check no-op",
@@ -640,6 +644,11 @@ def make_tools(args, found, binary, corpus):
             COLUMNS["fixdiff"],
             lambda c: [str(binary), "fix", "--diff", "--no-cache", "--format", "concise", *extra, str(c.path)],
             timing_env, phases=True,
+        )
+        tools["audit"] = Tool(
+            COLUMNS["audit"],
+            lambda c: [str(binary), "audit", "--no-cache", "--top", "10", *extra, str(c.path)],
+            timing_env, ok=(0,), phases=True,
         )
     if corpus.lang == "py" and found.get("ruff"):
         env = dict(os.environ)
@@ -871,6 +880,11 @@ def print_goals(results):
             if column == "rss":
                 value = summary["rss_ratio"].get("cold")
                 label = "check (no cache) peak RSS vs ruff"
+            elif against == "cold":
+                # Both as multiples of rg in the same rounds: their quotient.
+                ours, cold = summary["ratio"].get(column), summary["ratio"].get("cold")
+                value = ours / cold if ours is not None and cold else None
+                label = f"{COLUMNS[column]} vs {COLUMNS['cold']}"
             else:
                 value = summary["ratio"].get(column)
                 label = f"{COLUMNS[column]} vs rg"

@@ -12,21 +12,25 @@
 //! - **similar**: classes with other names whose public methods overlap (Jaccard index 0.6
 //!   or more, three shared methods or more).
 //!
-//! Each group gets a score (documented in `docs/audit.md`):
+//! Each group gets a score (documented in `docs/audit.md`): every member weighs as much as
+//! it looks like the likely canonical one (1 when it shares two public methods or more with
+//! it, ½ for one, ¼ when the canonical class has none to compare, 0.1 for a subclass of a
+//! member or a class sharing its base: a hierarchy or an interface is design, not a copy),
+//! cohesion is the mean weight, and
 //!
 //! ```text
-//! raw   = 4·(definitions − 1) + 2·test doubles + 3·shims + 3·factories + 2·backups
-//!         + 2·(import spellings − imported definitions) + log2(1 + importers)
+//! raw   = 4·(weighted definitions − 1) + 2·weighted test doubles + 3·shims + 3·factories
+//!         + 2·backups + 2·(import spellings − imported members) + log2(1 + importers)
 //! score = raw · cohesion
 //! ```
 //!
-//! where cohesion (0.25 to 1) is how much the members look like the likely canonical one:
-//! each shares public methods with it (1 for two or more, ½ for one), is a subclass of a
-//! member (¼: a hierarchy is design, not a copy) or, when the canonical class has no public
-//! methods to compare, counts ½. The likely canonical definition is the most imported
-//! member outside the tests, then the one reached through the shortest public path.
+//! The likely canonical definition is the most imported member outside the tests, then the
+//! one reached through the shortest public path; its canonical path is the public spelling
+//! most importers use.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde::Serialize;
 
@@ -181,7 +185,7 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
     let backups = backups(graph);
     let mut candidates = candidates(&classes);
     // Subsumed by a more specific key with the same members: kept once.
-    let mut seen: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut seen: HashMap<Vec<u32>, usize> = HashMap::default();
     let mut keep = vec![true; candidates.len()];
     for (index, candidate) in candidates.iter().enumerate() {
         match seen.get(&candidate.members) {
@@ -212,7 +216,7 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
     }
     // A first ranking without factories (they need a pass over every function), then the
     // shortlist counted in full.
-    let functions = factory_functions(graph);
+    let functions = Factories::new(factory_functions(graph));
     let mut scored: Vec<(f64, Candidate)> = candidates
         .into_iter()
         .map(|candidate| {
@@ -281,7 +285,7 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
 
 /// The line of every member and factory shown: each file read once.
 fn fill_lines(graph: &Graph, groups: &mut [Group]) {
-    let mut lines: HashMap<usize, LineIndex> = HashMap::new();
+    let mut lines: HashMap<usize, LineIndex> = HashMap::default();
     let mut line = |(module, definition): (usize, usize)| {
         let file = graph.modules[module].file;
         let index = lines
@@ -331,7 +335,7 @@ fn classes(graph: &Graph) -> Vec<Class> {
 
 /// Who imports each class, by which spelling, and which modules re-bind it.
 fn usage(graph: &Graph, classes: &[Class]) -> Vec<Usage> {
-    let mut by_origin: HashMap<(String, &str), u32> = HashMap::new();
+    let mut by_origin: HashMap<(String, &str), u32> = HashMap::default();
     for (index, class) in classes.iter().enumerate() {
         if let Some(path) = module_path(graph, class.module, class.definition) {
             by_origin.insert((path, class.name.as_str()), index as u32);
@@ -433,7 +437,7 @@ fn backups(graph: &Graph) -> HashMap<usize, usize> {
         .enumerate()
         .map(|(index, module)| (graph.files[module.file].path.as_str(), index))
         .collect();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for path in &graph.other_files {
         if let Some(Some(live)) = crate::rules::stale_backup::backup_of(path)
             && let Some(&module) = by_path.get(live.as_str())
@@ -507,7 +511,7 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
     }
     // Families: (stem before the last word, last word) to members and whether the stem is
     // always right before the last word.
-    let mut families: BTreeMap<(String, String), (Vec<u32>, bool, usize)> = BTreeMap::new();
+    let mut families: HashMap<(String, String), (Vec<u32>, bool, usize)> = HashMap::default();
     for (index, class) in classes.iter().enumerate() {
         let words = words(&class.name);
         let n = words.len();
@@ -525,7 +529,7 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
                 keys.push((words[start..start + len].concat(), start + len == n - 1, len));
             }
         }
-        let mut done = HashSet::new();
+        let mut done = HashSet::default();
         for (stem, adjacent, len) in keys {
             if !done.insert(stem.clone()) {
                 continue;
@@ -537,6 +541,9 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
             entry.1 &= adjacent;
         }
     }
+    // In key order, so that ties rank the same on every run.
+    let mut families: Vec<_> = families.into_iter().collect();
+    families.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for ((stem, last), (members, adjacent, len)) in families {
         let names: HashSet<&str> = members
             .iter()
@@ -573,7 +580,7 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
 /// Groups of classes with other names whose public methods overlap strongly (connected
 /// components of the pairs above [`SIMILARITY`]).
 fn similar(classes: &[Class], spans_modules: &dyn Fn(&[u32]) -> bool) -> Vec<Candidate> {
-    let mut postings: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut postings: HashMap<&str, Vec<u32>> = HashMap::default();
     for (index, class) in classes.iter().enumerate() {
         if class.methods.len() >= SHARED_AT_LEAST {
             for method in &class.methods {
@@ -590,7 +597,7 @@ fn similar(classes: &[Class], spans_modules: &dyn Fn(&[u32]) -> bool) -> Vec<Can
         x
     }
     let mut paired = vec![false; classes.len()];
-    let mut shared: HashMap<u32, usize> = HashMap::new();
+    let mut shared: HashMap<u32, usize> = HashMap::default();
     for (index, class) in classes.iter().enumerate() {
         if class.methods.len() < SHARED_AT_LEAST {
             continue;
@@ -671,6 +678,18 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
     let mut out = Vec::new();
     for (module, _) in graph.modules.iter().enumerate() {
         for (index, def) in graph.facts(module).definitions.iter().enumerate() {
+            // Most names are ruled out before they are split into words.
+            let name = def.name.trim_start_matches('_').as_bytes();
+            let candidate = match &def.kind {
+                DefKind::Function { .. } => FACTORY_VERBS.iter().any(|verb| {
+                    name.len() > verb.len() && name[..verb.len()].eq_ignore_ascii_case(verb.as_bytes())
+                }),
+                DefKind::Class { .. } => def.name.ends_with("Factory"),
+                _ => false,
+            };
+            if !candidate {
+                continue;
+            }
             let lower: Vec<String> = words(&def.name)
                 .into_iter()
                 .map(str::to_ascii_lowercase)
@@ -691,6 +710,24 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
     out
 }
 
+/// The factories by the last word of their name.
+struct Factories {
+    all: Vec<(usize, usize, Vec<String>)>,
+    by_last: HashMap<String, Vec<usize>>,
+}
+
+impl Factories {
+    fn new(all: Vec<(usize, usize, Vec<String>)>) -> Factories {
+        let mut by_last: HashMap<String, Vec<usize>> = HashMap::default();
+        for (index, (_, _, words)) in all.iter().enumerate() {
+            if let Some(last) = words.last() {
+                by_last.entry(last.clone()).or_default().push(index);
+            }
+        }
+        Factories { all, by_last }
+    }
+}
+
 /// The factories whose name holds the stem's words in order, each as whole words (`websocket`
 /// is `websocket` or `web`, `socket`).
 ///
@@ -699,13 +736,28 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
 /// says too little: there the name must end with a whole member name of two words or more
 /// (`get_app_config` for `AppConfig`).
 fn matching_factories(
-    functions: &[(usize, usize, Vec<String>)],
+    factories: &Factories,
     stem: &[String],
     member_names: &[Vec<String>],
 ) -> Vec<(usize, usize)> {
     let specific = stem.len() >= 2;
-    functions
+    // The name's last word is the stem's last word, or a member name's.
+    let mut lasts: Vec<&str> = if specific {
+        stem.last().map(String::as_str).into_iter().collect()
+    } else {
+        member_names
+            .iter()
+            .filter(|name| name.len() >= 2)
+            .filter_map(|name| name.last().map(String::as_str))
+            .collect()
+    };
+    lasts.sort_unstable();
+    lasts.dedup();
+    let mut out: Vec<(usize, usize)> = lasts
         .iter()
+        .filter_map(|last| factories.by_last.get(*last))
+        .flatten()
+        .map(|&index| &factories.all[index])
         .filter(|(_, _, words)| {
             if specific {
                 holds_in_order(words, stem)
@@ -717,7 +769,9 @@ fn matching_factories(
             }
         })
         .map(|&(module, definition, _)| (module, definition))
-        .collect()
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 fn holds_in_order(words: &[String], stem: &[String]) -> bool {
@@ -1271,13 +1325,13 @@ mod tests {
         let words = |name: &str| -> Vec<String> {
             name.split('_').map(str::to_string).collect()
         };
-        let functions = vec![
+        let functions = Factories::new(vec![
             (0, 0, words("websocket_manager")),
             (0, 1, words("manager_websocket")),
             (0, 2, words("user_web_socket_connection_manager")),
             (0, 3, words("websocketmanager")),
             (0, 4, words("order_io")),
-        ];
+        ]);
         let stem = ["websocket".to_string(), "manager".to_string()];
         assert_eq!(matching_factories(&functions, &stem, &[]), [(0, 0), (0, 2)]);
         // A one-word stem needs a whole member name of two words: `order_io` for `OrderIO`.

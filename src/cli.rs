@@ -150,6 +150,9 @@ struct AuditArgs {
     /// Print the groups as ready `[[concept]]` blocks for ssot.toml instead of the report.
     #[arg(long, conflicts_with = "format")]
     emit_config: bool,
+    /// Read every file instead of taking unchanged files' facts from `.ssot_cache/`.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -603,9 +606,11 @@ fn audit(config: Option<&Path>, threads: usize, args: &AuditArgs) -> Result<Exit
     if settings.config_path.is_none() {
         settings = guessed_settings(settings.root);
     }
-    let graph = build_graph(&settings, threads, false);
+    let graph = build_graph(&settings, threads, !args.no_cache);
     report_skipped(&graph.skipped);
+    let mut timer = Timer::new();
     let audit = crate::audit::audit(&graph, args.top, args.family.as_deref());
+    timer.lap("audit");
     std::mem::forget(graph);
     if let Some(wanted) = &args.family
         && audit.groups.is_empty()
