@@ -271,7 +271,7 @@ the `--top 0` lists of the same runs where a group below the top 5 is named):
 2. **Shared method names that a framework protocol dictates.** `similar` pairs classes on
    names like `as_sqlite`/`as_postgresql` (Django's per-vendor compile hooks, #2),
    `to_python`/`clean`/`has_changed` (the form-field contract, #3), `execute`/`fetchone` (the
-   DBAPI, SQLAlchemy #2 and #3) and generated proxy methods (SQLAlchemy #4 and #5). The only
+   DBAPI: SQLAlchemy #2, and the cohesion 1.0 of #3) and generated proxy methods (SQLAlchemy #4 and #5). The only
    damping is `COMMON_METHOD = 400`, which no hook name reaches in a tree of 3,500 to 5,000
    classes. Weighting each shared method by its rarity, or not counting a method that overrides
    one defined on a base in the tree, would separate "same interface" from "same code".
@@ -281,9 +281,9 @@ the `--top 0` lists of the same runs where a group below the top 5 is named):
    `AdaptedConnection`, and so does their true canonical `AsyncAdapt_dbapi_connection`, so
    `similar()` never pairs them with it. Their group (with aioodbc's, which subclasses the
    shared one) ranks 16th (score 17.6), with `engine.util.TransactionalContext` as the likely
-   canonical. Siblings of one abstract base are
-   where copy-paste happens, so a shared base should lower the weight only when the method
-   bodies differ (a token hash per method would tell), not rule the pair out.
+   canonical. Siblings of one abstract base are where copy-paste happens, so a shared base
+   should lower the weight only when the method bodies differ (a token hash per method would
+   tell), not rule the pair out.
 4. **Test cases counted as test doubles.** SQLAlchemy #1 (`*Test`, score 82.2) is 1470 test
    cases: 479 of its 483 raw points come from the `2·test doubles` term, which has no cap.
    The test exemption (`is_exempt_class`) misses SQLAlchemy's `XTest(fixtures.TestBase)`
@@ -291,8 +291,8 @@ the `--top 0` lists of the same runs where a group below the top 5 is named):
    in `TestBase`/`Test`, should be exempt. The term should also be capped (or logged), like
    importers already are. The fallback rule also props this group up, along with `*Mixin`: a
    canonical class with no public methods makes every member count 1/4 (the module doc says
-   1/2, and it gives 1/4 for a subclass where the code uses 0.1), so a suffix bucket of classes that share nothing keeps a cohesion of 0.17 to 0.23
-   instead of about 0.
+   1/2, and it gives 1/4 for a subclass where the code uses 0.1), so a suffix bucket of
+   classes that share nothing keeps a cohesion of 0.17 to 0.23 instead of about 0.
 5. **"Factories" that are getters or hook overrides.** Every function or *method* whose name
    starts with `get`/`create`/... and ends with a member's name counts 3 points, even private
    ones and repeated overrides of one interface method. SQLAlchemy's
@@ -304,10 +304,9 @@ the `--top 0` lists of the same runs where a group below the top 5 is named):
    remove all of these.
 6. **One-word suffix families.** `*Field`, `*Mixin`, `*Test`, `*Cursor`, `*Value`, `*Map`,
    `*Settings`: 7 of the 15 top groups are `*X` families with an empty stem, and none is a real
-   candidate.
-   Their size feeds the definitions and spelling terms (`*Field`: 84 raw points from
-   spellings alone) faster than the low cohesion divides it. A family with an empty stem should
-   need method overlap (or a name group inside it) to rank, or get a fixed discount.
+   candidate. Their size feeds the definitions and spelling terms (`*Field`: 84 raw points
+   from spellings alone) faster than the low cohesion divides it. A family with an empty stem
+   should need method overlap (or a name group inside it) to rank, or get a fixed discount.
 7. **The popularity terms reward public API and not duplication.** Shims and extra spellings
    are mostly a package re-exporting its own submodule: `django/db/migrations/operations/
    __init__.py`, the `sqlalchemy`/`sqlalchemy.engine` packages, Rust `pub use` in `lib.rs` and

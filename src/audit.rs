@@ -78,7 +78,9 @@ struct Class {
     definition: usize,
     name: String,
     methods: BTreeSet<String>,
-    bases: Vec<String>,
+    /// Its bases and theirs, by name, as far as the repository defines them (`Operation` for
+    /// a subclass of `FieldOperation(Operation)`), without the ones everything has.
+    ancestors: BTreeSet<String>,
     test: bool,
 }
 
@@ -126,6 +128,8 @@ pub struct Counts {
     pub importers: usize,
     pub spellings: usize,
     pub shims: usize,
+    /// Packages re-exporting their own submodule's class (`pkg/__init__.py`, a crate root).
+    pub package_re_exports: usize,
     pub factories: usize,
     pub backups: usize,
 }
@@ -305,6 +309,19 @@ fn fill_lines(graph: &Graph, groups: &mut [Group]) {
 
 /// Every class-like definition at module level that SSOT001 would consider.
 fn classes(graph: &Graph) -> Vec<Class> {
+    // Every class's bases by its name (all classes: an exempt base is still a base).
+    let mut bases_of: HashMap<&str, Vec<&str>> = HashMap::default();
+    for module in 0..graph.modules.len() {
+        for def in &graph.facts(module).definitions {
+            if let DefKind::Class { bases, .. } = &def.kind {
+                bases_of
+                    .entry(def.name.as_str())
+                    .or_default()
+                    .extend(bases.iter().map(|base| base_name(base)));
+            }
+        }
+    }
+    let mut memo: HashMap<&str, BTreeSet<String>> = HashMap::default();
     let mut out = Vec::new();
     for (module, info) in graph.modules.iter().enumerate() {
         let file = &graph.files[info.file];
@@ -316,6 +333,19 @@ fn classes(graph: &Graph) -> Vec<Class> {
             if def.context.scope != Scope::Module || is_exempt_class(def) {
                 continue;
             }
+            let ancestors = ancestors(&bases_of, &mut memo, bases);
+            // Test cases of a test framework's base (`FooTest(fixtures.TestBase)`) are
+            // tests, not doubles.
+            let test_case = |name: &str| {
+                name.ends_with("TestCase") || name.ends_with("TestBase") || name == "TestSuite"
+            };
+            if test
+                && (def.name.ends_with("Test")
+                    || def.name.ends_with("Tests")
+                    || ancestors.iter().any(|a| test_case(a)))
+            {
+                continue;
+            }
             out.push(Class {
                 module,
                 definition,
@@ -325,10 +355,52 @@ fn classes(graph: &Graph) -> Vec<Class> {
                     .filter(|name| !name.starts_with('_'))
                     .cloned()
                     .collect(),
-                bases: bases.clone(),
+                ancestors,
                 test,
             });
         }
+    }
+    out
+}
+
+/// Bases everything has: no evidence of a hierarchy.
+const TRIVIAL_BASES: [&str; 8] = [
+    "object", "ABC", "Generic", "Any", "Protocol", "Sized", "Exception", "type",
+];
+
+/// The bases of `bases` and theirs, by name, up to 8 levels (cycle-safe).
+fn ancestors<'g>(
+    bases_of: &HashMap<&'g str, Vec<&'g str>>,
+    memo: &mut HashMap<&'g str, BTreeSet<String>>,
+    bases: &'g [String],
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut frontier: Vec<&str> = bases.iter().map(|base| base_name(base)).collect();
+    for _ in 0..8 {
+        let mut next = Vec::new();
+        for name in frontier {
+            if TRIVIAL_BASES.contains(&name) || name.is_empty() || !out.insert(name.to_string()) {
+                continue;
+            }
+            if let Some(known) = memo.get(name) {
+                out.extend(known.iter().cloned());
+                continue;
+            }
+            if let Some(more) = bases_of.get(name) {
+                next.extend(more.iter().copied());
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    if let [only] = bases {
+        memo.entry(base_name(only)).or_insert_with(|| {
+            let mut below = out.clone();
+            below.remove(base_name(only));
+            below
+        });
     }
     out
 }
@@ -424,6 +496,16 @@ fn module_path(graph: &Graph, module: usize, definition: usize) -> Option<String
     let file = graph.modules[module].file;
     if graph.files[file].language == Language::Rust {
         let rust = graph.rust.definition_module(file, definition)?;
+        return Some(graph.rust.modules[rust].path.clone());
+    }
+    graph.modules[module].name.clone()
+}
+
+/// The import path of a module (`pkg.sub`, `krate::m`).
+fn module_name(graph: &Graph, module: usize) -> Option<String> {
+    let file = graph.modules[module].file;
+    if graph.files[file].language == Language::Rust {
+        let rust = graph.rust.file_module(file)?;
         return Some(graph.rust.modules[rust].path.clone());
     }
     graph.modules[module].name.clone()
@@ -619,8 +701,8 @@ fn similar(classes: &[Class], spans_modules: &dyn Fn(&[u32]) -> bool) -> Vec<Can
             if count < SHARED_AT_LEAST
                 || other_class.name == class.name
                 || shares_base(class, other_class)
-                || class.bases.iter().any(|b| base_name(b) == other_class.name)
-                || other_class.bases.iter().any(|b| base_name(b) == class.name)
+                || class.ancestors.contains(&other_class.name)
+                || other_class.ancestors.contains(&class.name)
             {
                 continue;
             }
@@ -680,6 +762,11 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
         for (index, def) in graph.facts(module).definitions.iter().enumerate() {
             // Most names are ruled out before they are split into words.
             let name = def.name.trim_start_matches('_').as_bytes();
+            // Module-level functions and factory classes: a method named `get_x` is an
+            // accessor or a hook override more often than a factory.
+            if def.context.scope != Scope::Module {
+                continue;
+            }
             let candidate = match &def.kind {
                 DefKind::Function { .. } => FACTORY_VERBS.iter().any(|verb| {
                     name.len() > verb.len() && name[..verb.len()].eq_ignore_ascii_case(verb.as_bytes())
@@ -843,7 +930,7 @@ fn canonical(
         if member == best {
             continue;
         }
-        let subclass = class.bases.iter().any(|base| names.contains(base_name(base)));
+        let subclass = class.ancestors.iter().any(|base| names.contains(base.as_str()));
         let weight = if subclass || shares_base(class, canon) {
             // A hierarchy, or implementations of one interface: design, not copies.
             0.1
@@ -869,14 +956,10 @@ fn base_name(base: &str) -> &str {
     base.rsplit(['.', ':']).next().unwrap_or(base).trim()
 }
 
-/// Do two classes subclass (or, Rust traits, extend) the same base, other than the ones
+/// Do two classes descend (Rust traits: extend) from one base, other than the ones
 /// everything has?
 fn shares_base(a: &Class, b: &Class) -> bool {
-    const TRIVIAL: [&str; 6] = ["object", "ABC", "Generic", "Any", "Protocol", "Sized"];
-    a.bases.iter().any(|x| {
-        let x = base_name(x);
-        !TRIVIAL.contains(&x) && b.bases.iter().any(|y| base_name(y) == x)
-    })
+    a.ancestors.intersection(&b.ancestors).next().is_some()
 }
 
 /// The public spelling the most importers use: `(module, name)`.
@@ -942,26 +1025,41 @@ fn score(
     }
     // The module the canonical spelling names is where importers should go, not a shim.
     let canonical_module = best_spelling(&usage[best as usize]).and_then(|(module, _)| {
-        graph
-            .modules
-            .iter()
-            .position(|m| m.name.as_deref() == Some(module.as_str()))
-            .or_else(|| {
-                graph
-                    .rust
-                    .by_path
-                    .get(&module)
-                    .map(|&m| graph.rust.modules[m].file)
-            })
+        graph.by_name.get(&module).copied().or_else(|| {
+            graph
+                .rust
+                .by_path
+                .get(&module)
+                .map(|&m| graph.rust.modules[m].file)
+        })
     });
     let member_modules: HashSet<usize> = members
         .iter()
         .map(|&m| classes[m as usize].module)
         .collect();
-    let shims = binders
+    // A package that re-exports its own submodule's class (`pkg/__init__.py`, a crate root's
+    // `pub use`) is usually the public API: it counts, but as one point, not three.
+    let homes: Vec<String> = members
         .iter()
-        .filter(|module| Some(**module) != canonical_module && !member_modules.contains(module))
-        .count();
+        .filter_map(|&m| module_path(graph, classes[m as usize].module, classes[m as usize].definition))
+        .collect();
+    let (mut shims, mut facades) = (0, 0);
+    for &module in &binders {
+        if Some(module) == canonical_module || member_modules.contains(&module) {
+            continue;
+        }
+        let facade = module_name(graph, module).is_some_and(|name| {
+            homes.iter().any(|home| {
+                home.strip_prefix(name.as_str())
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with("::"))
+            })
+        });
+        if facade {
+            facades += 1;
+        } else {
+            shims += 1;
+        }
+    }
     let backups: usize = member_modules
         .iter()
         .map(|module| backups.get(module).copied().unwrap_or(0))
@@ -974,6 +1072,7 @@ fn score(
     let raw = 4.0 * (weighted - 1.0f64).max(0.0)
         + 2.0 * weighted_tests
         + 3.0 * shims as f64
+        + facades as f64
         + 3.0 * factories as f64
         + 2.0 * backups as f64
         + 2.0 * spellings.saturating_sub(imported) as f64
@@ -984,10 +1083,17 @@ fn score(
         importers: importers.len(),
         spellings,
         shims,
+        package_re_exports: facades,
         factories,
         backups,
     };
-    (raw * cohesion, cohesion, counts, best, shared)
+    // A one-word stem (`*Field`, `*Config`) says little of the job: half the score.
+    let specific = if candidate.kind == GroupKind::Family && candidate.stem.len() < 2 {
+        0.5
+    } else {
+        1.0
+    };
+    (raw * cohesion * specific, cohesion, counts, best, shared)
 }
 
 fn build_group(
@@ -1112,12 +1218,13 @@ pub fn write_human(out: &mut impl std::io::Write, audit: &Audit) -> std::io::Res
         let c = &group.counts;
         writeln!(
             out,
-            "   {}, {}, {}, {}, {}, {}, {}",
+            "   {}, {}, {}, {}, {}, {}, {}, {}",
             plural(c.definitions, "definition"),
             plural(c.test_doubles, "test double"),
             plural(c.importers, "importer"),
             plural(c.spellings, "import spelling"),
             plural(c.shims, "shim"),
+            plural(c.package_re_exports, "package re-export"),
             plural(c.factories, "factory"),
             plural(c.backups, "backup"),
         )?;
@@ -1221,7 +1328,7 @@ pub fn concept_block(group: &Group, comment: &str) -> String {
     let c = &group.counts;
     let mut lines = vec![
         format!(
-            "audit #{}: {} (score {:.1}): {}, {}, {}, {}, {}, {}",
+            "audit #{}: {} (score {:.1}): {}, {}, {}, {}, {}, {}, {}",
             group.rank,
             group.key,
             group.score,
@@ -1229,6 +1336,7 @@ pub fn concept_block(group: &Group, comment: &str) -> String {
             plural(c.test_doubles, "test double"),
             plural(c.importers, "importer"),
             plural(c.shims, "shim"),
+            plural(c.package_re_exports, "package re-export"),
             plural(c.factories, "factory"),
             plural(c.backups, "backup"),
         ),
