@@ -249,21 +249,11 @@ pub fn audit(graph: &Graph, top: usize, family: Option<&str>) -> Audit {
             build_group(graph, &classes, &usage, &backups, candidate, factories)
         })
         .collect();
-    groups.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    groups.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
     // A group whose members all belong to a higher-ranked one is shown as within it.
     let member_sets: Vec<HashSet<(usize, usize)>> = groups
         .iter()
-        .map(|group| {
-            group
-                .members
-                .iter()
-                .map(|member| member.site)
-                .collect()
-        })
+        .map(|group| group.members.iter().map(|member| member.site).collect())
         .collect();
     for later in 1..groups.len() {
         if let Some(earlier) =
@@ -295,7 +285,11 @@ fn fill_lines(graph: &Graph, groups: &mut [Group]) {
         let index = lines
             .entry(file)
             .or_insert_with(|| LineIndex::new(&graph.files[file].read()));
-        index.line(graph.files[file].facts.definitions[definition].name_span.start)
+        index.line(
+            graph.files[file].facts.definitions[definition]
+                .name_span
+                .start,
+        )
     };
     for group in groups {
         for member in &mut group.members {
@@ -365,7 +359,14 @@ fn classes(graph: &Graph) -> Vec<Class> {
 
 /// Bases everything has: no evidence of a hierarchy.
 const TRIVIAL_BASES: [&str; 8] = [
-    "object", "ABC", "Generic", "Any", "Protocol", "Sized", "Exception", "type",
+    "object",
+    "ABC",
+    "Generic",
+    "Any",
+    "Protocol",
+    "Sized",
+    "Exception",
+    "type",
 ];
 
 /// The bases of `bases` and theirs, by name, up to 8 levels (cycle-safe).
@@ -608,7 +609,11 @@ fn candidates(classes: &[Class]) -> Vec<Candidate> {
                 if start + len > n - 1 {
                     continue;
                 }
-                keys.push((words[start..start + len].concat(), start + len == n - 1, len));
+                keys.push((
+                    words[start..start + len].concat(),
+                    start + len == n - 1,
+                    len,
+                ));
             }
         }
         let mut done = HashSet::default();
@@ -769,7 +774,8 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
             }
             let candidate = match &def.kind {
                 DefKind::Function { .. } => FACTORY_VERBS.iter().any(|verb| {
-                    name.len() > verb.len() && name[..verb.len()].eq_ignore_ascii_case(verb.as_bytes())
+                    name.len() > verb.len()
+                        && name[..verb.len()].eq_ignore_ascii_case(verb.as_bytes())
                 }),
                 DefKind::Class { .. } => def.name.ends_with("Factory"),
                 _ => false,
@@ -782,12 +788,14 @@ fn factory_functions(graph: &Graph) -> Vec<(usize, usize, Vec<String>)> {
                 .map(str::to_ascii_lowercase)
                 .collect();
             match &def.kind {
-                DefKind::Function { .. } => {
-                    if lower.len() >= 2 && FACTORY_VERBS.contains(&lower[0].as_str()) {
-                        out.push((module, index, lower[1..].to_vec()));
-                    }
+                DefKind::Function { .. }
+                    if lower.len() >= 2 && FACTORY_VERBS.contains(&lower[0].as_str()) =>
+                {
+                    out.push((module, index, lower[1..].to_vec()));
                 }
-                DefKind::Class { .. } if lower.len() >= 2 && lower.last().is_some_and(|w| w == "factory") => {
+                DefKind::Class { .. }
+                    if lower.len() >= 2 && lower.last().is_some_and(|w| w == "factory") =>
+                {
                     out.push((module, index, lower[..lower.len() - 1].to_vec()));
                 }
                 _ => {}
@@ -864,7 +872,8 @@ fn matching_factories(
 fn holds_in_order(words: &[String], stem: &[String]) -> bool {
     let mut from = 0;
     'pieces: for piece in stem {
-        for start in from..words.len() {
+        let first = from;
+        for start in first..words.len() {
             let mut joined = String::new();
             for (end, word) in words.iter().enumerate().skip(start) {
                 joined.push_str(word);
@@ -930,7 +939,10 @@ fn canonical(
         if member == best {
             continue;
         }
-        let subclass = class.ancestors.iter().any(|base| names.contains(base.as_str()));
+        let subclass = class
+            .ancestors
+            .iter()
+            .any(|base| names.contains(base.as_str()));
         let weight = if subclass || shares_base(class, canon) {
             // A hierarchy, or implementations of one interface: design, not copies.
             0.1
@@ -1041,7 +1053,13 @@ fn score(
     // `pub use`) is usually the public API: it counts, but as one point, not three.
     let homes: Vec<String> = members
         .iter()
-        .filter_map(|&m| module_path(graph, classes[m as usize].module, classes[m as usize].definition))
+        .filter_map(|&m| {
+            module_path(
+                graph,
+                classes[m as usize].module,
+                classes[m as usize].definition,
+            )
+        })
         .collect();
     let (mut shims, mut facades) = (0, 0);
     for &module in &binders {
@@ -1117,9 +1135,13 @@ fn build_group(
     let canonical = match best_spelling(&usage[best as usize]) {
         Some((module, name)) => format!("{module}{}{name}", separator(best_class.module)),
         None => {
-            let module = module_path(graph, best_class.module, best_class.definition)
-                .unwrap_or_default();
-            format!("{module}{}{}", separator(best_class.module), best_class.name)
+            let module =
+                module_path(graph, best_class.module, best_class.definition).unwrap_or_default();
+            format!(
+                "{module}{}{}",
+                separator(best_class.module),
+                best_class.name
+            )
         }
     };
     let canonical_prefix = canonical
@@ -1251,7 +1273,10 @@ pub fn write_human(out: &mut impl std::io::Write, audit: &Audit) -> std::io::Res
             if member.spellings > 1 {
                 detail.push(format!("{} spellings", member.spellings));
             }
-            detail.push(format!("{} shared", plural(member.shared_methods, "method")));
+            detail.push(format!(
+                "{} shared",
+                plural(member.shared_methods, "method")
+            ));
             writeln!(
                 out,
                 "     {}:{}  {}  ({})",
@@ -1407,7 +1432,10 @@ mod tests {
 
     #[test]
     fn words_split_camel_case_acronyms_and_snake_case() {
-        assert_eq!(words("_UnifiedWebSocketManager"), ["Unified", "Web", "Socket", "Manager"]);
+        assert_eq!(
+            words("_UnifiedWebSocketManager"),
+            ["Unified", "Web", "Socket", "Manager"]
+        );
         assert_eq!(words("HTTPServerConfig"), ["HTTP", "Server", "Config"]);
         assert_eq!(words("web_socket"), ["web", "socket"]);
         assert_eq!(words("OAuth2Client"), ["O", "Auth2", "Client"]);
@@ -1422,17 +1450,24 @@ mod tests {
             factory_glob("create_isolated_websocket_manager", &stem),
             "create_*websocket*manager*"
         );
-        assert_eq!(factory_glob("get_user_websocket_manager", &stem), "get_*websocket*manager*");
-        assert_eq!(factory_glob("WebSocketManagerFactory", &stem), "WebSocketManagerFactory");
+        assert_eq!(
+            factory_glob("get_user_websocket_manager", &stem),
+            "get_*websocket*manager*"
+        );
+        assert_eq!(
+            factory_glob("WebSocketManagerFactory", &stem),
+            "WebSocketManagerFactory"
+        );
         // Not covered by a glob of the stem: named as it is.
-        assert_eq!(factory_glob("make_web_socket_manager", &stem), "make_web_socket_manager");
+        assert_eq!(
+            factory_glob("make_web_socket_manager", &stem),
+            "make_web_socket_manager"
+        );
     }
 
     #[test]
     fn factories_hold_the_stem_in_order() {
-        let words = |name: &str| -> Vec<String> {
-            name.split('_').map(str::to_string).collect()
-        };
+        let words = |name: &str| -> Vec<String> { name.split('_').map(str::to_string).collect() };
         let functions = Factories::new(vec![
             (0, 0, words("websocket_manager")),
             (0, 1, words("manager_websocket")),

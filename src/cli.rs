@@ -621,9 +621,10 @@ fn audit(config: Option<&Path>, threads: usize, args: &AuditArgs) -> Result<Exit
     }
     let mut out = std::io::BufWriter::new(anstream::stdout().lock());
     let written = if args.emit_config {
-        audit.groups.iter().try_for_each(|group| {
-            writeln!(out, "{}", crate::audit::concept_block(group, ""))
-        })
+        audit
+            .groups
+            .iter()
+            .try_for_each(|group| writeln!(out, "{}", crate::audit::concept_block(group, "")))
     } else {
         match args.format {
             AuditFormat::Human => crate::audit::write_human(&mut out, &audit),

@@ -198,7 +198,9 @@ pub fn build(
     let bound = facts
         .definitions
         .iter()
-        .find(|def| def.context.scope == crate::facts::Scope::Module && def.name == table.canonical_name)
+        .find(|def| {
+            def.context.scope == crate::facts::Scope::Module && def.name == table.canonical_name
+        })
         .map(|def| def.name_span.start)
         .or_else(|| {
             facts
@@ -267,10 +269,7 @@ pub fn build(
             .or_default()
             .insert(def.name.clone());
         duplicates.insert(
-            (
-                module_id(graph, implementation.module),
-                def.name.clone(),
-            ),
+            (module_id(graph, implementation.module), def.name.clone()),
             implementation.module,
         );
     }
@@ -312,7 +311,8 @@ pub fn build(
                         let Some(symbol) = &origin.symbol else {
                             continue;
                         };
-                        if let Some(&target) = duplicates.get(&(origin.module.clone(), symbol.clone()))
+                        if let Some(&target) =
+                            duplicates.get(&(origin.module.clone(), symbol.clone()))
                             && target != module
                         {
                             b.add(module, Role::Importer, import.span.start);
@@ -552,7 +552,11 @@ pub fn mermaid(picture: &Picture) -> String {
         .collect();
     let text = |value: &str| value.replace('"', "#quot;");
     let mut out = String::new();
-    let _ = writeln!(out, "---\ntitle: \"{}\"\n---", text(&burn_down_line(picture)));
+    let _ = writeln!(
+        out,
+        "---\ntitle: \"{}\"\n---",
+        text(&burn_down_line(picture))
+    );
     let _ = writeln!(out, "flowchart LR");
     let mut packages: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
     for node in &picture.nodes {
@@ -596,11 +600,7 @@ pub fn mermaid(picture: &Picture) -> String {
             "-->"
         };
         let _ = writeln!(out, "  {from} {arrow}|{label}| {to}");
-        let _ = writeln!(
-            out,
-            "  linkStyle {index} stroke:{}",
-            edge_color(edge.kind)
-        );
+        let _ = writeln!(out, "  linkStyle {index} stroke:{}", edge_color(edge.kind));
         index += 1;
     }
     for role in [

@@ -55,7 +55,11 @@ fn the_demo_family_ranks_first_and_its_block_finds_the_planted_problems() {
 #[test]
 fn a_chosen_family_and_an_unknown_one() {
     let dir = demo_without_config();
-    for key in ["websocket-manager", "*WebSocket*Manager", "WebSocket*Manager"] {
+    for key in [
+        "websocket-manager",
+        "*WebSocket*Manager",
+        "WebSocket*Manager",
+    ] {
         let json = run(dir.path(), &["audit", "--family", key, "--format", "json"]).json();
         let groups = json["groups"].as_array().expect("groups");
         assert_eq!(groups.len(), 1, "{key}");
@@ -63,7 +67,11 @@ fn a_chosen_family_and_an_unknown_one() {
     }
     let out = run(dir.path(), &["audit", "--family", "NoSuchThing"]);
     out.assert_clean_exit(2);
-    assert!(out.stderr.contains("no group `NoSuchThing`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no group `NoSuchThing`"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Test cases, exceptions, enums and protocols share names by design; so do classes that
@@ -91,7 +99,10 @@ fn what_ssot001_exempts_is_never_a_group() {
         "{}",
         out.stdout_text()
     );
-    assert!(out.stdout_text().contains("No class is defined in more than one module."));
+    assert!(
+        out.stdout_text()
+            .contains("No class is defined in more than one module.")
+    );
 }
 
 /// A copy ranks above a hierarchy: subclasses of one base share its methods by design.
@@ -140,7 +151,10 @@ fn a_copy_outranks_a_class_hierarchy() {
         .iter()
         .find(|group| group["key"] == "*Transport")
         .expect("the hierarchy is still listed");
-    assert!(transport["cohesion"].as_f64().expect("cohesion") < 0.5, "{transport}");
+    assert!(
+        transport["cohesion"].as_f64().expect("cohesion") < 0.5,
+        "{transport}"
+    );
 }
 
 /// Rust: the fixture workspace of copies is audited from its Cargo.toml, and the emitted

@@ -35,7 +35,13 @@ fn the_demo_picture_in_every_format() {
     );
     let report: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json");
     let burn = &report["summary"]["concepts"][0];
-    for key in ["importers", "canonical_importers", "shims", "duplicates", "factories"] {
+    for key in [
+        "importers",
+        "canonical_importers",
+        "shims",
+        "duplicates",
+        "factories",
+    ] {
         assert_eq!(json["burn_down"][key], burn[key], "{key}");
     }
     let in_picture: usize = json["nodes"]
@@ -60,7 +66,10 @@ fn the_demo_picture_in_every_format() {
         .collect();
     let mut kinds = std::collections::BTreeSet::new();
     for edge in json["edges"].as_array().expect("edges") {
-        assert!(ids.contains(&edge["from"].as_str().expect("from")), "{edge}");
+        assert!(
+            ids.contains(&edge["from"].as_str().expect("from")),
+            "{edge}"
+        );
         assert!(ids.contains(&edge["to"].as_str().expect("to")), "{edge}");
         kinds.insert(edge["kind"].as_str().expect("kind").to_string());
     }
@@ -98,7 +107,9 @@ fn the_demo_page_works_in_chromium() {
     // Self-contained: nothing is fetched.
     for needle in ["http://", "https://", "src=\"", "@import"] {
         assert!(
-            !html.replace("http://www.w3.org/2000/svg", "").contains(needle),
+            !html
+                .replace("http://www.w3.org/2000/svg", "")
+                .contains(needle),
             "{needle} in the page"
         );
     }
@@ -173,10 +184,20 @@ fn unknown_concepts_and_formats_that_need_one() {
     );
     let out = run(&demo, &["graph", "--format", "dot"]);
     out.assert_clean_exit(2);
-    assert!(out.stderr.contains("add `--concept NAME`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("add `--concept NAME`"),
+        "{}",
+        out.stderr
+    );
     let out = run(
         &demo,
-        &["graph", "--concept", "websocket-manager", "--format", "summary"],
+        &[
+            "graph",
+            "--concept",
+            "websocket-manager",
+            "--format",
+            "summary",
+        ],
     );
     out.assert_clean_exit(2);
 }
