@@ -134,6 +134,27 @@ pub struct Counts {
     pub backups: usize,
 }
 
+impl Counts {
+    /// "2 definitions, 2 test doubles, ..."; the import spellings only when `spellings`.
+    fn describe(&self, spellings: bool) -> String {
+        let mut parts = vec![
+            plural(self.definitions, "definition"),
+            plural(self.test_doubles, "test double"),
+            plural(self.importers, "importer"),
+        ];
+        if spellings {
+            parts.push(plural(self.spellings, "import spelling"));
+        }
+        parts.extend([
+            plural(self.shims, "shim"),
+            plural(self.package_re_exports, "package re-export"),
+            plural(self.factories, "factory"),
+            plural(self.backups, "backup"),
+        ]);
+        parts.join(", ")
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct Group {
     pub rank: usize,
@@ -1237,19 +1258,7 @@ pub fn write_human(out: &mut impl std::io::Write, audit: &Audit) -> std::io::Res
         if let Some(within) = &group.within {
             writeln!(out, "   within {within}")?;
         }
-        let c = &group.counts;
-        writeln!(
-            out,
-            "   {}, {}, {}, {}, {}, {}, {}, {}",
-            plural(c.definitions, "definition"),
-            plural(c.test_doubles, "test double"),
-            plural(c.importers, "importer"),
-            plural(c.spellings, "import spelling"),
-            plural(c.shims, "shim"),
-            plural(c.package_re_exports, "package re-export"),
-            plural(c.factories, "factory"),
-            plural(c.backups, "backup"),
-        )?;
+        writeln!(out, "   {}", group.counts.describe(true))?;
         let best = &group.members[group.canonical_member];
         writeln!(
             out,
@@ -1350,20 +1359,13 @@ pub fn concept_block(group: &Group, comment: &str) -> String {
             globs.push(glob);
         }
     }
-    let c = &group.counts;
     let mut lines = vec![
         format!(
-            "audit #{}: {} (score {:.1}): {}, {}, {}, {}, {}, {}, {}",
+            "audit #{}: {} (score {:.1}): {}",
             group.rank,
             group.key,
             group.score,
-            plural(c.definitions, "definition"),
-            plural(c.test_doubles, "test double"),
-            plural(c.importers, "importer"),
-            plural(c.shims, "shim"),
-            plural(c.package_re_exports, "package re-export"),
-            plural(c.factories, "factory"),
-            plural(c.backups, "backup"),
+            group.counts.describe(false)
         ),
         "[[concept]]".to_string(),
         format!("name = \"{}\"", group.concept_name),

@@ -423,6 +423,28 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
+/// The graph, the concept tables and every finding (no fixes offered): what `baseline` and
+/// `graph --concept` read.
+fn checked(
+    settings: &Settings,
+    selection: &Selection,
+    threads: usize,
+    use_cache: bool,
+) -> Result<(Graph, Vec<concept::ConceptTable>, Vec<rules::Finding>), Failure> {
+    let graph = build_graph(settings, threads, use_cache);
+    report_skipped(&graph.skipped);
+    let tables = concept::build(&graph, &settings.concepts)
+        .map_err(|errors| Failure(canonical_errors(settings, &errors)))?;
+    let cx = rules::Context {
+        graph: &graph,
+        settings,
+        tables: &tables,
+        unsafe_fixes: false,
+    };
+    let findings = rules::check(&cx, selection);
+    Ok((graph, tables, findings))
+}
+
 /// `graph --concept NAME`: the picture of one concept, from the same tables and findings as
 /// `check`.
 fn concept_graph(
@@ -458,17 +480,7 @@ fn concept_graph(
         select: settings.select.clone(),
         ignore: settings.ignore.clone(),
     };
-    let graph = build_graph(&settings, threads, false);
-    report_skipped(&graph.skipped);
-    let tables = concept::build(&graph, &settings.concepts)
-        .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
-    let cx = rules::Context {
-        graph: &graph,
-        settings: &settings,
-        tables: &tables,
-        unsafe_fixes: false,
-    };
-    let findings = rules::check(&cx, &selection);
+    let (graph, tables, findings) = checked(&settings, &selection, threads, false)?;
     let summary = render::summary(&graph, &settings, &tables, &findings);
     let Some((table, burn_down)) = tables
         .iter()
@@ -1116,17 +1128,7 @@ fn baseline(
             path.strip_prefix(&settings.root).unwrap_or(&path).display()
         )));
     }
-    let graph = build_graph(&settings, threads, !args.rules.no_cache);
-    report_skipped(&graph.skipped);
-    let tables = concept::build(&graph, &settings.concepts)
-        .map_err(|errors| Failure(canonical_errors(&settings, &errors)))?;
-    let cx = rules::Context {
-        graph: &graph,
-        settings: &settings,
-        tables: &tables,
-        unsafe_fixes: false,
-    };
-    let findings = rules::check(&cx, &selection);
+    let (graph, _, findings) = checked(&settings, &selection, threads, !args.rules.no_cache)?;
     let baseline = crate::baseline::Baseline::from_findings(&graph, &settings, &findings);
     let files: std::collections::BTreeSet<&str> = findings
         .iter()

@@ -32,25 +32,7 @@ def fail(message):
     sys.exit(1)
 
 
-class Browser:
-    """The DevTools connection to the browser; commands of a page go through a [`Session`]."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.ids = itertools.count(1)
-
-    def call(self, method, **params):
-        wanted = next(self.ids)
-        self.ws.send(json.dumps({"id": wanted, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv(timeout=30))
-            if message.get("id") == wanted:
-                if "error" in message:
-                    fail(f"{method}: {message['error']}")
-                return message.get("result", {})
-
-
-def browser():
+def chromium():
     for name in BROWSERS:
         found = shutil.which(name)
         if found:
@@ -63,7 +45,7 @@ def main():
     big = "--big" in sys.argv[3:]
     profile = tempfile.mkdtemp(prefix="ssot-chromium-")
     process = subprocess.Popen(
-        [browser(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        [chromium(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--no-default-browser-check", "--disable-extensions", "--remote-debugging-port=0",
          f"--user-data-dir={profile}", "--window-size=1600,1000", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -82,17 +64,17 @@ def main():
         # Drain stderr so the browser never blocks on a full pipe.
         threading.Thread(target=process.stderr.read, daemon=True).start()
         with connect(url, max_size=None, open_timeout=30) as ws:
-            run(Browser(ws), page_path, screenshot, big)
+            run(Session(ws), page_path, screenshot, big)
     finally:
         process.kill()
         process.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def run(browser_page, page_path, screenshot, big):
-    target = browser_page.call("Target.createTarget", url="about:blank")["targetId"]
-    session = browser_page.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-    page = Session(browser_page, session)
+def run(browser, page_path, screenshot, big):
+    target = browser.call("Target.createTarget", url="about:blank")["targetId"]
+    session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    page = browser.attach(session)
     for domain in ("Page", "Runtime", "Log"):
         page.call(f"{domain}.enable")
     page.call("Page.navigate", url=page_path.as_uri())
@@ -184,19 +166,25 @@ def capture(page, screenshot):
 
 
 class Session:
-    """The page's session on the browser's connection (flattened sessions)."""
+    """A DevTools session on the browser's connection: the browser's own (`session` None),
+    or a page's (flattened sessions), keeping the events sent to it."""
 
-    def __init__(self, browser_page, session):
-        self.browser, self.session = browser_page, session
+    def __init__(self, ws, ids=None, session=None):
+        self.ws, self.session = ws, session
+        self.ids = ids or itertools.count(1)
         self.events = []
 
+    def attach(self, session):
+        return Session(self.ws, self.ids, session)
+
     def call(self, method, **params):
-        b = self.browser
-        wanted = next(b.ids)
-        b.ws.send(json.dumps({"id": wanted, "method": method, "params": params,
-                              "sessionId": self.session}))
+        wanted = next(self.ids)
+        message = {"id": wanted, "method": method, "params": params}
+        if self.session:
+            message["sessionId"] = self.session
+        self.ws.send(json.dumps(message))
         while True:
-            message = json.loads(b.ws.recv(timeout=30))
+            message = json.loads(self.ws.recv(timeout=30))
             if message.get("id") == wanted:
                 if "error" in message:
                     fail(f"{method}: {message['error']}")
@@ -210,7 +198,7 @@ class Session:
             if message.get("method") == event:
                 return self.events.pop(index)
         while time.monotonic() < deadline:
-            message = json.loads(self.browser.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            message = json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if message.get("sessionId") != self.session:
                 continue
             if message.get("method") == event:
