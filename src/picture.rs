@@ -334,7 +334,16 @@ pub fn build(
         }
         by_file.entry(file).or_default().push(finding);
         if finding.rule == Rule::StringReference {
-            let to = string_target(graph, &finding.symbol).unwrap_or(canonical);
+            // A Rust path is read from its module (`crate::compat::Old`); the resolver kept
+            // where its prefix leads.
+            let rust = graph
+                .rust
+                .string_target(file, finding.span)
+                .flatten()
+                .and_then(|path| module_index(graph, &path));
+            let to = rust
+                .or_else(|| string_target(graph, &finding.symbol))
+                .unwrap_or(canonical);
             b.add(file, Role::Importer, finding.span.start);
             b.edge(file, to, EdgeKind::String);
         }

@@ -201,3 +201,20 @@ fn unknown_concepts_and_formats_that_need_one() {
     );
     out.assert_clean_exit(2);
 }
+
+/// Rust: a path in a string is read from its module (`crate::compat::OldManager` leads to
+/// `net::compat`), shims are the `pub use` modules.
+#[test]
+fn a_rust_concept_picture() {
+    let out = run(
+        &fixture("fixtures/check/rust-copies"),
+        &["graph", "--concept", "manager", "--format", "mermaid"],
+    );
+    out.assert_clean_exit(0);
+    assert_snapshot("fixtures/picture/rust-copies.mmd", &out.stdout_text());
+    assert!(
+        out.stdout_text().contains("n4 -.->|string| n3"),
+        "{}",
+        out.stdout_text()
+    );
+}
