@@ -155,11 +155,11 @@ JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
         "RemoveField/AlterField, and the three `Field` bases of group 1. It holds several "
         "designed hierarchies. Model and form fields of one name are parallel on purpose: "
         "`models.CharField.formfield()` returns a `forms.CharField`. Compared with the previous "
-        "run, the 8 getter \"factories\" are gone (only module-level functions count now), and "
-        "transitive ancestors put most members at 0.1, hence cohesion 0.11. The one-word halving "
-        "takes it from 18.6 to 9.3. It is still fourth because 114 of its 169 raw points are "
-        "popularity: 49 extra import spellings (98 points), 8 package re-exports and 218 "
-        "importers."),
+        "run, the 8 getter \"factories\" are gone (only module-level functions count now). Most "
+        "members weigh 0.1 as subclasses of a member or of a shared base, so the cohesion is "
+        "0.11, as before. The one-word halving takes it from 18.6 to 9.3. It is still fourth "
+        "because 114 of its 169 raw points are popularity: 49 extra import spellings (98 "
+        "points), 8 package re-exports and 218 importers."),
     ("django", similar("FilteredRelation", "ResolvedOuterRef")): (
         INTERFACE,
         "`FilteredRelation` (db/models/query_utils.py:436) is the user-facing "
@@ -200,10 +200,10 @@ JUDGEMENTS: dict[tuple[str, str], tuple[str, str]] = {
         "`display_width`, `unsigned` and `zerofill`. It is a dialect-specific subtype, following "
         "SQLAlchemy's convention, and the audit sees that: the MySQL class weighs 0.1, so the "
         "definitions term is 0.4. But 42.4 of the 42.7 raw points are popularity: 6 shims (18 "
-        "points: the modules that re-export the generic type, such as `from ...types import "
-        "INTEGER` in the sqlite, mssql, oracle and postgresql `base.py`, their `__init__.py`, and "
-        "`sqlalchemy.types`; that is how `from sqlalchemy.dialects.postgresql import INTEGER` "
-        "works), 10 extra spellings (20) and 20 importers (4.4). The likely canonical path is "
+        "points: modules that re-export the generic type, among them the dialects' `base.py` "
+        "with `from ...types import INTEGER` in sqlite, mssql, oracle and postgresql, which is "
+        "how `from sqlalchemy.dialects.postgresql import INTEGER` works), 10 extra spellings "
+        "(20) and 20 importers (4.4). The likely canonical path is "
         "`sqlalchemy.INT`, the alias `INT = INTEGER` (sqltypes.py:3296), because more test "
         "modules write `from sqlalchemy import INT`."),
     ("sqlalchemy", similar("AsyncConnection", "Connection")): (
@@ -293,12 +293,13 @@ candidate now.** The changes removed what they targeted. Django's three `similar
 longer form at all, because pairs with a shared ancestor are interfaces now. SQLAlchemy's
 `*Test` (1470 test cases) fell to 256th and `*Cursor` (27 points of
 `create_server_side_cursor` overrides) to 108th. clap's `*Value` and `*Settings` fell to 9th
-and 12th. But the two real copies also left the top 5. The cursor adapters fell from 2nd (32.1) to 9th (16.4) once their bogus 27 factory points
-were gone, which is the right score; `*sscursor`, the `_ss_` half of the same copies, is 7th
-(17.3). AppFlags/ArgFlags, now the family `*Flags`, fell from 3rd (8.0) to 7th (4.0) under
-the one-word halving. Their places went to designed groups that score on popularity. In
-Django I know of no real candidate, in or out of the top 5. The clap `Inner` group (2nd)
-holds one minor, arguable str/OsStr parallel (see its judgement), which is not counted.
+and 12th. But the two real copies also left the top 5. The cursor adapters fell from 2nd
+(32.1) to 9th (16.4) once their bogus 27 factory points were gone, which is the right score;
+`*sscursor`, the `_ss_` half of the same copies, is 7th (17.3). AppFlags/ArgFlags, now the
+family `*Flags`, fell from 3rd (8.0) to 7th (4.0) under the one-word halving. Their places
+went to designed groups that score on popularity. Neither run put a real Django candidate in
+the top 5, and I have not read Django's groups below it. The clap `Inner` group (2nd) holds
+one minor, arguable str/OsStr parallel (see its judgement), which is not counted.
 
 **Where the ranking still misleads**, most costly first:
 
@@ -307,14 +308,15 @@ holds one minor, arguable str/OsStr parallel (see its judgement), which is not c
    a two-member group whose other member is a correctly detected subclass still has cohesion
    0.55 and keeps 55% of its popularity. SQLAlchemy #3 `INTEGER` and #5 `VARCHAR` get 42.4 of
    42.7 and 36.7 of 37.1 raw points from popularity, with a definitions term of 0.4. The
-   same holds for 13 of SQLAlchemy's top 25 groups (the dialect type pairs CHAR, NVARCHAR,
-   TEXT, NUMERIC, SMALLINT, FLOAT, NCHAR, BIGINT, DECIMAL, DATE, REAL). It also covers Django
+   same holds for 13 of SQLAlchemy's top 25 groups, all generic SQL types with their dialect
+   subclasses (also CHAR, NVARCHAR, TEXT, NUMERIC, SMALLINT, FLOAT, NCHAR, BIGINT, DECIMAL,
+   DATE, REAL), each with a definitions term under 1. It also covers Django
    #1 `Field` (22.7 of 26.6), clap #3 `*ArgMatches` (10.8 of 10.8, definitions term 0) and
    #4 `*Arg` (17.0 of 19.2). The new package re-export point covers only a package that is an
    *ancestor* of the defining module. It does not cover a sibling package that re-exports
-   another's API on purpose: SQLAlchemy's dialect packages (6 shims, 18 points, for
-   `INTEGER`), `sqlalchemy.types`, the legacy `sqlalchemy.future`, or GeoDjango's `from
-   django.db.models import *`. It also leaves the spellings term alone, which still charges 2
+   another's API on purpose: SQLAlchemy's dialect modules (6 shims, 18 points, for
+   `INTEGER`), the legacy `sqlalchemy.future` (the one shim of Engine and of Connection), or
+   GeoDjango's `from django.db.models import *`. It also leaves the spellings term alone, which still charges 2
    points for every extra spelling a re-export creates (`*Field`: 49 extra spellings, 98 of
    169 raw points). A recomputation from the JSON counts shows the size of the effect. If the
    popularity terms are scaled by the cohesion *of the other members*, (Σ weight − 1) /
@@ -327,7 +329,8 @@ holds one minor, arguable str/OsStr parallel (see its judgement), which is not c
    `AsyncConnection(ProxyComparable[Connection], ...)`, `AsyncSession(ReversibleProxy[Session])`.
    A member is named as the *type argument* of another member's base, but `base_name()` drops
    the `[...]` before anything looks at it. In addition, `@create_proxy_methods(Session, ...)`
-   decorates three of the four session classes. A base parameterised by another member (and,
+   decorates AsyncSession and scoped_session, and `@create_proxy_methods(AsyncSession, ...)`
+   decorates async_scoped_session. A base parameterised by another member (and,
    for SQLAlchemy, a class decorator naming one) should weigh like a subclass.
 3. **A canonical that subclasses a member is not seen.** The weight test asks whether a member
    descends from a member or shares an ancestor with the canonical. It does not ask whether
@@ -341,9 +344,10 @@ holds one minor, arguable str/OsStr parallel (see its judgement), which is not c
    should be based on (aiomysql and asyncmy carry `# see #10415` on each class). So each one
    weighs 0.1 against the canonical. The `*AsyncAdapt*connection` family (16 classes, with
    the Fallback subclasses) has cohesion 0.16 and ranks 202nd. The `similar` group that held
-   them before (16th) now holds only aioodbc's adapter and `TransactionalContext` (56th). Siblings of one abstract base are where
-   copy-paste happens. A shared base should lower the weight only when the method bodies
-   differ (a token hash per method would tell), not rule the pair out.
+   them before (16th) now holds only aioodbc's adapter and `TransactionalContext` (56th).
+   Siblings of one abstract base are where copy-paste happens. A shared base should lower
+   the weight only when the method bodies differ (a token hash per method would tell), not
+   rule the pair out.
 5. **Rust: trait impls, constructors and private functions.** clap #1 `*Parser` is held
    together by the constructor `new`. Sixteen value parsers each share exactly that one name
    with the crate-private `parser::Parser` (`parse` for the two traits), and each weighs 0.5:
