@@ -15,13 +15,15 @@
 //! Each group gets a score (documented in `docs/audit.md`): every member weighs as much as
 //! it looks like the likely canonical one (1 when it shares two public methods or more with
 //! it, ½ for one, ¼ when the canonical class has none to compare, 0.1 for a subclass of a
-//! member or a class sharing its base: a hierarchy or an interface is design, not a copy),
-//! cohesion is the mean weight, and
+//! member, a wrapper of one or a class sharing its base: a hierarchy, a proxy or an interface
+//! is design, not a copy), cohesion is the mean weight, copies is the other members' weight
+//! (at most 1), and
 //!
 //! ```text
-//! raw   = 4·(weighted definitions − 1) + 2·weighted test doubles + 3·shims + 3·factories
-//!         + 2·backups + 2·(import spellings − imported members) + log2(1 + importers)
-//! score = raw · cohesion
+//! raw   = 4·(weighted definitions − 1) + 2·weighted test doubles + 3·factories + 2·backups
+//!         + copies · (3·shims + package re-exports + 2·(import spellings − imported members)
+//!                     + log2(1 + importers))
+//! score = raw · cohesion (· ½ for a one-word stem)
 //! ```
 //!
 //! The likely canonical definition is the most imported member outside the tests, then the
@@ -81,6 +83,9 @@ struct Class {
     /// Its bases and theirs, by name, as far as the repository defines them (`Operation` for
     /// a subclass of `FieldOperation(Operation)`), without the ones everything has.
     ancestors: BTreeSet<String>,
+    /// Names in its bases' type arguments: `AsyncEngine(ProxyComparable[Engine])` wraps
+    /// `Engine`.
+    wraps: BTreeSet<String>,
     test: bool,
 }
 
@@ -367,15 +372,31 @@ fn classes(graph: &Graph) -> Vec<Class> {
                 name: def.name.clone(),
                 methods: methods
                     .iter()
-                    .filter(|name| !name.starts_with('_'))
+                    .filter(|name| !name.starts_with('_') && !CONSTRUCTORS.contains(&name.as_str()))
                     .cloned()
                     .collect(),
+                wraps: bases.iter().flat_map(|base| type_arguments(base)).collect(),
                 ancestors,
                 test,
             });
         }
     }
     out
+}
+
+/// Methods every type has (Rust constructors and conversions): no evidence of one job.
+const CONSTRUCTORS: [&str; 6] = ["new", "default", "from", "into", "clone", "fmt"];
+
+/// The names inside a base's type arguments: `Engine` of `ProxyComparable[Engine]`.
+fn type_arguments(base: &str) -> Vec<String> {
+    let Some(open) = base.find(['[', '<']) else {
+        return Vec::new();
+    };
+    base[open + 1..]
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == ':'))
+        .filter(|part| !part.is_empty())
+        .map(|part| base_name(part).to_string())
+        .collect()
 }
 
 /// Bases everything has: no evidence of a hierarchy.
@@ -963,9 +984,14 @@ fn canonical(
         let subclass = class
             .ancestors
             .iter()
-            .any(|base| names.contains(base.as_str()));
-        let weight = if subclass || shares_base(class, canon) {
-            // A hierarchy, or implementations of one interface: design, not copies.
+            .any(|base| names.contains(base.as_str()))
+            || canon.ancestors.contains(&class.name);
+        // A proxy or facade of another member (`AsyncEngine(ProxyComparable[Engine])`).
+        let wrapper = class.wraps.iter().any(|name| names.contains(name.as_str()))
+            || canon.wraps.contains(&class.name);
+        let weight = if subclass || wrapper || shares_base(class, canon) {
+            // A hierarchy, a wrapper, or implementations of one interface: design, not
+            // copies.
             0.1
         } else if canon.methods.is_empty() {
             0.25
@@ -1108,14 +1134,18 @@ fn score(
         .iter()
         .filter(|(module, _)| Some(*module) != canonical_module && *module != home)
         .count();
-    let raw = 4.0 * (weighted - 1.0f64).max(0.0)
-        + 2.0 * weighted_tests
-        + 3.0 * shims as f64
+    // How imported and re-exported a group is counts only as far as it holds copies: a
+    // popular class and its subclass are not a fragmented concept.
+    let copies = (weighted + weighted_tests - 1.0f64).clamp(0.0, 1.0);
+    let popularity = 3.0 * shims as f64
         + facades as f64
-        + 3.0 * factories as f64
-        + 2.0 * backups as f64
         + 2.0 * spellings.saturating_sub(imported) as f64
         + (1.0 + importers.len() as f64).log2();
+    let raw = 4.0 * (weighted - 1.0f64).max(0.0)
+        + 2.0 * weighted_tests
+        + 3.0 * factories as f64
+        + 2.0 * backups as f64
+        + copies * popularity;
     let counts = Counts {
         definitions,
         test_doubles,
