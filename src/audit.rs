@@ -346,11 +346,16 @@ fn classes(graph: &Graph) -> Vec<Class> {
     for (module, info) in graph.modules.iter().enumerate() {
         let file = &graph.files[info.file];
         let test = is_test_path(&file.path);
+        // One module's twins under `#[cfg]` or `if`/`else` are one definition.
+        let mut seen: HashSet<(Option<String>, &str)> = HashSet::default();
         for (definition, def) in file.facts.definitions.iter().enumerate() {
             let DefKind::Class { bases, methods } = &def.kind else {
                 continue;
             };
-            if def.context.scope != Scope::Module || is_exempt_class(def) {
+            if def.context.scope != Scope::Module
+                || is_exempt_class(def)
+                || !seen.insert((module_path(graph, module, definition), def.name.as_str()))
+            {
                 continue;
             }
             let ancestors = ancestors(&bases_of, &mut memo, bases);

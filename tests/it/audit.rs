@@ -209,3 +209,26 @@ fn init_writes_the_top_family() {
     // As written (the block commented), the file is valid and declares no concept.
     run(dir.path(), &["check", "--no-cache"]).assert_clean_exit(1);
 }
+
+/// One module's twins (`if`/`else`, `#[cfg]` alternatives) are one definition, not a copy.
+#[test]
+fn twins_under_a_condition_are_one_definition() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let twins = b"import sys\n\nif sys.platform == \"win32\":\n    class Loop:\n        def run(self):\n            pass\nelse:\n    class Loop:\n        def run(self):\n            pass\n";
+    write_files(dir.path(), &[("app/__init__.py", b""), ("app/a.py", twins)]);
+    let json = run(dir.path(), &["audit", "--format", "json"]).json();
+    assert_eq!(
+        json["groups"].as_array().expect("groups").len(),
+        0,
+        "{json}"
+    );
+    write_files(
+        dir.path(),
+        &[(
+            "app/b.py",
+            b"class Loop:\n    def run(self):\n        pass\n",
+        )],
+    );
+    let json = run(dir.path(), &["audit", "--no-cache", "--format", "json"]).json();
+    assert_eq!(json["groups"][0]["counts"]["definitions"], 2, "{json}");
+}
