@@ -893,7 +893,7 @@ fn relative_path(
                         value.get_ref()
                     ),
                     value.span(),
-                    "paths are relative to the directory containing ssot.toml",
+                    "paths are relative to the repository root: the directory of this file, or the working directory with --config",
                 ));
                 return None;
             }
@@ -922,7 +922,7 @@ fn root_directory(
         problems.push(Diagnostic::new(
             format!("{what} `{}` is not a directory", value.get_ref()),
             value.span(),
-            "paths are relative to the directory containing ssot.toml",
+            "paths are relative to the repository root: the directory of this file, or the working directory with --config",
         ));
         None
     }
