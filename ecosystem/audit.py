@@ -564,7 +564,7 @@ def project_section(result: dict, top: int) -> list[str]:
     ]
     for group in audit["groups"]:
         counts = group["counts"]
-        member = group["members"][group["canonical_member"]]
+        member = group["members"][0]
         canonical = f"`{group['canonical']}` ({member['path']}:{member['line']})"
         verdict, _ = judgement(project, group)
         lines.append(

@@ -174,8 +174,7 @@ pub struct Group {
     pub counts: Counts,
     /// The likely canonical path: the public spelling most importers use.
     pub canonical: String,
-    /// The index into `members` of the likely canonical definition.
-    pub canonical_member: usize,
+    /// The likely canonical definition first, then the others by importers.
     pub members: Vec<Member>,
     pub factories: Vec<Factory>,
     /// The key of a higher-ranked group that holds every member of this one.
@@ -1258,7 +1257,6 @@ fn build_group(
         cohesion: (cohesion * 100.0).round() / 100.0,
         counts,
         canonical,
-        canonical_member: 0,
         members,
         factories: factory_list,
         within: None,
@@ -1294,7 +1292,7 @@ pub fn write_human(out: &mut impl std::io::Write, audit: &Audit) -> std::io::Res
             writeln!(out, "   within {within}")?;
         }
         writeln!(out, "   {}", group.counts.describe(true))?;
-        let best = &group.members[group.canonical_member];
+        let best = &group.members[0];
         writeln!(
             out,
             "   likely canonical: {} ({}:{}{})",

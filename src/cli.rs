@@ -454,6 +454,11 @@ fn concept_graph(
     name: &str,
     format: GraphFormat,
 ) -> Result<ExitCode, Failure> {
+    if matches!(format, GraphFormat::Text | GraphFormat::Summary) {
+        return Err(Failure(
+            "error: `graph --concept` prints mermaid, dot, json or html".to_string(),
+        ));
+    }
     let (settings, _) = settings(config, paths)?;
     let Some(index) = settings
         .concepts
@@ -500,11 +505,7 @@ fn concept_graph(
             text.push('\n');
             text
         }
-        GraphFormat::Text | GraphFormat::Summary => {
-            return Err(Failure(
-                "error: `graph --concept` prints mermaid, dot, json or html".to_string(),
-            ));
-        }
+        GraphFormat::Text | GraphFormat::Summary => unreachable!("refused above"),
     };
     std::mem::forget(graph);
     let mut out = anstream::stdout().lock();

@@ -40,6 +40,9 @@ pub enum Role {
     Shim,
     Factory,
     Importer,
+    /// Takes part otherwise: a module an import goes through without being a shim of the
+    /// table (a package `__init__` that only forwards), or one that holds a finding only.
+    Module,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -74,6 +77,7 @@ impl Role {
             Role::Shim => "shim",
             Role::Factory => "factory",
             Role::Importer => "importer",
+            Role::Module => "module",
         }
     }
 }
@@ -122,6 +126,7 @@ pub struct Picture {
 
 struct Builder<'g> {
     graph: &'g Graph,
+    query: crate::python::resolve::Query<'g>,
     roles: BTreeMap<usize, BTreeSet<Role>>,
     names: BTreeMap<usize, BTreeSet<String>>,
     /// Where each module's part is, by role.
@@ -144,10 +149,7 @@ impl Builder<'_> {
     /// The module an import statement of `module` names.
     fn target(&self, module: usize, import: usize) -> Option<usize> {
         let facts = self.graph.facts(module);
-        let name = self
-            .graph
-            .query()
-            .import_target(module, &facts.imports[import])?;
+        let name = self.query.import_target(module, &facts.imports[import])?;
         module_index(self.graph, &name)
     }
 }
@@ -187,6 +189,7 @@ pub fn build(
 ) -> Picture {
     let mut b = Builder {
         graph,
+        query: graph.query(),
         roles: BTreeMap::new(),
         names: BTreeMap::new(),
         sites: BTreeMap::new(),
@@ -367,9 +370,7 @@ pub fn build(
     let mut nodes = Vec::new();
     for (&module, roles) in &b.roles {
         let roles: Vec<Role> = if roles.is_empty() {
-            // Re-exports it without being a shim of the table (a package `__init__` that
-            // only forwards), or holds a finding only.
-            vec![Role::Shim]
+            vec![Role::Module]
         } else {
             roles.iter().copied().collect()
         };
@@ -480,7 +481,23 @@ fn role_color(role: Role) -> &'static str {
         Role::Shim => "#ffe0b2",
         Role::Factory => "#fff9c4",
         Role::Importer => "#e3f2fd",
+        Role::Module => "#eeeeee",
     }
+}
+
+/// The nodes by package, packages in order.
+fn by_package(picture: &Picture) -> BTreeMap<&str, Vec<&Node>> {
+    let mut packages: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
+    for node in &picture.nodes {
+        packages.entry(&node.package).or_default().push(node);
+    }
+    packages
+}
+
+/// The distinct finding codes of a node, sorted.
+fn codes(node: &Node) -> Vec<&'static str> {
+    let codes: BTreeSet<&'static str> = node.findings.iter().map(|f| f.code).collect();
+    codes.into_iter().collect()
 }
 
 /// Graphviz: one cluster per package, nodes filled by role, edges coloured by kind.
@@ -498,11 +515,7 @@ pub fn dot(picture: &Picture) -> String {
         "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];"
     );
     let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
-    let mut packages: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
-    for node in &picture.nodes {
-        packages.entry(&node.package).or_default().push(node);
-    }
-    for (index, (package, nodes)) in packages.iter().enumerate() {
+    for (index, (package, nodes)) in by_package(picture).iter().enumerate() {
         let _ = writeln!(out, "  subgraph cluster_{index} {{");
         let _ = writeln!(
             out,
@@ -512,9 +525,7 @@ pub fn dot(picture: &Picture) -> String {
         for node in nodes {
             let mut label = format!("{}\\n{}", quote(&node.id), node.role.as_str());
             if !node.findings.is_empty() {
-                let codes: BTreeSet<&str> = node.findings.iter().map(|f| f.code).collect();
-                let codes: Vec<&str> = codes.into_iter().collect();
-                label.push_str(&format!("\\n{}", codes.join(" ")));
+                label.push_str(&format!("\\n{}", codes(node).join(" ")));
             }
             let _ = writeln!(
                 out,
@@ -567,15 +578,10 @@ pub fn mermaid(picture: &Picture) -> String {
         text(&burn_down_line(picture))
     );
     let _ = writeln!(out, "flowchart LR");
-    let mut packages: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
-    for node in &picture.nodes {
-        packages.entry(&node.package).or_default().push(node);
-    }
-    for (index, (package, nodes)) in packages.iter().enumerate() {
+    for (index, (package, nodes)) in by_package(picture).iter().enumerate() {
         let _ = writeln!(out, "  subgraph p{index}[\"{}\"]", text(package));
         for node in nodes {
-            let codes: BTreeSet<&str> = node.findings.iter().map(|f| f.code).collect();
-            let codes: Vec<&str> = codes.into_iter().collect();
+            let codes = codes(node);
             let extra = if codes.is_empty() {
                 String::new()
             } else {
@@ -620,6 +626,7 @@ pub fn mermaid(picture: &Picture) -> String {
         Role::Shim,
         Role::Factory,
         Role::Importer,
+        Role::Module,
     ] {
         let _ = writeln!(
             out,

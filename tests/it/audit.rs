@@ -206,8 +206,20 @@ fn init_writes_the_top_family() {
         ),
         "{config}"
     );
-    // As written (the block commented), the file is valid and declares no concept.
-    run(dir.path(), &["check", "--no-cache"]).assert_clean_exit(1);
+    // As written (the block commented), the file is valid and declares no concept: only the
+    // demo's repository-wide findings (a backup, a broken import, an await) are left.
+    let out = run(dir.path(), &["check", "--no-cache", "--format", "concise"]);
+    out.assert_clean_exit(1);
+    let text = out.stdout_text();
+    let codes: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.split(' ').nth(1))
+        .collect();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["SSOT006", "SSOT009", "SSOT010"],
+        "{text}"
+    );
 }
 
 /// One module's twins (`if`/`else`, `#[cfg]` alternatives) are one definition, not a copy.
