@@ -71,6 +71,8 @@ use syn::{
 };
 use unicode_normalization::UnicodeNormalization;
 
+mod fast;
+
 use super::{lexical, prepare};
 use crate::facts::{
     Context, DefKind, Definition, FileFacts, Guard, Import, ImportKind, ImportedName, ModuleDecl,
@@ -104,7 +106,35 @@ const MACRO_GROUP_DEPTH: usize = 4;
 /// assert_eq!(facts.imports[1].module, "crate::a::d");
 /// ```
 pub fn collect(text: &[u8]) -> FileFacts {
+    if let Ok(text) = std::str::from_utf8(text)
+        && let Ok(mut facts) = fast::read(text)
+    {
+        facts.suppressions = lexical::suppressions(text.as_bytes());
+        return facts;
+    }
     collect_with(text, true)
+}
+
+/// [`collect`] by the syn path alone, never the fast one: the reference the fast path is
+/// tested against.
+#[doc(hidden)]
+pub fn collect_slow(text: &[u8]) -> FileFacts {
+    collect_with(text, true)
+}
+
+/// Whether [`collect`] reads `text` by the fast path.
+#[doc(hidden)]
+pub fn reads_fast(text: &[u8]) -> bool {
+    fast_bail(text).is_none()
+}
+
+/// Where in the fast path's source it gave up on `text` (`Some(0)`: not UTF-8).
+#[doc(hidden)]
+pub fn fast_bail(text: &[u8]) -> Option<u32> {
+    match std::str::from_utf8(text) {
+        Ok(text) => fast::read(text).err().map(|bail| bail.line),
+        Err(_) => Some(0),
+    }
 }
 
 /// [`collect`] without blanking the blocks it never reads first: the reference the skim is
@@ -325,8 +355,16 @@ struct Collector<'a> {
 impl<'a> Collector<'a> {
     fn new(text: &'a str) -> Collector<'a> {
         Collector {
-            text,
             lines: Some(Lines::new(text)),
+            ..Collector::bare(text)
+        }
+    }
+
+    /// A collector that is given byte offsets, never proc-macro2 spans (the fast path).
+    fn bare(text: &'a str) -> Collector<'a> {
+        Collector {
+            text,
+            lines: None,
             base: 0,
             facts: FileFacts::default(),
             ctx: Ctx {
@@ -456,10 +494,31 @@ impl<'a> Collector<'a> {
         conditional: bool,
         visibility: Visibility,
     ) -> u32 {
+        let name_span = self.span(name.span());
+        self.record(
+            ident_text(name),
+            name_span,
+            span,
+            kind,
+            conditional,
+            visibility,
+        )
+    }
+
+    /// A definition named `name` at `name_span`, in the current context.
+    fn record(
+        &mut self,
+        name: String,
+        name_span: Span,
+        span: Span,
+        kind: DefKind,
+        conditional: bool,
+        visibility: Visibility,
+    ) -> u32 {
         let index = self.facts.definitions.len() as u32;
         self.facts.definitions.push(Definition {
-            name: ident_text(name),
-            name_span: self.span(name.span()),
+            name,
+            name_span,
             span,
             kind,
             context: self.context(conditional),
@@ -479,13 +538,32 @@ impl<'a> Collector<'a> {
         attrs: &[Attribute],
         vis: &syn::Visibility,
     ) -> u32 {
-        let kind = DefKind::Class { bases, methods };
         let conditional = self.conditional(attrs);
-        let index = self.define(name, span, kind, conditional, visibility(vis));
-        self.types
-            .entry((self.ctx.namespace, ident_text(name)))
-            .or_default()
-            .push(index);
+        let name_span = self.span(name.span());
+        let kind = DefKind::Class { bases, methods };
+        self.record_type(
+            ident_text(name),
+            name_span,
+            span,
+            kind,
+            conditional,
+            visibility(vis),
+        )
+    }
+
+    /// [`Collector::record`] for a type, registered for `impl` matching.
+    fn record_type(
+        &mut self,
+        name: String,
+        name_span: Span,
+        span: Span,
+        kind: DefKind,
+        conditional: bool,
+        visibility: Visibility,
+    ) -> u32 {
+        let key = (self.ctx.namespace, name.clone());
+        let index = self.record(name, name_span, span, kind, conditional, visibility);
+        self.types.entry(key).or_default().push(index);
         index
     }
 

@@ -9,4 +9,4 @@ mod prepare;
 pub mod resolve;
 pub mod workspace;
 
-pub use collect::{collect, collect_unskimmed};
+pub use collect::{collect, collect_slow, collect_unskimmed, fast_bail, reads_fast};

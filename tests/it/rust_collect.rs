@@ -10,7 +10,8 @@
 //!   equal to an independent count (see [`oracle_use_leaves`]), and the same facts as a
 //!   parse of the whole text (`rust::collect_unskimmed`): the skim that blanks function bodies,
 //!   doc comments and template macros before parsing may add doc links syn keeps opaque, and
-//!   change nothing else.
+//!   change nothing else. And where the fast path reads a file (no syn, see
+//!   `src/rust/collect/fast.rs`), the same facts as the syn path (`rust::collect_slow`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -806,6 +807,40 @@ fn registry_sweep() {
         skim_changed.is_empty(),
         "the skim changed facts:\n{}",
         skim_changed.join("\n")
+    );
+    // The fast path against the syn path it stands in for, on every file it reads.
+    let started = Instant::now();
+    let slow: Vec<Option<FileFacts>> = texts
+        .par_iter()
+        .map(|(_, src)| rust::reads_fast(src).then(|| rust::collect_slow(src)))
+        .collect();
+    let slow_elapsed = started.elapsed().as_secs_f64();
+    let mut fast_differs = Vec::new();
+    let (mut fast_files, mut fast_bytes) = (0, 0);
+    for (((path, src), (facts, _)), slow) in texts.iter().zip(&results).zip(&slow) {
+        if let Some(slow) = slow {
+            fast_files += 1;
+            fast_bytes += src.len();
+            if facts != slow {
+                fast_differs.push(format!(
+                    "{}: {}",
+                    path.display(),
+                    first_difference(facts, slow)
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "fast path: {fast_files} of {} files ({:.0}% of the bytes) read without syn, {} differ \
+         from the syn path (which took {slow_elapsed:.2}s over them)",
+        texts.len(),
+        100.0 * fast_bytes as f64 / bytes.max(1) as f64,
+        fast_differs.len()
+    );
+    assert!(
+        fast_differs.is_empty(),
+        "the fast path's facts differ from the syn path's:\n{}",
+        fast_differs.join("\n")
     );
     let mut problems = Vec::new();
     let mut rejected = Vec::new();
