@@ -72,10 +72,16 @@ struct Reader<'c, 'a> {
     /// The doc comments outside macro bodies, for their links.
     docs: Vec<std::ops::Range<usize>>,
     refs: Vec<StringRef>,
+    /// Inside a macro body read as items: syn never visits those for string paths, and takes
+    /// a doc comment there for an attribute (which must precede an item), so none may be.
+    quiet: u32,
     /// How deep the reader has recursed (items in blocks in items, use groups, attribute
     /// lists): past [`MAX_DEPTH`], the file is the syn path's, which knows deep files.
     depth: u32,
 }
+
+/// How deep syn's `macro_groups` looks for blocks of items in a macro body.
+const MACRO_GROUP_DEPTH: usize = super::MACRO_GROUP_DEPTH;
 
 /// The deepest the reader recurses, well inside the smallest stack it runs on.
 const MAX_DEPTH: u32 = 64;
@@ -97,6 +103,7 @@ pub(super) fn read(text: &str) -> Read<FileFacts> {
         docs: Vec::new(),
         refs: Vec::new(),
         depth: 0,
+        quiet: 0,
     };
     let inner = reader.inner_attrs()?;
     reader.c.ctx.conditional = inner.conditional;
@@ -166,6 +173,9 @@ impl<'a> Reader<'_, 'a> {
                         && ((body.starts_with(b"/") && !body.starts_with(b"//"))
                             || body.starts_with(b"!"))
                     {
+                        if self.quiet > 0 {
+                            return Err(bail());
+                        }
                         self.doc(at..end);
                     }
                     self.pos = end;
@@ -178,6 +188,9 @@ impl<'a> Reader<'_, 'a> {
                         && ((body.len() >= 2 && body[0] == b'*' && body[1] != b'*')
                             || body.starts_with(b"!"))
                     {
+                        if self.quiet > 0 {
+                            return Err(bail());
+                        }
                         self.doc(at..end);
                     }
                     self.pos = end;
@@ -266,6 +279,8 @@ impl<'a> Reader<'_, 'a> {
             }
             b'(' | b'[' | b'{' => (Kind::Open(b), start + 1),
             b')' | b']' | b'}' => (Kind::Close(b), start + 1),
+            // A macro's metavariable: syn rejects it where the reader might not.
+            b'$' if self.quiet > 0 => return Err(bail()),
             b'!' | b'#' | b'$' | b'%' | b'&' | b'*' | b'+' | b',' | b'-' | b'.' | b'/' | b':'
             | b';' | b'<' | b'=' | b'>' | b'?' | b'@' | b'^' | b'|' | b'~' => {
                 (Kind::Punct(b), start + 1)
@@ -460,6 +475,7 @@ impl<'a> Reader<'_, 'a> {
                     self.pos = end;
                     Last::Byte(b'0')
                 }
+                b'$' if self.quiet > 0 && !in_macro => return Err(bail()),
                 b'!' | b'$' | b'%' | b'&' | b'*' | b'+' | b',' | b'-' | b'.' | b'/' | b':'
                 | b';' | b'<' | b'=' | b'>' | b'?' | b'@' | b'^' | b'|' | b'~' => {
                     self.pos = at + 1;
@@ -590,12 +606,17 @@ impl<'a> Reader<'_, 'a> {
     /// attributes), and are read as at module level; attributes anywhere have their string
     /// paths read; a macro call's body must hold no item keyword. Returns the `}`.
     fn body(&mut self) -> Read<Tok> {
+        self.statements(b'}')
+    }
+
+    /// [`Reader::body`] up to `close`.
+    fn statements(&mut self, close: u8) -> Read<Tok> {
         let mut start = true;
         let mut last = Kind::Open(b'{');
         loop {
             let tok = self.peek()?;
             match tok.kind {
-                Kind::Close(b'}') => return self.next(),
+                Kind::Close(b) if b == close => return self.next(),
                 Kind::End | Kind::Close(_) => return Err(bail()),
                 Kind::Punct(b'#') => {
                     if self.text.get(tok.end) == Some(&b'!') {
@@ -612,11 +633,19 @@ impl<'a> Reader<'_, 'a> {
                         last = Kind::Punct(b';');
                         continue;
                     }
+                    if start && self.macro_statement()? {
+                        last = Kind::Punct(b';');
+                        continue;
+                    }
                     last = Kind::Close(b']');
                     continue;
                 }
                 Kind::Ident if start && self.item_here()? => {
                     self.item()?;
+                    last = Kind::Punct(b';');
+                    continue;
+                }
+                Kind::Ident | Kind::Punct(b':') if start && self.macro_statement()? => {
                     last = Kind::Punct(b';');
                     continue;
                 }
@@ -634,28 +663,160 @@ impl<'a> Reader<'_, 'a> {
         }
     }
 
+    /// A macro call starting a statement (`path! { .. }`, `path!(..);`): read as syn reads a
+    /// `Stmt::Macro` (a brace-delimited call not followed by `.` or `?`, or a call followed by
+    /// `;`); `false`, with nothing read, when no macro call starts here. A call that is only
+    /// part of an expression (`f!(x).g()`, `f!(x) + 1`) is never read by the syn path.
+    fn macro_statement(&mut self) -> Read<bool> {
+        let pos = self.pos;
+        let path = self.macro_path()?;
+        let Some(name) = path else {
+            self.pos = pos;
+            return Ok(false);
+        };
+        let open = self.next()?;
+        let Kind::Open(b) = open.kind else {
+            return Err(bail());
+        };
+        let close = self.skip(b, false, true)?;
+        let after = self.peek()?;
+        let dot = after.kind == Kind::Punct(b'.') && self.text.get(after.end) != Some(&b'.');
+        let statement = after.kind == Kind::Punct(b';')
+            || (b == b'{' && !dot && after.kind != Kind::Punct(b'?'));
+        if statement {
+            self.macro_body(name, b, open.end, close)?;
+            if after.kind == Kind::Punct(b';') {
+                self.next()?;
+            }
+            return Ok(true);
+        }
+        // Part of an expression: the statement goes on after the call.
+        self.pos = pos;
+        Ok(false)
+    }
+
+    /// `path !` here, read, with the path's last name; `None` (and something read) when
+    /// not.
+    fn macro_path(&mut self) -> Read<Option<Tok>> {
+        self.colons()?;
+        let mut last = self.next()?;
+        if last.kind != Kind::Ident {
+            return Ok(None);
+        }
+        while self.colons()?.is_some() {
+            last = self.next()?;
+            if last.kind != Kind::Ident {
+                return Ok(None);
+            }
+        }
+        let bang = self.peek()?;
+        if bang.kind != Kind::Punct(b'!') {
+            return Ok(None);
+        }
+        self.next()?;
+        let open = self.peek()?;
+        if !matches!(open.kind, Kind::Open(_)) {
+            return Ok(None);
+        }
+        Ok(Some(last))
+    }
+
+    /// The body (from `from` to its closer `close`, already skipped) of a macro call that
+    /// the syn path reads: nothing when it is a template or holds no item keyword; else its
+    /// items, read quietly and as conditional (`cfg_if! { if #[cfg(..)] { .. } else { .. } }`:
+    /// those of its top-level blocks), or in a function its statements.
+    fn macro_body(&mut self, name: Tok, open: u8, from: usize, close: Tok) -> Read<()> {
+        let template = lexical::TEMPLATES
+            .iter()
+            .any(|t| t.as_bytes() == self.text(name));
+        if template || !keyword_tokens(&self.text[from..close.start]) {
+            return Ok(());
+        }
+        let end = self.pos;
+        self.pos = from;
+        let saved = self.c.ctx;
+        self.c.ctx.conditional = true;
+        self.quiet += 1;
+        let read = self.deeper(|this| this.macro_items(closer(open)));
+        self.quiet -= 1;
+        self.c.ctx = saved;
+        read?;
+        if self.pos != end {
+            return Err(bail());
+        }
+        Ok(())
+    }
+
+    /// A macro body's items (or statements, in a function) up to `close`.
+    fn macro_items(&mut self, close: u8) -> Read<()> {
+        self.macro_items_at(close, MACRO_GROUP_DEPTH)
+    }
+
+    /// [`Reader::macro_items`] with syn's `macro_groups` depth left.
+    fn macro_items_at(&mut self, close: u8, depth: usize) -> Read<()> {
+        let function = self.c.ctx.scope == Scope::Function;
+        let first = self.peek()?;
+        // Certainly not items (syn's `parse_items` fails at once): a literal, or a word no
+        // item starts with; then syn reads the blocks at the top level.
+        let not_items = matches!(first.kind, Kind::Str | Kind::Lit)
+            || (first.kind == Kind::Ident
+                && matches!(
+                    self.text(first),
+                    b"if"
+                        | b"else"
+                        | b"match"
+                        | b"let"
+                        | b"while"
+                        | b"for"
+                        | b"loop"
+                        | b"return"
+                        | b"in"
+                        | b"as"
+                        | b"where"
+                ));
+        if function && !self.is(first, "if") && not_items {
+            return Err(bail());
+        }
+        if !not_items {
+            if function {
+                self.statements(close)?;
+            } else {
+                self.inner_attrs()?;
+                self.items(Some(close))?;
+            }
+            return Ok(());
+        }
+        // Not items: syn reads the blocks at its top level.
+        loop {
+            let tok = self.next()?;
+            match tok.kind {
+                Kind::Close(b) if b == close => return Ok(()),
+                Kind::End | Kind::Close(_) => return Err(bail()),
+                Kind::Open(b'{') => {
+                    if function {
+                        self.body()?;
+                    } else if depth > 1 {
+                        self.deeper(|this| this.macro_items_at(b'}', depth - 1))?;
+                    } else {
+                        self.inner_attrs()?;
+                        self.items(Some(b'}'))?;
+                    }
+                }
+                Kind::Open(b) => {
+                    self.skip(b, false, true)?;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// A group inside a block or an expression, its opener `open` read: a `{ .. }` is a
     /// block; a macro call's body is checked for item keywords; any other group is read
     /// for the blocks and attributes inside.
     fn group(&mut self, open: u8, macro_body: bool) -> Read<Tok> {
         if macro_body {
-            let (pos, text) = (self.pos, self.text);
-            let close = self.skip(open, false, true)?;
-            let name_end = text[..pos - 1].trim_ascii_end();
-            let name_end = name_end
-                .strip_suffix(b"!")
-                .unwrap_or(name_end)
-                .trim_ascii_end();
-            let name_start = name_end
-                .iter()
-                .rposition(|&b| !word(b))
-                .map_or(0, |at| at + 1);
-            let name = &name_end[name_start..];
-            let template = lexical::TEMPLATES.iter().any(|t| t.as_bytes() == name);
-            if !template && keyword_tokens(&text[pos..close.start]) {
-                return Err(bail());
-            }
-            return Ok(close);
+            // Not a statement (those are `macro_statement`'s): the syn path never reads it.
+            return self.skip(open, false, true);
         }
         if open == b'{' {
             // Most blocks hold no item and no attribute: skipped in one tight loop first.
@@ -849,6 +1010,9 @@ impl<'a> Reader<'_, 'a> {
     }
 
     fn string_ref(&mut self, kind: StringRefKind, span: Span) {
+        if self.quiet > 0 {
+            return;
+        }
         let value = String::from_utf8_lossy(&self.text[span.range()]).into_owned();
         self.refs.push(StringRef {
             kind,
@@ -1026,6 +1190,17 @@ impl<'a> Reader<'_, 'a> {
             return Err(bail());
         }
         let conditional = self.c.ctx.conditional || attrs.conditional;
+        // In a macro body (a DSL may look like Rust and not be), only the items whose whole
+        // grammar this reader checks.
+        if self.quiet > 0
+            && !matches!(
+                self.text(tok),
+                b"use" | b"mod" | b"extern" | b"macro_rules" | b"crate" | b"self" | b"super"
+            )
+            && self.item_here()?
+        {
+            return Err(bail());
+        }
         match self.text(tok) {
             b"use" => self.use_item(first, conditional, vis),
             b"mod" => self.module(first, attrs, vis),
@@ -1044,6 +1219,8 @@ impl<'a> Reader<'_, 'a> {
                 };
                 if self.is(after, "crate") {
                     self.extern_crate(first, conditional, vis)
+                } else if self.quiet > 0 {
+                    Err(bail())
                 } else {
                     self.function(first, conditional, vis, false)
                 }
@@ -1321,6 +1498,19 @@ impl<'a> Reader<'_, 'a> {
         let name = self.ident()?;
         let is_struct = self.is(keyword, "struct");
         let is_enum = self.is(keyword, "enum");
+        // The header as syn checks it: generics, then a body, a where clause, or (a
+        // struct) fields in parentheses or a `;`.
+        if self.peek()?.kind == Kind::Punct(b'<') {
+            self.next()?;
+            self.angle_rest()?;
+        }
+        let after = self.peek()?;
+        let expected = after.kind == Kind::Open(b'{')
+            || self.is(after, "where")
+            || (is_struct && matches!(after.kind, Kind::Open(b'(') | Kind::Punct(b';')));
+        if !expected {
+            return Err(bail());
+        }
         // The generics and where clause, up to the body or the `;`.
         let mut depth = 0usize;
         let mut last = Kind::End;
@@ -1544,6 +1734,31 @@ impl<'a> Reader<'_, 'a> {
                 _ => return Err(bail()),
             }
         };
+        // The signature as syn checks it: generics, parameters, a return type that is
+        // there when its arrow is, a where clause.
+        if self.peek()?.kind == Kind::Punct(b'<') {
+            self.next()?;
+            self.angle_rest()?;
+        }
+        if self.next()?.kind != Kind::Open(b'(') {
+            return Err(bail());
+        }
+        self.skip(b'(', false, false)?;
+        let arrow = self.peek()?;
+        if arrow.kind == Kind::Punct(b'-') {
+            self.next()?;
+            if self.text.get(arrow.end) != Some(&b'>') {
+                return Err(bail());
+            }
+            self.next()?;
+            let ty = self.peek()?;
+            if matches!(ty.kind, Kind::Open(b'{') | Kind::Punct(b';') | Kind::End)
+                || matches!(ty.kind, Kind::Close(_))
+                || self.is(ty, "where")
+            {
+                return Err(bail());
+            }
+        }
         let body = self.region(true, |_, tok| {
             matches!(tok.kind, Kind::Open(b'{') | Kind::Punct(b';'))
         })?;
@@ -1623,31 +1838,28 @@ impl<'a> Reader<'_, 'a> {
         Ok(())
     }
 
-    /// `path! { .. }` or `path!( .. );` at item level: its body must name no item.
+    /// `path! { .. }` or `path!( .. );` at item level: its items are read as syn's
+    /// `macro_items` reads them.
     fn item_macro(&mut self, has_vis: bool) -> Read<()> {
         if has_vis {
             return Err(bail());
         }
-        self.colons()?;
-        let mut last = self.ident()?;
-        while self.colons()?.is_some() {
-            last = self.ident()?;
-        }
-        self.expect_punct(b'!')?;
+        let Some(name) = self.macro_path()? else {
+            return Err(bail());
+        };
         let open = self.next()?;
         let Kind::Open(b) = open.kind else {
             return Err(bail());
         };
-        let template = lexical::TEMPLATES
-            .iter()
-            .any(|name| name.as_bytes() == self.text(last));
         let close = self.skip(b, false, true)?;
-        if !template && keyword_tokens(&self.text[open.end..close.start]) {
-            return Err(bail());
-        }
         if b != b'{' {
             self.expect_punct(b';')?;
         }
+        let end = self.pos;
+        // The `;` is read after the body.
+        self.pos = close.end;
+        self.macro_body(name, b, open.end, close)?;
+        self.pos = end;
         Ok(())
     }
 
@@ -1789,6 +2001,9 @@ impl<'a> Reader<'_, 'a> {
             let attrs = self.outer_attrs()?;
             let tok = self.peek()?;
             let fn_conditional = self.c.ctx.conditional || attrs.conditional;
+            if tok.kind == Kind::Ident && self.member_macro()? {
+                continue;
+            }
             if self.is(tok, "type") || self.const_item_here()? {
                 self.next()?;
                 self.region(true, |_, tok| tok.kind == Kind::Punct(b';'))?;
@@ -1893,6 +2108,9 @@ impl<'a> Reader<'_, 'a> {
             let tok = self.peek()?;
             let first = vis_start.unwrap_or(tok.start);
             let fn_conditional = self.c.ctx.conditional || attrs.conditional;
+            if vis_start.is_none() && tok.kind == Kind::Ident && self.member_macro()? {
+                continue;
+            }
             if self.is(tok, "type") {
                 self.next()?;
                 self.region(true, |_, tok| tok.kind == Kind::Punct(b';'))?;
@@ -1938,6 +2156,25 @@ impl<'a> Reader<'_, 'a> {
             });
         }
         Ok(())
+    }
+
+    /// An impl's or trait's macro call (`forward! { .. }`, `m!(..);`), which the syn path
+    /// never reads: skipped. `false`, with nothing read, when none is here.
+    fn member_macro(&mut self) -> Read<bool> {
+        let pos = self.pos;
+        if self.macro_path()?.is_none() {
+            self.pos = pos;
+            return Ok(false);
+        }
+        let open = self.next()?;
+        let Kind::Open(b) = open.kind else {
+            return Err(bail());
+        };
+        self.skip(b, false, true)?;
+        if b != b'{' {
+            self.expect_punct(b';')?;
+        }
+        Ok(true)
     }
 
     /// The rest of `<..>` after its `<`.
@@ -2040,6 +2277,7 @@ fn keyword_tokens(body: &[u8]) -> bool {
         docs: Vec::new(),
         refs: Vec::new(),
         depth: 0,
+        quiet: 0,
     };
     loop {
         if reader.blanks(false).is_err() {
