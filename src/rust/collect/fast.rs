@@ -75,6 +75,9 @@ struct Reader<'c, 'a> {
     /// Inside a macro body read as items: syn never visits those for string paths, and takes
     /// a doc comment there for an attribute (which must precede an item), so none may be.
     quiet: u32,
+    /// The last token [`Reader::peek`] read: where it was read from, the token, and where
+    /// reading it left off; [`Reader::next`] from the same place takes it.
+    peeked: Option<(usize, Tok, usize)>,
     /// How deep the reader has recursed (items in blocks in items, use groups, attribute
     /// lists): past [`MAX_DEPTH`], the file is the syn path's, which knows deep files.
     depth: u32,
@@ -104,6 +107,7 @@ pub(super) fn read(text: &str) -> Read<FileFacts> {
         refs: Vec::new(),
         depth: 0,
         quiet: 0,
+        peeked: None,
     };
     let inner = reader.inner_attrs()?;
     reader.c.ctx.conditional = inner.conditional;
@@ -209,15 +213,22 @@ impl<'a> Reader<'_, 'a> {
 
     /// The next token at the level being read (doc comments noted).
     fn next(&mut self) -> Read<Tok> {
+        if let Some((from, tok, to)) = self.peeked
+            && from == self.pos
+        {
+            self.pos = to;
+            return Ok(tok);
+        }
         self.blanks(true)?;
         self.lex()
     }
 
     fn peek(&mut self) -> Read<Tok> {
         let pos = self.pos;
-        let tok = self.next();
+        let tok = self.next()?;
+        self.peeked = Some((pos, tok, self.pos));
         self.pos = pos;
-        tok
+        Ok(tok)
     }
 
     /// The token at `pos` (blanks already skipped).
@@ -371,13 +382,25 @@ impl<'a> Reader<'_, 'a> {
         let mut blocks = usize::from(block);
         let (mut last, mut before, mut before2) = (Last::Byte(open), Last::None, Last::None);
         loop {
-            let in_macro = stack.last().is_some_and(|&(_, m, _)| m);
-            self.blanks(!in_macro)?;
             let at = self.pos;
             let Some(&b) = text.get(at) else {
                 return Err(bail());
             };
+            let in_macro = stack.last().is_some_and(|&(_, m, _)| m);
             let token = match b {
+                b' ' | b'\t' | b'\n' | b'\r' => {
+                    // Blanks come in runs (indentation): no token.
+                    let mut end = at + 1;
+                    while end < text.len() && matches!(text[end], b' ' | b'\t' | b'\n' | b'\r') {
+                        end += 1;
+                    }
+                    self.pos = end;
+                    continue;
+                }
+                b'/' if matches!(text.get(at + 1), Some(b'/' | b'*')) => {
+                    self.blanks(!in_macro)?;
+                    continue;
+                }
                 b'"' => {
                     self.pos = string_end(text, at + 1, 0).ok_or(bail())?;
                     Last::Byte(b'"')
@@ -2278,6 +2301,7 @@ fn keyword_tokens(body: &[u8]) -> bool {
         refs: Vec::new(),
         depth: 0,
         quiet: 0,
+        peeked: None,
     };
     loop {
         if reader.blanks(false).is_err() {
@@ -2331,6 +2355,9 @@ fn string_value(bytes: &[u8]) -> Read<Option<String>> {
 /// After a `b".."`, `br".."`, `r".."`, `c".."`, `cr".."` or `b'.'` literal at `at`, if one
 /// starts there.
 fn prefixed_literal(text: &[u8], at: usize) -> Read<Option<usize>> {
+    if !matches!(text[at], b'b' | b'c' | b'r') {
+        return Ok(None);
+    }
     let rest = &text[at..];
     let (prefix, raw) = if rest.starts_with(b"br") || rest.starts_with(b"cr") {
         (2, true)
