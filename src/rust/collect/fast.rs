@@ -177,10 +177,14 @@ impl<'a> Reader<'_, 'a> {
                         && ((body.starts_with(b"/") && !body.starts_with(b"//"))
                             || body.starts_with(b"!"))
                     {
-                        if self.quiet > 0 {
+                        // In a macro body syn reads an outer doc comment as an attribute:
+                        // one an item must follow.
+                        if self.quiet > 0 && (body.starts_with(b"!") || dangling(text, end)) {
                             return Err(bail());
                         }
-                        self.doc(at..end);
+                        if self.quiet == 0 {
+                            self.doc(at..end);
+                        }
                     }
                     self.pos = end;
                 }
@@ -192,10 +196,12 @@ impl<'a> Reader<'_, 'a> {
                         && ((body.len() >= 2 && body[0] == b'*' && body[1] != b'*')
                             || body.starts_with(b"!"))
                     {
-                        if self.quiet > 0 {
+                        if self.quiet > 0 && (body.starts_with(b"!") || dangling(text, end)) {
                             return Err(bail());
                         }
-                        self.doc(at..end);
+                        if self.quiet == 0 {
+                            self.doc(at..end);
+                        }
                     }
                     self.pos = end;
                 }
@@ -1659,8 +1665,54 @@ impl<'a> Reader<'_, 'a> {
             None => {
                 self.pos = value_start;
                 let tok = self.peek()?;
-                if tok.kind == Kind::Punct(b';') || tok.kind == Kind::Open(b'(') {
+                if tok.kind == Kind::Punct(b';') {
                     return Err(bail());
+                }
+                if tok.kind == Kind::Open(b'(') {
+                    // `(a::B)` is the path `a::B`; `()` and `(A, B)` are tuples.
+                    self.next()?;
+                    let close = self.skip(b'(', false, false)?;
+                    let inner = self.text[tok.end..close.start].trim_ascii();
+                    let semi = self.next()?;
+                    if semi.kind != Kind::Punct(b';') {
+                        return Err(bail());
+                    }
+                    let simple = !inner.is_empty()
+                        && inner
+                            .iter()
+                            .all(|&b| word(b) || b == b':' || b.is_ascii_whitespace());
+                    if simple && !generic {
+                        let target = String::from_utf8_lossy(inner).into_owned();
+                        let pieces: Vec<&str> = target.split("::").collect();
+                        let valid = pieces.iter().enumerate().all(|(i, piece)| {
+                            (i == 0 && piece.is_empty())
+                                || (!piece.is_empty()
+                                    && piece.bytes().all(word)
+                                    && !piece.as_bytes()[0].is_ascii_digit())
+                        }) && pieces.len() > usize::from(target.starts_with("::"));
+                        if !valid {
+                            return Err(bail());
+                        }
+                        let span = self.header(first, semi.end);
+                        let name_span = Self::span(name);
+                        let name = self.name(name);
+                        let kind = DefKind::Alias { target };
+                        self.c.record(name, name_span, span, kind, conditional, vis);
+                        return Ok(());
+                    }
+                    if simple {
+                        return Err(bail());
+                    }
+                    let span = self.header(first, semi.end);
+                    let name_span = Self::span(name);
+                    let name = self.name(name);
+                    let kind = DefKind::Class {
+                        bases: Vec::new(),
+                        methods: Vec::new(),
+                    };
+                    self.c
+                        .record_type(name, name_span, span, kind, conditional, vis);
+                    return Ok(());
                 }
                 // `Fn(&T) + Send` without `dyn`: a bare trait object, which syn rejects.
                 let bare = !self.is(tok, "dyn") && !self.is(tok, "impl");
@@ -2437,6 +2489,26 @@ fn char_end(text: &[u8], at: usize) -> Option<usize> {
                 _ => 4,
             };
             (text.get(at + 1 + width) == Some(&b'\'')).then_some(at + 2 + width)
+        }
+    }
+}
+
+/// Whether nothing but blanks and comments lie between `at` and a closer or the end: a doc
+/// comment there documents nothing.
+fn dangling(text: &[u8], mut at: usize) -> bool {
+    loop {
+        while at < text.len() && text[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        match text.get(at..at + 2) {
+            Some(b"//") => {
+                at = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |n| at + n);
+            }
+            Some(b"/*") => match block_comment_end(text, at) {
+                Some((end, _)) => at = end,
+                None => return true,
+            },
+            _ => return !matches!(text.get(at), Some(b) if !matches!(b, b')' | b']' | b'}')),
         }
     }
 }
