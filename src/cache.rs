@@ -40,11 +40,12 @@ const ENTRY: usize = 8 + 8 + 4 + 8;
 /// Hashing the sources at compile time means a development build that changes the collector
 /// never reads facts an older one wrote.
 const COLLECTOR: u64 = {
-    let sources: [&[u8]; 8] = [
+    let sources: [&[u8]; 9] = [
         include_bytes!("facts.rs"),
         include_bytes!("python/collect.rs"),
         include_bytes!("python/lexer.rs"),
         include_bytes!("rust/collect.rs"),
+        include_bytes!("rust/collect/fast.rs"),
         include_bytes!("rust/lexical.rs"),
         include_bytes!("rust/prepare.rs"),
         include_bytes!("walk.rs"),
