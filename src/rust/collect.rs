@@ -596,48 +596,17 @@ impl<'a> Collector<'a> {
         };
         let mut leaves = Vec::new();
         self.leaves(&item.tree, &mut Vec::new(), &mut leaves);
-        let mut imports: Vec<Import> = Vec::new();
-        for (prefix, name) in leaves {
-            let mut level = 0;
-            let mut rest = &prefix[..];
-            if leading.is_none() {
-                while let Some((first, tail)) = rest.split_first()
-                    && *first == "super"
-                {
-                    level += 1;
-                    rest = tail;
-                }
-            }
-            let mut module = String::from(if leading.is_some() { "::" } else { "" });
-            for (i, segment) in rest.iter().enumerate() {
-                if i > 0 {
-                    module.push_str("::");
-                }
-                module.push_str(&ident_text(segment));
-            }
-            match imports
-                .iter_mut()
-                .find(|import| import.level == level && import.module == module)
-            {
-                Some(import) => import.names.push(name),
-                None => {
-                    let module_end = match (prefix.last(), leading) {
-                        (Some(last), _) => self.end(last.span()),
-                        (None, Some(colons)) => colons.end as usize,
-                        (None, None) => tree_start,
-                    };
-                    imports.push(Import {
-                        kind: ImportKind::From,
-                        span,
-                        module,
-                        module_span: Span::new(tree_start, module_end),
-                        level,
-                        names: vec![name],
-                        context: self.context(conditional),
-                    });
-                }
-            }
-        }
+        let leaves = leaves.into_iter().map(|(prefix, name)| {
+            let end = prefix.last().map(|last| self.end(last.span()));
+            (
+                prefix.iter().map(|&segment| ident_text(segment)).collect(),
+                end,
+                name,
+            )
+        });
+        let leading = leading.map(|colons| colons.end as usize);
+        let context = self.context(conditional);
+        let imports = use_imports(leaves, leading, tree_start, span, context);
         let visibility = visibility(&item.vis);
         for import in imports {
             self.facts.imports.push(import);
@@ -1523,6 +1492,53 @@ impl Lines {
                 .map_or(end, |(i, _)| start + i)
         }
     }
+}
+
+/// The imports of one `use` item (`span`) from its leaves in order, each with the names of
+/// the path before it and where that path ends: one import per distinct prefix, in the order
+/// of its first leaf, leading `super`s counted as the level. `leading`: where a leading `::`
+/// ends; `tree_start`: where the tree begins (each module span starts there).
+fn use_imports(
+    leaves: impl Iterator<Item = (Vec<String>, Option<usize>, ImportedName)>,
+    leading: Option<usize>,
+    tree_start: usize,
+    span: Span,
+    context: Context,
+) -> Vec<Import> {
+    let mut imports: Vec<Import> = Vec::new();
+    for (prefix, prefix_end, name) in leaves {
+        let mut level = 0;
+        let mut rest = &prefix[..];
+        if leading.is_none() {
+            while let Some((first, tail)) = rest.split_first()
+                && first == "super"
+            {
+                level += 1;
+                rest = tail;
+            }
+        }
+        let mut module = String::from(if leading.is_some() { "::" } else { "" });
+        module.push_str(&rest.join("::"));
+        match imports
+            .iter_mut()
+            .find(|import| import.level == level && import.module == module)
+        {
+            Some(import) => import.names.push(name),
+            None => {
+                let module_end = prefix_end.or(leading).unwrap_or(tree_start);
+                imports.push(Import {
+                    kind: ImportKind::From,
+                    span,
+                    module,
+                    module_span: Span::new(tree_start, module_end),
+                    level,
+                    names: vec![name],
+                    context,
+                });
+            }
+        }
+    }
+    imports
 }
 
 /// A sequence of items up to the end of `tokens`, after inner attributes (which say nothing

@@ -489,7 +489,7 @@ fn char_end(text: &[u8], at: usize) -> usize {
 
 /// (after the closing `*/`, where the closing `*/` starts) of a block comment starting at
 /// `at`; block comments nest.
-fn block_comment_end(text: &[u8], at: usize) -> (usize, usize) {
+pub fn block_comment_end(text: &[u8], at: usize) -> (usize, usize) {
     let mut depth = 0usize;
     let mut i = at;
     while i + 1 < text.len() {

@@ -14,7 +14,7 @@
 use super::{
     Collector, DefKind, Import, ImportKind, ImportedName, ModuleDecl, Returns, Scope, Span,
     StringRef, StringRefKind, Visibility, compact, doc_links, is_path, lexical, mentions_items,
-    module_context,
+    module_context, use_imports,
 };
 use crate::facts::FileFacts;
 
@@ -857,26 +857,7 @@ impl<'a> Reader<'_, 'a> {
             return self.body();
         }
         let close = closer(open);
-        let mut last = Kind::Open(open);
-        loop {
-            let tok = self.next()?;
-            match tok.kind {
-                Kind::Close(b) if b == close => return Ok(tok),
-                Kind::End | Kind::Close(_) => return Err(bail()),
-                Kind::Punct(b'#') => {
-                    self.attribute_after_hash(false)?;
-                    last = Kind::Close(b']');
-                    continue;
-                }
-                Kind::Open(b) => {
-                    self.deeper(|this| this.group(b, last == Kind::Punct(b'!')))?;
-                    last = Kind::Close(closer(b));
-                    continue;
-                }
-                _ => {}
-            }
-            last = tok.kind;
-        }
+        self.expression(|_, tok| tok.kind == Kind::Close(close))
     }
 
     /// An expression up to the first token `stop` accepts outside its groups, which are
@@ -1308,48 +1289,16 @@ impl<'a> Reader<'_, 'a> {
         let semi = self.expect_punct(b';')?;
         let span = Span::new(first, semi.end);
         let context = self.c.context(conditional);
-        let mut imports: Vec<Import> = Vec::new();
-        for (prefix, name) in leaves {
-            let mut level = 0;
-            let mut rest = &prefix[..];
-            if leading.is_none() {
-                while let Some((segment, tail)) = rest.split_first()
-                    && self.text(*segment) == b"super"
-                {
-                    level += 1;
-                    rest = tail;
-                }
-            }
-            let mut module = String::from(if leading.is_some() { "::" } else { "" });
-            for (i, segment) in rest.iter().enumerate() {
-                if i > 0 {
-                    module.push_str("::");
-                }
-                module.push_str(&self.name(*segment));
-            }
-            match imports
-                .iter_mut()
-                .find(|import| import.level == level && import.module == module)
-            {
-                Some(import) => import.names.push(name),
-                None => {
-                    let module_end = match (prefix.last(), leading) {
-                        (Some(last), _) => last.end,
-                        (None, Some(colons)) => colons.end,
-                        (None, None) => tree_start,
-                    };
-                    imports.push(Import {
-                        kind: ImportKind::From,
-                        span,
-                        module,
-                        module_span: Span::new(tree_start, module_end),
-                        level,
-                        names: vec![name],
-                        context,
-                    });
-                }
-            }
-        }
+        let leaves = leaves.into_iter().map(|(prefix, name)| {
+            let end = prefix.last().map(|last| last.end);
+            (
+                prefix.iter().map(|&segment| self.name(segment)).collect(),
+                end,
+                name,
+            )
+        });
+        let leading = leading.map(|colons| colons.end);
+        let imports = use_imports(leaves, leading, tree_start, span, context);
         for import in imports {
             self.c.facts.imports.push(import);
             self.c.facts.import_visibility.push(vis.clone());
@@ -2522,26 +2471,10 @@ fn lifetime_end(text: &[u8], at: usize) -> usize {
     end
 }
 
-/// After the closing `*/` of a block comment at `at`, and where the `*/` starts; comments
-/// nest. `None` when unclosed.
+/// After the closing `*/` of a block comment at `at`, and where the `*/` starts; `None`
+/// when unclosed.
 fn block_comment_end(text: &[u8], at: usize) -> Option<(usize, usize)> {
-    let mut depth = 0usize;
-    let mut i = at;
-    while i + 1 < text.len() {
-        match (text[i], text[i + 1]) {
-            (b'/', b'*') => {
-                depth += 1;
-                i += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                i += 2;
-                if depth == 0 {
-                    return Some((i, i - 2));
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
+    let (end, inner_end) = lexical::block_comment_end(text, at);
+    // Unclosed, it ends at the end of the text, where no `*/` starts.
+    (inner_end < text.len()).then_some((end, inner_end))
 }
