@@ -173,18 +173,10 @@ impl<'a> Reader<'_, 'a> {
                     let end =
                         memchr::memchr2(b'\n', b'\r', &text[at..]).map_or(text.len(), |n| at + n);
                     let body = &text[at + 2..end];
-                    if docs
-                        && ((body.starts_with(b"/") && !body.starts_with(b"//"))
-                            || body.starts_with(b"!"))
-                    {
-                        // In a macro body syn reads an outer doc comment as an attribute:
-                        // one an item must follow.
-                        if self.quiet > 0 && (body.starts_with(b"!") || dangling(text, end)) {
-                            return Err(bail());
-                        }
-                        if self.quiet == 0 {
-                            self.doc(at..end);
-                        }
+                    let doc = (body.starts_with(b"/") && !body.starts_with(b"//"))
+                        || body.starts_with(b"!");
+                    if docs && doc {
+                        self.doc_comment(at..end, body.starts_with(b"!"))?;
                     }
                     self.pos = end;
                 }
@@ -192,22 +184,29 @@ impl<'a> Reader<'_, 'a> {
                     let at = self.pos;
                     let (end, inner_end) = block_comment_end(text, at).ok_or(bail())?;
                     let body = &text[at + 2..inner_end];
-                    if docs
-                        && ((body.len() >= 2 && body[0] == b'*' && body[1] != b'*')
-                            || body.starts_with(b"!"))
-                    {
-                        if self.quiet > 0 && (body.starts_with(b"!") || dangling(text, end)) {
-                            return Err(bail());
-                        }
-                        if self.quiet == 0 {
-                            self.doc(at..end);
-                        }
+                    let doc = (body.len() >= 2 && body[0] == b'*' && body[1] != b'*')
+                        || body.starts_with(b"!");
+                    if docs && doc {
+                        self.doc_comment(at..end, body.starts_with(b"!"))?;
                     }
                     self.pos = end;
                 }
                 _ => return Ok(()),
             }
         }
+    }
+
+    /// A doc comment (`inner`: `//!` or `/*!`) at `range`: its links are read later; in a
+    /// macro body, syn reads an outer one as an attribute, which an item must follow.
+    fn doc_comment(&mut self, range: std::ops::Range<usize>, inner: bool) -> Read<()> {
+        if self.quiet > 0 {
+            if inner || dangling(self.text, range.end) {
+                return Err(bail());
+            }
+            return Ok(());
+        }
+        self.doc(range);
+        Ok(())
     }
 
     /// Notes a doc comment once, however often a peek reads it again.
