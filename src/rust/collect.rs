@@ -1,5 +1,7 @@
 //! The Rust fact collector: `syn` over `proc-macro2` tokens with span locations (byte
-//! offsets), into the same [`FileFacts`] as Python.
+//! offsets), into the same [`FileFacts`] as Python. Most files never reach syn: the fast
+//! path (`fast.rs`) reads them straight from their bytes into the same [`Collector`], and
+//! gives a file back to syn wherever it is unsure; what follows is what both produce.
 //!
 //! How Rust maps to the fact model:
 //!

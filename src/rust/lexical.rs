@@ -362,7 +362,7 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                 });
                 i = end;
             }
-            b'"' => i = string_end(text, i + 1, None),
+            b'"' => i = string_end(text, i + 1, None).unwrap_or(text.len()),
             b'r' if starts_raw_string(text, i) => {
                 let mut hashes = 0;
                 let mut j = i + 1;
@@ -370,9 +370,9 @@ fn walk(text: &[u8], mut on: impl FnMut(Event)) {
                     hashes += 1;
                     j += 1;
                 }
-                i = string_end(text, j + 1, Some(hashes));
+                i = string_end(text, j + 1, Some(hashes)).unwrap_or(text.len());
             }
-            b'\'' => i = char_end(text, i),
+            b'\'' => i = char_end(text, i).unwrap_or(i + 1),
             b if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 => {
                 // A whole word, so the `r` of `bar"` is never taken for a raw string prefix;
                 // the `r` of a `br"` or `cr"` prefix ends the word.
@@ -433,58 +433,69 @@ fn raw_prefix(text: &[u8], at: usize) -> bool {
         && (at < 2 || !(text[at - 2].is_ascii_alphanumeric() || text[at - 2] == b'_'))
 }
 
-/// After the closing quote of a string whose contents start at `from`: a raw string ends at
-/// a quote followed by its number of hashes, a plain one has backslash escapes.
-fn string_end(text: &[u8], from: usize, raw_hashes: Option<usize>) -> usize {
-    let hashes = raw_hashes.unwrap_or(0);
-    let mut i = from;
-    while i < text.len() {
-        match text[i] {
-            b'\\' if raw_hashes.is_none() => i += 2,
-            b'"' => {
-                let close = i + 1 + hashes;
-                if text
-                    .get(i + 1..close)
-                    .is_some_and(|h| h.iter().all(|&b| b == b'#'))
-                {
-                    return close;
-                }
-                i += 1;
+/// After the closing quote of a string whose contents start at `from`: a raw string
+/// (`raw_hashes`: its number of hashes) ends at a quote followed by that many hashes, a plain
+/// one has backslash escapes. `None` when the string is not closed.
+pub fn string_end(text: &[u8], from: usize, raw_hashes: Option<usize>) -> Option<usize> {
+    let mut i = from.min(text.len());
+    let Some(hashes) = raw_hashes else {
+        loop {
+            i += memchr::memchr2(b'"', b'\\', &text[i..])?;
+            if text[i] == b'"' {
+                return Some(i + 1);
             }
-            _ => i += 1,
+            i += 2;
+            if i > text.len() {
+                return None;
+            }
+        }
+    };
+    loop {
+        i += memchr::memchr(b'"', &text[i..])? + 1;
+        if text
+            .get(i..i + hashes)
+            .is_some_and(|h| h.iter().all(|&b| b == b'#'))
+        {
+            return Some(i + hashes);
         }
     }
-    text.len()
 }
 
-/// After a char literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) starting at `at`, or after the
-/// quote of a lifetime or label (`'a`, `'static`).
-fn char_end(text: &[u8], at: usize) -> usize {
-    match text.get(at + 1) {
-        Some(b'\\') => {
-            let mut i = at + 2;
+/// After a char literal (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`) starting at `at`; `None` after
+/// the quote of a lifetime or label (`'a`, `'static`). An escape runs to the next quote or
+/// line end, closed or not.
+pub fn char_end(text: &[u8], at: usize) -> Option<usize> {
+    match text.get(at + 1)? {
+        b'\\' => {
             // The escaped character itself, then anything up to the closing quote (`\u{..}`).
-            i += 1;
+            let mut i = at + 3;
             while i < text.len() && text[i] != b'\'' && text[i] != b'\n' {
                 i += 1;
             }
-            (i + 1).min(text.len())
+            Some((i + 1).min(text.len()))
         }
-        Some(&first) => {
+        &first => {
             let width = match first {
                 0x00..=0x7F => 1,
                 0xC0..=0xDF => 2,
                 0xE0..=0xEF => 3,
                 _ => 4,
             };
-            if text.get(at + 1 + width) == Some(&b'\'') {
-                at + 2 + width
-            } else {
-                at + 1
-            }
+            (text.get(at + 1 + width) == Some(&b'\'')).then_some(at + 2 + width)
         }
-        None => text.len(),
     }
+}
+
+/// Whether `text` has an item keyword ([`item_keyword`]) as a word outside strings and
+/// comments.
+pub fn has_item_keyword(text: &[u8]) -> bool {
+    let mut found = false;
+    walk(text, |event| {
+        if let Event::Word(start, end) = event {
+            found |= item_keyword(&text[start..end]).is_some();
+        }
+    });
+    found
 }
 
 /// (after the closing `*/`, where the closing `*/` starts) of a block comment starting at

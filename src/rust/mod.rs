@@ -1,6 +1,7 @@
-//! Everything Rust-specific: the fact collector (`syn` over `proc-macro2` tokens with span
-//! locations, a token-level scan for files `syn` rejects, a comment scanner for
-//! suppressions), the Cargo workspace reader, the resolver and the `use` editor.
+//! Everything Rust-specific: the fact collector (a hand-written fast path for most files,
+//! `syn` over `proc-macro2` tokens with span locations for the rest, a token-level scan for
+//! files `syn` rejects, a comment scanner for suppressions), the Cargo workspace reader, the
+//! resolver and the `use` editor.
 
 mod collect;
 pub mod edit;

@@ -248,7 +248,7 @@ impl<'a> Reader<'_, 'a> {
             });
         };
         let (kind, end) = match b {
-            b'"' => (Kind::Str, string_end(text, start + 1, 0).ok_or(bail())?),
+            b'"' => (Kind::Str, string_end(text, start + 1).ok_or(bail())?),
             b'\'' => match char_end(text, start) {
                 Some(end) => (Kind::Lit, end),
                 None => {
@@ -407,7 +407,7 @@ impl<'a> Reader<'_, 'a> {
                     continue;
                 }
                 b'"' => {
-                    self.pos = string_end(text, at + 1, 0).ok_or(bail())?;
+                    self.pos = string_end(text, at + 1).ok_or(bail())?;
                     Last::Byte(b'"')
                 }
                 b'\'' => {
@@ -528,7 +528,7 @@ impl<'a> Reader<'_, 'a> {
                 return Err(bail());
             };
             match b {
-                b'"' => self.pos = string_end(text, at + 1, 0).ok_or(bail())?,
+                b'"' => self.pos = string_end(text, at + 1).ok_or(bail())?,
                 b'\'' => self.pos = char_end(text, at).unwrap_or_else(|| lifetime_end(text, at)),
                 b'(' | b'[' | b'{' => {
                     stack.push(closer(b));
@@ -595,6 +595,17 @@ impl<'a> Reader<'_, 'a> {
     /// returns it. Groups inside are skipped: blocks must be empty of items, other groups
     /// have their attributes read; a macro call's body is not read.
     fn region(&mut self, angles: bool, stop: impl Fn(&Self, Tok) -> bool) -> Read<Tok> {
+        self.region_each(angles, stop, |_, _, _| Ok(()))
+    }
+
+    /// [`Reader::region`], giving every other token to `each` with the angle-bracket depth
+    /// after it: a group as one token from its opener to its closer, an attribute not at all.
+    fn region_each(
+        &mut self,
+        angles: bool,
+        stop: impl Fn(&Self, Tok) -> bool,
+        mut each: impl FnMut(&mut Self, Tok, usize) -> Read<()>,
+    ) -> Read<Tok> {
         let mut depth = 0usize;
         let mut last = Kind::End;
         loop {
@@ -602,30 +613,41 @@ impl<'a> Reader<'_, 'a> {
             if (depth == 0 || !angles) && stop(self, tok) {
                 return Ok(tok);
             }
-            match tok.kind {
+            let tok = match tok.kind {
                 Kind::End | Kind::Close(_) => return Err(bail()),
                 Kind::Open(b) => {
-                    let macro_body = last == Kind::Punct(b'!');
-                    if macro_body {
-                        self.skip(b, false, true)?;
+                    let close = if last == Kind::Punct(b'!') {
+                        self.skip(b, false, true)?
                     } else if b == b'{' {
-                        self.block()?;
+                        self.block()?
                     } else {
-                        self.skip(b, false, false)?;
+                        self.skip(b, false, false)?
+                    };
+                    Tok {
+                        end: close.end,
+                        ..tok
                     }
-                    last = Kind::Close(closer(b));
-                    continue;
                 }
                 Kind::Punct(b'#') => {
                     self.attribute_after_hash(false)?;
+                    last = Kind::Close(b']');
+                    continue;
                 }
-                Kind::Punct(b'<') if angles => depth += 1,
+                Kind::Punct(b'<') if angles => {
+                    depth += 1;
+                    tok
+                }
                 Kind::Punct(b'>') if angles && last != Kind::Punct(b'-') => {
-                    depth = depth.checked_sub(1).ok_or(bail())?
+                    depth = depth.checked_sub(1).ok_or(bail())?;
+                    tok
                 }
-                _ => {}
-            }
-            last = tok.kind;
+                _ => tok,
+            };
+            each(self, tok, depth)?;
+            last = match tok.kind {
+                Kind::Open(b) => Kind::Close(closer(b)),
+                kind => kind,
+            };
         }
     }
 
@@ -943,11 +965,6 @@ impl<'a> Reader<'_, 'a> {
 
     /// The inside of `#[ .. ]`, its `[` read, up to and including the `]`.
     fn meta(&mut self) -> Read<Attrs> {
-        let attrs = self.meta_inner()?;
-        Ok(attrs)
-    }
-
-    fn meta_inner(&mut self) -> Read<Attrs> {
         let mut attrs = Attrs::default();
         // The path: `cfg`, `serde`, `rustfmt::skip`.
         let mut segments = usize::from(self.colons()?.is_some());
@@ -1488,42 +1505,17 @@ impl<'a> Reader<'_, 'a> {
         if !expected {
             return Err(bail());
         }
-        // The generics and where clause, up to the body or the `;`.
-        let mut depth = 0usize;
-        let mut last = Kind::End;
-        let end = loop {
-            let tok = self.next()?;
-            match tok.kind {
-                Kind::Open(b'{') if depth == 0 => {
-                    self.fields(is_enum)?;
-                    break tok.start;
-                }
-                Kind::Open(b'(') if depth == 0 && is_struct => {
-                    self.skip(b'(', false, false)?;
-                }
-                Kind::Punct(b';') if depth == 0 && is_struct => {
-                    break tok.end;
-                }
-                Kind::Open(b) => {
-                    if last == Kind::Punct(b'!') {
-                        self.skip(b, false, true)?;
-                    } else if b == b'{' {
-                        self.block()?;
-                    } else {
-                        self.skip(b, false, false)?;
-                    }
-                }
-                Kind::Punct(b'#') => {
-                    self.attribute_after_hash(false)?;
-                }
-                Kind::Punct(b'<') => depth += 1,
-                Kind::Punct(b'>') if last != Kind::Punct(b'-') => {
-                    depth = depth.checked_sub(1).ok_or(bail())?
-                }
-                Kind::End | Kind::Close(_) => return Err(bail()),
-                _ => {}
+        // The where clause (and a struct's fields in parentheses), up to the body or `;`.
+        let stop = self.region(true, |_, tok| {
+            matches!(tok.kind, Kind::Open(b'{') | Kind::Punct(b';'))
+        })?;
+        let end = match stop.kind {
+            Kind::Open(_) => {
+                self.fields(is_enum)?;
+                stop.start
             }
-            last = tok.kind;
+            _ if is_struct => stop.end,
+            _ => return Err(bail()),
         };
         let span = self.header(first, end);
         let kind = DefKind::Class {
@@ -1890,9 +1882,8 @@ impl<'a> Reader<'_, 'a> {
     /// `{` or `;` at depth 0 (returned).
     fn bounds(&mut self) -> Read<(Vec<String>, Tok)> {
         let mut bounds = Vec::new();
+        // The bound being read: where it starts and ends, and whether it is a lifetime.
         let mut bound: Option<(usize, usize, bool)> = None;
-        let mut depth = 0usize;
-        let mut last = Kind::End;
         let text = self.text;
         let push = |bounds: &mut Vec<String>, bound: Option<(usize, usize, bool)>| {
             if let Some((start, end, lifetime)) = bound
@@ -1901,61 +1892,33 @@ impl<'a> Reader<'_, 'a> {
                 bounds.push(compact(&String::from_utf8_lossy(&text[start..end])));
             }
         };
-        loop {
-            let tok = self.next()?;
-            let stop = depth == 0
-                && (matches!(tok.kind, Kind::Open(b'{') | Kind::Punct(b';'))
-                    || self.is(tok, "where"));
-            if stop {
-                push(&mut bounds, bound);
-                return Ok((bounds, tok));
-            }
-            match tok.kind {
-                Kind::Punct(b'+') if depth == 0 => {
-                    push(&mut bounds, bound.take());
-                    last = tok.kind;
-                    continue;
+        let stop = self.region_each(
+            true,
+            |this, tok| {
+                matches!(tok.kind, Kind::Open(b'{') | Kind::Punct(b';')) || this.is(tok, "where")
+            },
+            |_, tok, depth| {
+                match (&mut bound, tok.kind) {
+                    (_, Kind::Punct(b'+')) if depth == 0 => push(&mut bounds, bound.take()),
+                    (Some((_, end, _)), _) => *end = tok.end,
+                    (None, kind) => bound = Some((tok.start, tok.end, kind == Kind::Lifetime)),
                 }
-                Kind::Punct(b'<') => depth += 1,
-                Kind::Punct(b'>') if last != Kind::Punct(b'-') => {
-                    depth = depth.checked_sub(1).ok_or(bail())?
-                }
-                Kind::Open(b) => {
-                    let close = if b == b'{' {
-                        self.block()?
-                    } else {
-                        self.skip(b, false, last == Kind::Punct(b'!'))?
-                    };
-                    match &mut bound {
-                        Some((_, end, _)) => *end = close.end,
-                        None => bound = Some((tok.start, close.end, false)),
-                    }
-                    last = Kind::Close(closer(b));
-                    continue;
-                }
-                Kind::Punct(b'#') | Kind::End | Kind::Close(_) => return Err(bail()),
-                _ => {}
-            }
-            match &mut bound {
-                Some((_, end, _)) => *end = tok.end,
-                None => bound = Some((tok.start, tok.end, tok.kind == Kind::Lifetime)),
-            }
-            last = tok.kind;
-        }
+                Ok(())
+            },
+        )?;
+        push(&mut bounds, bound);
+        Ok((bounds, stop))
     }
 
     fn trait_item(&mut self, first: usize, conditional: bool, vis: Visibility) -> Read<()> {
-        let mut keyword_start = None;
         loop {
             let tok = self.next()?;
-            keyword_start.get_or_insert(tok.start);
             match self.text(tok) {
                 b"unsafe" | b"auto" => {}
                 b"trait" => break,
                 _ => return Err(bail()),
             }
         }
-        let _ = keyword_start;
         let name = self.ident()?;
         // Generics, then `: supertraits`, `= bounds` (an alias), a where clause, the body.
         let after = self.peek()?;
@@ -2065,46 +2028,19 @@ impl<'a> Reader<'_, 'a> {
         }
         // The type (and the trait before a `for`), up to `where` or `{`.
         let mut parts: Vec<Vec<Tok>> = vec![Vec::new()];
-        let mut depth = 0usize;
-        let mut last = Kind::End;
-        let stop = loop {
-            let tok = self.next()?;
-            if depth == 0 && (tok.kind == Kind::Open(b'{') || self.is(tok, "where")) {
-                break tok;
-            }
-            match tok.kind {
-                Kind::Ident if depth == 0 && self.text(tok) == b"for" => {
-                    let next = self.peek()?;
-                    if next.kind != Kind::Punct(b'<') {
-                        parts.push(Vec::new());
-                        last = tok.kind;
-                        continue;
-                    }
+        let stop = self.region_each(
+            true,
+            |this, tok| tok.kind == Kind::Open(b'{') || this.is(tok, "where"),
+            |this, tok, depth| {
+                // `for` splits the trait from the type, unless `for<'a>` binds lifetimes.
+                if depth == 0 && this.is(tok, "for") && this.peek()?.kind != Kind::Punct(b'<') {
+                    parts.push(Vec::new());
+                } else {
+                    parts.last_mut().ok_or(bail())?.push(tok);
                 }
-                Kind::Punct(b'<') => depth += 1,
-                Kind::Punct(b'>') if last != Kind::Punct(b'-') => {
-                    depth = depth.checked_sub(1).ok_or(bail())?
-                }
-                Kind::Open(b) => {
-                    let close = if b == b'{' {
-                        self.block()?
-                    } else {
-                        self.skip(b, false, last == Kind::Punct(b'!'))?
-                    };
-                    parts.last_mut().ok_or(bail())?.push(Tok {
-                        kind: Kind::Open(b),
-                        start: tok.start,
-                        end: close.end,
-                    });
-                    last = Kind::Close(closer(b));
-                    continue;
-                }
-                Kind::Punct(b'#') | Kind::End | Kind::Close(_) => return Err(bail()),
-                _ => {}
-            }
-            parts.last_mut().ok_or(bail())?.push(tok);
-            last = tok.kind;
-        };
+                Ok(())
+            },
+        )?;
         if parts.len() > 2 {
             return Err(bail());
         }
@@ -2285,41 +2221,7 @@ impl Attrs {
 /// comment: without one, nothing the syn path reads out of it can be an item.
 fn keyword_tokens(body: &[u8]) -> bool {
     // Most bodies do not even mention one.
-    if !mentions_items(body) {
-        return false;
-    }
-    let text = match std::str::from_utf8(body) {
-        Ok(text) => text,
-        Err(_) => return true,
-    };
-    let mut collector = Collector::bare(text);
-    let mut reader = Reader {
-        c: &mut collector,
-        text: body,
-        pos: 0,
-        docs: Vec::new(),
-        refs: Vec::new(),
-        depth: 0,
-        quiet: 0,
-        peeked: None,
-    };
-    loop {
-        if reader.blanks(false).is_err() {
-            return true;
-        }
-        if reader.pos >= body.len() {
-            return false;
-        }
-        match reader.lex() {
-            Ok(tok) if tok.kind == Kind::Ident => {
-                if lexical::item_keyword(reader.text(tok)).is_some() {
-                    return true;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => return true,
-        }
-    }
+    mentions_items(body) && lexical::has_item_keyword(body)
 }
 
 fn closer(open: u8) -> u8 {
@@ -2378,67 +2280,26 @@ fn prefixed_literal(text: &[u8], at: usize) -> Read<Option<usize>> {
         if text.get(j) != Some(&b'"') {
             return Ok(None);
         }
-        return string_end(text, j + 1, hashes + 1).map(Some).ok_or(bail());
+        return lexical::string_end(text, j + 1, Some(hashes))
+            .map(Some)
+            .ok_or(bail());
     }
     match text.get(j) {
-        Some(b'"') => string_end(text, j + 1, 0).map(Some).ok_or(bail()),
+        Some(b'"') => string_end(text, j + 1).map(Some).ok_or(bail()),
         Some(b'\'') if rest[0] == b'b' => Ok(Some(char_end(text, j).ok_or(bail())?)),
         _ => Ok(None),
     }
 }
 
-/// After the closing quote of a string whose contents start at `from`. `raw`: 0 for a plain
-/// string (backslash escapes), else 1 + its number of hashes. `None` when unterminated.
-fn string_end(text: &[u8], from: usize, raw: usize) -> Option<usize> {
-    let mut i = from;
-    if raw == 0 {
-        loop {
-            let found = memchr::memchr2(b'"', b'\\', &text[i..])?;
-            i += found;
-            if text[i] == b'\\' {
-                i += 2;
-                if i > text.len() {
-                    return None;
-                }
-                continue;
-            }
-            return Some(i + 1);
-        }
-    }
-    let hashes = raw - 1;
-    loop {
-        let found = memchr::memchr(b'"', &text[i..])?;
-        i += found + 1;
-        if text
-            .get(i..i + hashes)
-            .is_some_and(|h| h.iter().all(|&b| b == b'#'))
-        {
-            return Some(i + hashes);
-        }
-    }
+/// [`lexical::string_end`] of a plain string (contents from `from`).
+fn string_end(text: &[u8], from: usize) -> Option<usize> {
+    lexical::string_end(text, from, None)
 }
 
-/// After a char literal at `at` (`'a'`, `'\n'`, `'\u{1F600}'`, `'é'`), or `None` when the
-/// quote starts a lifetime or label.
+/// [`lexical::char_end`] of a closed char literal; `None` for a lifetime, a label or an
+/// escape never closed.
 fn char_end(text: &[u8], at: usize) -> Option<usize> {
-    match text.get(at + 1)? {
-        b'\\' => {
-            let mut i = at + 3;
-            while i < text.len() && text[i] != b'\'' && text[i] != b'\n' {
-                i += 1;
-            }
-            (text.get(i) == Some(&b'\'')).then_some(i + 1)
-        }
-        &first => {
-            let width = match first {
-                0x00..=0x7F => 1,
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            (text.get(at + 1 + width) == Some(&b'\'')).then_some(at + 2 + width)
-        }
-    }
+    lexical::char_end(text, at).filter(|&end| text[end - 1] == b'\'')
 }
 
 /// Whether nothing but blanks and comments lie between `at` and a closer or the end: a doc
