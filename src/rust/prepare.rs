@@ -172,8 +172,13 @@ pub fn lex(source: &mut Cow<'_, str>, errors: &mut Vec<SyntaxError>) -> Option<T
             Some(b'(' | b'[' | b'{' | b')' | b']' | b'}') => culprit + 1,
             _ => line_end(bytes, culprit),
         };
+        // The whole character at the culprit (`«` is two bytes), not its first byte.
+        let width = source
+            .get(culprit..)
+            .and_then(|rest| rest.chars().next())
+            .map_or(1, char::len_utf8);
         errors.push(SyntaxError {
-            span: Span::new(culprit, (culprit + 1).min(source.len())),
+            span: Span::new(culprit, (culprit + width).min(source.len())),
             message,
         });
         if bytes[culprit..end].iter().all(u8::is_ascii_whitespace) {

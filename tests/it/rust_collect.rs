@@ -893,3 +893,92 @@ fn registry_sweep() {
         mismatched.join("\n")
     );
 }
+
+/// Real files broken on purpose (cut short, or with a delimiter, quote, comment opener,
+/// attribute or macro bang put in), through `collect`: the fast path and the syn path it
+/// hands a file back to never panic, and every span stays inside the file on character
+/// boundaries. Deterministic: the same cuts and insertions every run.
+#[test]
+fn broken_real_files_never_panic() {
+    let mut files = rust_files(&fixture("fixtures/rust"));
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    if let Some(registry) = home
+        .map(|home| home.join("registry/src"))
+        .filter(|d| d.is_dir())
+    {
+        files.extend(rust_files(&registry).into_iter().step_by(40));
+    }
+    let texts: Vec<(PathBuf, Vec<u8>)> = files
+        .into_iter()
+        .filter_map(|path| fs::read(&path).ok().map(|text| (path, text)))
+        .filter(|(_, text)| text.len() < 200_000)
+        .collect();
+    const INSERTS: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"(",
+        b")",
+        b"[",
+        b"]",
+        b"\"",
+        b"'",
+        b"/*",
+        b"*/",
+        b"//",
+        b"///",
+        b"#[",
+        b"#![cfg(x)]",
+        b"!",
+        b"$",
+        b"r#\"",
+        b"b'",
+        b"::",
+        b"<",
+        b">",
+        b"fn",
+        b"use",
+        b"mod x;",
+        b"m! {",
+        b"cfg_if! { if #[cfg(x)] {",
+        b"\\",
+        b"`",
+        "é".as_bytes(),
+        b"\0",
+    ];
+    let problems: Vec<String> = texts
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(n, (path, src))| {
+            // A small xorshift from the file's index: the same positions every run.
+            let mut seed = (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            let mut broken: Vec<(String, Vec<u8>)> = Vec::new();
+            for _ in 0..6 {
+                let at = (next() as usize) % (src.len() + 1);
+                broken.push((format!("cut at {at}"), src[..at].to_vec()));
+                let insert = INSERTS[(next() as usize) % INSERTS.len()];
+                let mut text = src.clone();
+                text.splice(at..at, insert.iter().copied());
+                let what = format!("{:?} put in at {at}", String::from_utf8_lossy(insert));
+                broken.push((what, text));
+            }
+            broken
+                .into_iter()
+                .flat_map(|(what, text)| {
+                    let facts = rust::collect(&text);
+                    let problems = check_invariants(path, &text, &facts);
+                    problems.into_iter().map(move |problem| format!("{problem} ({what})"))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(texts.len() >= 4);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
