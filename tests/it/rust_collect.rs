@@ -974,7 +974,9 @@ fn broken_real_files_never_panic() {
                 .flat_map(|(what, text)| {
                     let facts = rust::collect(&text);
                     let problems = check_invariants(path, &text, &facts);
-                    problems.into_iter().map(move |problem| format!("{problem} ({what})"))
+                    problems
+                        .into_iter()
+                        .map(move |problem| format!("{problem} ({what})"))
                 })
                 .collect::<Vec<_>>()
         })
