@@ -479,45 +479,52 @@ fn visit_file(
         lock(found).other_files.push(relative);
         return;
     };
-    let stamp = match source_metadata(path) {
-        Ok(metadata) => Stamp::of(&metadata),
-        Err(reason) => {
-            lock(found).skipped.push(Skipped {
-                path: relative,
-                reason,
-            });
-            return;
-        }
+    // With a cache, a file is stat'ed first: unchanged since a run recorded it, it is
+    // neither read nor hashed, and its facts are decoded only when they are needed
+    // (`Walk::load_facts`). Without one it is opened at once and stat'ed through the handle.
+    let stamp = match cache {
+        Some(cache) => match source_metadata(path) {
+            Ok(metadata) => {
+                let stamp = Stamp::of(&metadata);
+                if let Some(hash) = cache.known(&relative, &stamp) {
+                    let mut file = SourceFile::on_disk(
+                        relative,
+                        language,
+                        hash,
+                        stamp,
+                        FileFacts::default(),
+                        path.to_path_buf(),
+                    );
+                    file.from_cache = true;
+                    file.pending = true;
+                    lock(found).files.push(file);
+                    return;
+                }
+                Some(stamp)
+            }
+            Err(reason) => {
+                lock(found).skipped.push(Skipped {
+                    path: relative,
+                    reason,
+                });
+                return;
+            }
+        },
+        None => None,
     };
-    // Unchanged since a run recorded it: neither read nor hashed, and its facts are decoded
-    // only when they are needed (`Walk::load_facts`).
-    if let Some(cache) = cache
-        && let Some(hash) = cache.known(&relative, &stamp)
-    {
-        let mut file = SourceFile::on_disk(
-            relative,
-            language,
-            hash,
-            stamp,
-            FileFacts::default(),
-            path.to_path_buf(),
-        );
-        file.from_cache = true;
-        file.pending = true;
-        lock(found).files.push(file);
-        return;
-    }
-    match std::fs::read(path) {
-        Ok(text) => {
-            let hash = language.hash(&text);
+    READ_BUFFER.with_borrow_mut(|text| match read_into(path, text) {
+        Ok(metadata) => {
+            // The stamp taken before the read describes these bytes only if the length
+            // agrees; otherwise the file is being written, and no stamp is recorded.
+            let stamp = stamp.unwrap_or_else(|| Stamp::of(&metadata));
+            let agrees = stamp.len == text.len() as u64;
+            let text = text.as_slice();
+            let hash = language.hash(text);
             let cached = cache
                 .and_then(|cache| cache.get(hash))
                 .filter(|facts| facts.fits(text.len() as u64));
             let from_cache = cached.is_some();
-            let facts = cached.unwrap_or_else(|| language.collect(&text));
-            // The stamp taken before the read describes these bytes only if the length
-            // agrees; otherwise the file is being written, and no stamp is recorded.
-            let agrees = stamp.len == text.len() as u64;
+            let facts = cached.unwrap_or_else(|| language.collect(text));
             let stamp = Stamp {
                 len: text.len() as u64,
                 ..stamp
@@ -532,15 +539,54 @@ fn visit_file(
             found.files.push(file);
             found.read += 1;
         }
-        Err(error) => lock(found).skipped.push(Skipped {
+        Err(reason) => lock(found).skipped.push(Skipped {
             path: relative,
-            reason: format!("cannot read: {error}"),
+            reason,
         }),
+    });
+}
+
+thread_local! {
+    /// Each walker thread reads every file into the same buffer: no file's text outlives its
+    /// collection, and a buffer whose pages are already mapped costs no page faults.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads the source file at `path` whole into `buffer` (replacing what it held) and returns
+/// the metadata of the handle it read, checked as [`source_metadata`] checks it.
+fn read_into(path: &Path, buffer: &mut Vec<u8>) -> Result<std::fs::Metadata, String> {
+    use std::io::Read;
+    let cannot = |error: std::io::Error| format!("cannot read: {error}");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // A FIFO put where the walk saw a regular file must not block the open; a regular file
+    // reads the same either way.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(path).map_err(cannot)?;
+    let metadata = file.metadata().map_err(cannot)?;
+    check_metadata(&metadata)?;
+    buffer.clear();
+    // One byte more than the size, so the read that finds the end needs no growth.
+    buffer.reserve(metadata.len() as usize + 1);
+    file.read_to_end(buffer).map_err(cannot)?;
+    // A buffer grown for one large file is not kept for the rest.
+    if buffer.capacity() > 1 << 24 {
+        let mut kept = std::mem::take(buffer);
+        kept.shrink_to(1 << 20);
+        *buffer = kept;
     }
+    Ok(metadata)
 }
 
 fn source_metadata(path: &Path) -> Result<std::fs::Metadata, String> {
     let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read: {error}"))?;
+    check_metadata(&metadata)?;
+    Ok(metadata)
+}
+
+/// A source file must be a regular file within [`MAX_FILE_SIZE`].
+fn check_metadata(metadata: &std::fs::Metadata) -> Result<(), String> {
     if !metadata.is_file() {
         return Err("not a regular file".to_string());
     }
@@ -550,7 +596,7 @@ fn source_metadata(path: &Path) -> Result<std::fs::Metadata, String> {
             metadata.len()
         ));
     }
-    Ok(metadata)
+    Ok(())
 }
 
 fn read_source(path: &Path) -> Result<Vec<u8>, String> {

@@ -32,7 +32,9 @@
 //!   preorder (each type followed by its functions, then source order), so an `impl` above
 //!   its type still lists its functions after the type.
 //! - `const`, `static` and `macro_rules!` at module level are `Variable`s
-//!   (`#[macro_export]` makes a macro public).
+//!   (`#[macro_export]` makes a macro public). A macro's span is `macro_rules! name`, ending
+//!   at its name; a `const`'s or `static`'s runs to its `;` (the resolver tells them apart
+//!   by that).
 //! - Paths written in strings are `StringRef`s: `key = "a::b::C"` anywhere in an attribute
 //!   (`#[serde(remote = "crate::a::B")]`, inside `cfg_attr` too; `#[path]` is a file, not a
 //!   path) is `Attribute`; an intra-doc link target with `::` in a doc comment (`` [`a::B`] ``,

@@ -267,10 +267,7 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
                 && matches!(definition.kind, DefKind::Variable)
                 && *facts.definition_visibility_of(d) == Visibility::Public
                 && index.owners[&file].definitions[d] == decl
-                && files[file]
-                    .text()
-                    .get(definition.span.range())
-                    .is_some_and(|code| code.starts_with(b"macro_rules"));
+                && is_macro_rules(definition);
             if exported {
                 index.modules[root]
                     .names
@@ -283,69 +280,34 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
 
     let mut names = vec![None; files.len()];
     let mut resolutions = vec![Vec::new(); files.len()];
+    let mut strings = vec![Vec::new(); files.len()];
     let mut targets = HashMap::default();
-    let mut resolver = Resolver::new(files, &index);
-    // In file order: a lookup cut short by a cycle is memoised, so the order must not vary.
+    let mut string_targets = HashMap::default();
+    // Files are resolved in fixed chunks of file order, each by a resolver of its own (a
+    // lookup cut short by a cycle is memoised, and the memo is the chunk's), on all cores:
+    // the verdicts depend on the chunking, never on the thread count.
     let mut ordered: Vec<usize> = rust_files.values().copied().collect();
     ordered.sort_unstable();
-    for &file in &ordered {
-        if let Some(module) = index.file_module(file) {
-            names[file] = Some(index.modules[module].path.clone());
-        }
-        let facts = &files[file].facts;
-        resolutions[file] = facts
-            .imports
-            .iter()
-            .enumerate()
-            .map(|(i, import)| match index.import_module(file, i) {
-                Some(module) => {
-                    if import.kind == ImportKind::From {
-                        targets.insert(
-                            (file, import.span.start, import.module_span.end),
-                            resolver.prefix_module(module, import),
-                        );
-                    }
-                    resolver.import_verdicts(module, import)
-                }
-                // A file no crate's module tree reaches: nothing to resolve it against.
-                None => import
-                    .names
+    let chunks: Vec<Vec<FileVerdicts>> = {
+        use rayon::prelude::*;
+        ordered
+            .par_chunks(RESOLVE_CHUNK)
+            .map(|chunk| {
+                let mut resolver = Resolver::new(files, &index);
+                chunk
                     .iter()
-                    .map(|_| Resolution::External {
-                        module: import.module.clone(),
-                    })
-                    .collect(),
+                    .map(|&file| resolver.file_verdicts(file))
+                    .collect()
             })
-            .collect();
+            .collect()
+    };
+    for (&file, verdicts) in ordered.iter().zip(chunks.into_iter().flatten()) {
+        names[file] = verdicts.name;
+        resolutions[file] = verdicts.resolutions;
+        strings[file] = verdicts.strings;
+        targets.extend(verdicts.targets);
+        string_targets.extend(verdicts.string_targets);
     }
-    let mut strings = vec![Vec::new(); files.len()];
-    let mut string_targets = HashMap::default();
-    for &file in &ordered {
-        strings[file] = files[file]
-            .facts
-            .string_refs
-            .iter()
-            .map(|reference| {
-                let Some(module) = index.module_at(files, file, reference.span) else {
-                    return Resolution::External {
-                        module: reference.value.clone(),
-                    };
-                };
-                let import = path_import(&reference.value);
-                string_targets.insert(
-                    (file, reference.span.start),
-                    resolver.prefix_module(module, &import),
-                );
-                resolver
-                    .import_verdicts(module, &import)
-                    .pop()
-                    .unwrap_or(Resolution::External {
-                        module: import.module,
-                    })
-            })
-            .collect();
-    }
-    drop(resolver);
     index.import_targets = targets;
     index.string_targets = string_targets;
     Built {
@@ -354,6 +316,28 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         resolutions,
         strings,
     }
+}
+
+/// How many files one resolver takes (see [`build`]): enough that its memo pays, few enough
+/// that a workspace of a few hundred files keeps both cores busy.
+const RESOLVE_CHUNK: usize = 64;
+
+/// What [`build`] learns of one file.
+struct FileVerdicts {
+    name: Option<String>,
+    resolutions: Vec<Vec<Resolution>>,
+    strings: Vec<Resolution>,
+    /// `(file, import start, module end)` -> the module the import's prefix names.
+    targets: Vec<((usize, u32, u32), Option<String>)>,
+    /// `(file, string start)` -> the module the string's prefix names.
+    string_targets: Vec<((usize, u32), Option<String>)>,
+}
+
+/// Whether a module-level `Variable` is a `macro_rules!`: the collector's span of one ends
+/// at its name (`macro_rules! name`), where a `const` or `static` runs to its `;`. Told from
+/// the facts, so the file is never read again.
+fn is_macro_rules(definition: &crate::facts::Definition) -> bool {
+    definition.span.end == definition.name_span.end
 }
 
 /// A path written in a string (`super::a::B`, `crate::a::B`, `::dep::B`) as the `use` of its
@@ -623,6 +607,69 @@ impl<'g> Resolver<'g> {
             index,
             memo: HashMap::default(),
             active: HashSet::default(),
+        }
+    }
+
+    /// The verdicts of every `use` leaf and every string path of `file`.
+    fn file_verdicts(&mut self, file: usize) -> FileVerdicts {
+        let index = self.index;
+        let files = self.files;
+        let facts = &files[file].facts;
+        let mut targets = Vec::new();
+        let resolutions = facts
+            .imports
+            .iter()
+            .enumerate()
+            .map(|(i, import)| match index.import_module(file, i) {
+                Some(module) => {
+                    if import.kind == ImportKind::From {
+                        targets.push((
+                            (file, import.span.start, import.module_span.end),
+                            self.prefix_module(module, import),
+                        ));
+                    }
+                    self.import_verdicts(module, import)
+                }
+                // A file no crate's module tree reaches: nothing to resolve it against.
+                None => import
+                    .names
+                    .iter()
+                    .map(|_| Resolution::External {
+                        module: import.module.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut string_targets = Vec::new();
+        let strings = facts
+            .string_refs
+            .iter()
+            .map(|reference| {
+                let Some(module) = index.module_at(files, file, reference.span) else {
+                    return Resolution::External {
+                        module: reference.value.clone(),
+                    };
+                };
+                let import = path_import(&reference.value);
+                string_targets.push((
+                    (file, reference.span.start),
+                    self.prefix_module(module, &import),
+                ));
+                self.import_verdicts(module, &import)
+                    .pop()
+                    .unwrap_or(Resolution::External {
+                        module: import.module,
+                    })
+            })
+            .collect();
+        FileVerdicts {
+            name: index
+                .file_module(file)
+                .map(|module| index.modules[module].path.clone()),
+            resolutions,
+            strings,
+            targets,
+            string_targets,
         }
     }
 
