@@ -566,16 +566,34 @@ fn read_into(path: &Path, buffer: &mut Vec<u8>) -> Result<std::fs::Metadata, Str
     let mut file = options.open(path).map_err(cannot)?;
     let metadata = file.metadata().map_err(cannot)?;
     check_metadata(&metadata)?;
-    buffer.clear();
-    // One byte more than the size, so the read that finds the end needs no growth.
-    buffer.reserve(metadata.len() as usize + 1);
-    file.read_to_end(buffer).map_err(cannot)?;
-    // A buffer grown for one large file is not kept for the rest.
+    // Room for one byte more than the size, so the read that finds the end needs no growth;
+    // a plain loop, as `File::read_to_end` asks the size again (fstat and lseek) and reads a
+    // file of unknown size in growing steps.
+    let mut filled = 0;
     if buffer.capacity() > 1 << 24 {
-        let mut kept = std::mem::take(buffer);
-        kept.shrink_to(1 << 20);
-        *buffer = kept;
+        // A buffer grown for one large file is not kept for the rest.
+        *buffer = Vec::new();
     }
+    buffer.clear();
+    buffer.resize(metadata.len() as usize + 1, 0);
+    loop {
+        if filled == buffer.len() {
+            // The file grew since it was stat'ed.
+            if filled as u64 > MAX_FILE_SIZE {
+                return Err(format!(
+                    "file is too large (over {MAX_FILE_SIZE} bytes, the limit)"
+                ));
+            }
+            buffer.resize(filled * 2, 0);
+        }
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(cannot(error)),
+        }
+    }
+    buffer.truncate(filled);
     Ok(metadata)
 }
 
