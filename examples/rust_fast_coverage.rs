@@ -7,7 +7,8 @@
 //! Prints, per line of `src/rust/collect/fast.rs` that gave up, the files and bytes it cost
 //! (largest first, with an example file), then the share of files and bytes read fast, the
 //! files whose facts differ (`SHOW=1` prints the first differing line of each), and both
-//! paths' times on one thread.
+//! paths' times on one thread. `LIST=1` prints every file it gave up on, with its syn-path
+//! time.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ fn main() {
         rust_files(Path::new(&dir), &mut files);
     }
     let show = std::env::var_os("SHOW").is_some();
+    let list = std::env::var_os("LIST").is_some();
     let mut bails: BTreeMap<u32, (usize, usize, String)> = BTreeMap::new();
     let (mut fast_files, mut fast_bytes, mut bytes, mut differ) = (0, 0, 0, 0);
     let (mut fast_time, mut slow_time) = (Duration::ZERO, Duration::ZERO);
@@ -30,6 +32,17 @@ fn main() {
         };
         bytes += text.len();
         if let Some(line) = rust::fast_bail(&text) {
+            if list {
+                let started = Instant::now();
+                let _ = rust::collect_slow(&text);
+                let cost = started.elapsed();
+                println!(
+                    "fast.rs:{line} {} KB, syn path {:.2} ms: {}",
+                    text.len() / 1024,
+                    cost.as_secs_f64() * 1e3,
+                    path.display()
+                );
+            }
             let entry = bails
                 .entry(line)
                 .or_insert_with(|| (0, 0, path.display().to_string()));

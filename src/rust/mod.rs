@@ -6,6 +6,7 @@
 mod collect;
 pub mod edit;
 mod lexical;
+pub mod order;
 mod prepare;
 pub mod resolve;
 pub mod workspace;

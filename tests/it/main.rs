@@ -15,6 +15,7 @@ mod picture;
 mod reference;
 mod rules_doc;
 mod rust_collect;
+mod rust_order;
 mod rust_workspace;
 mod server;
 mod support;

@@ -1,0 +1,170 @@
+//! `ssot_gardener::rust::order` against its oracle, rustfmt itself: groups of generated use
+//! trees are sorted by `order::compare` and written out, and `rustfmt --check` must find
+//! nothing to move, for both style editions (`--edition 2021` sorts names by case, then
+//! bytes; `--edition 2024` by the Style Guide's version sort). The names are picked to
+//! disagree between the rules: case classes, digits, leading zeros, underscores, `r#`.
+
+use std::path::Path;
+use std::process::Command;
+
+use ssot_gardener::rust::order::{self, Style};
+
+const NAMES: &[&str] = &[
+    "a", "b", "ab", "a_b", "a_", "_a", "__a", "a1", "a2", "a10", "a01", "a001", "x86_64",
+    "x86_128", "X86_64", "A", "B", "Ab", "AB", "A_B", "ABC", "Abc", "aBc", "Z", "z", "Z9",
+    "r#async", "r#z", "io", "Io", "IO", "io2", "core",
+];
+
+/// A small deterministic generator (no dependency: the test must not vary between runs).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn name(&mut self) -> &'static str {
+        NAMES[self.below(NAMES.len())]
+    }
+
+    /// `name as alias` (rustfmt drops an alias equal to the name).
+    fn aliased(&mut self) -> String {
+        let name = self.name();
+        let alias = loop {
+            let alias = self.name();
+            if alias.trim_start_matches("r#") != name.trim_start_matches("r#") {
+                break alias;
+            }
+        };
+        format!("{name} as {alias}")
+    }
+}
+
+/// One use tree as rustfmt prints it: a path of one to three segments, then maybe an alias,
+/// a glob or a list of two or three distinct simple elements (sorted as rustfmt prints them).
+fn tree(rng: &mut Rng, style: Style) -> String {
+    let mut path: Vec<String> = Vec::new();
+    match rng.below(12) {
+        0 => path.push("self".into()),
+        1 => path.push("super".into()),
+        2 => path.push("crate".into()),
+        3 => path.push("::std".into()),
+        _ => {}
+    }
+    for _ in 0..1 + rng.below(3) {
+        path.push(rng.name().to_string());
+    }
+    let mut text = path.join("::");
+    match rng.below(6) {
+        0 => {
+            path.pop();
+            path.push(rng.aliased());
+            text = path.join("::");
+        }
+        1 => text.push_str("::*"),
+        2 => {
+            let mut elements: Vec<String> = Vec::new();
+            if rng.below(3) == 0 {
+                elements.push("self".into());
+            }
+            while elements.len() < 2 + rng.below(2) {
+                let element = match rng.below(4) {
+                    0 => format!("{}::{}", rng.name(), rng.name()),
+                    1 => rng.aliased(),
+                    _ => rng.name().to_string(),
+                };
+                let parsed = parse(&element);
+                if !elements.iter().any(|other| parse(other) == parsed) {
+                    elements.push(element);
+                }
+            }
+            elements.sort_by(|a, b| order::compare(&parse(a), &parse(b), style));
+            text.push_str(&format!("::{{{}}}", elements.join(", ")));
+        }
+        _ => {}
+    }
+    text
+}
+
+fn parse(text: &str) -> order::Tree {
+    order::Tree::parse(text, true).unwrap_or_else(|| panic!("no use tree: {text}"))
+}
+
+fn rustfmt(edition: &str, source: &str, dir: &Path) -> String {
+    let path = dir.join(format!("order_{edition}.rs"));
+    std::fs::write(&path, source).expect("write");
+    let out = Command::new("rustfmt")
+        .args(["--edition", edition, "--emit", "stdout", "--quiet"])
+        .arg(&path)
+        .output()
+        .expect("rustfmt is part of the toolchain (rustup component add rustfmt)");
+    assert!(
+        out.status.success(),
+        "rustfmt failed on {}:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+fn agrees_with_rustfmt(style: Style, edition: &str, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut source = String::new();
+    let mut items = 0;
+    for _ in 0..300 {
+        let mut group: Vec<String> = Vec::new();
+        while group.len() < 2 + rng.below(6) {
+            let candidate = tree(&mut rng, style);
+            if !group.iter().any(|other| parse(other) == parse(&candidate)) {
+                group.push(candidate);
+            }
+        }
+        // Stable, as rustfmt's sort: equal trees keep their order.
+        group.sort_by(|a, b| order::compare(&parse(a), &parse(b), style));
+        for tree in &group {
+            source.push_str(&format!("use {tree};\n"));
+        }
+        source.push('\n');
+        items += group.len();
+    }
+    source.push_str("fn main() {}\n");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let formatted = rustfmt(edition, &source, dir.path());
+    if formatted != source {
+        let (ours, theirs): (Vec<&str>, Vec<&str>) =
+            (source.lines().collect(), formatted.lines().collect());
+        let at = ours
+            .iter()
+            .zip(&theirs)
+            .position(|(a, b)| a != b)
+            .unwrap_or(ours.len().min(theirs.len()));
+        let from = ours[..at]
+            .iter()
+            .rposition(|line| line.is_empty())
+            .map_or(0, |i| i + 1);
+        let to = (at + 8).min(ours.len()).min(theirs.len());
+        panic!(
+            "rustfmt --edition {edition} sorts {items} items otherwise; from line {}:\nours:\n{}\nrustfmt:\n{}",
+            from + 1,
+            ours[from..to].join("\n"),
+            theirs[from..to].join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_classic_order_is_rustfmts() {
+    agrees_with_rustfmt(Style::Classic, "2021", 0x5eed_0001);
+}
+
+#[test]
+fn the_2024_order_is_rustfmts() {
+    agrees_with_rustfmt(Style::V2024, "2024", 0x5eed_2024);
+}
