@@ -79,8 +79,21 @@ pub(super) fn rust_rewrite(
             (false, Some(into)) => crate::rust::edit::Placement::Merge(into),
             (false, None) => crate::rust::edit::Placement::New,
         };
-        crate::rust::edit::rewrite_leaf(file.text(), facts, import, name, &path, local, placement)
-            .map_err(str::to_string)
+        let edition = viewer.map_or("2015", |module| {
+            let krate = &index.workspace.crates[index.modules[module].krate];
+            index.workspace.packages[krate.package].edition.as_str()
+        });
+        crate::rust::edit::rewrite_leaf(
+            file.text(),
+            facts,
+            import,
+            name,
+            &path,
+            local,
+            placement,
+            crate::rust::edit::Order::of_edition(edition),
+        )
+        .map_err(str::to_string)
     });
     RustRewrite { spelled, fix }
 }

@@ -5,8 +5,35 @@
 //! Every byte outside the edits is kept. The fix loop re-collects the file and refuses an
 //! edit that adds a syntax error (`fix::apply_checked`).
 
-use crate::facts::{FileFacts, Import};
+use crate::facts::{FileFacts, Import, Span};
 use crate::rules::Edit;
+use crate::rust::order::{self, Style, Tree};
+
+/// How rustfmt sorts the `use` items of a file: its crate's style edition, and whether a
+/// leading `::` is part of a path (editions 2018 and later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub style: Style,
+    pub leading_root: bool,
+}
+
+impl Order {
+    /// The order of a crate of Rust edition `edition` (`cargo fmt` passes it to rustfmt).
+    pub fn of_edition(edition: &str) -> Order {
+        Order {
+            style: Style::of_edition(edition),
+            leading_root: edition != "2015",
+        }
+    }
+
+    fn tree(&self, text: &str) -> Option<Tree> {
+        Tree::parse(text, self.leading_root)
+    }
+
+    fn compare(&self, a: &Tree, b: &Tree) -> std::cmp::Ordering {
+        order::compare(a, b, self.style)
+    }
+}
 
 /// Where the rewritten leaf goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +50,13 @@ pub enum Placement {
 /// The edits that make leaf `leaf` of `facts.imports[import]` bind `local` to `path` (a
 /// whole path as this module writes it: `crate::a::T`, `dep::a::T`), placed as `placement`
 /// says. A group left with one element loses its braces (`{A}` becomes `A`).
+///
+/// The result sorts as rustfmt sorts (`order`): a new `use` item goes where it sorts in its
+/// group of `use` items (see [`crate::rust::order`]), a leaf merged into a list where it
+/// sorts in the list, and an item whose rewritten tree no longer sorts where it stands
+/// moves, with its attributes and its line's comment, to where it does. Where the group's
+/// items do not each stand on lines of their own, nothing moves.
+#[allow(clippy::too_many_arguments)]
 pub fn rewrite_leaf(
     text: &[u8],
     facts: &FileFacts,
@@ -31,6 +65,7 @@ pub fn rewrite_leaf(
     path: &str,
     local: &str,
     placement: Placement,
+    order: Order,
 ) -> Result<Vec<Edit>, &'static str> {
     let item = &facts.imports[import];
     let name = item.names.get(leaf).ok_or("no such leaf")?;
@@ -62,7 +97,13 @@ pub fn rewrite_leaf(
         format!("{last} as {local}")
     };
     let merge = match placement {
-        Placement::Merge(into) => merge_into(text, facts, into, import, &leaf_text),
+        Placement::Merge(into) => {
+            merge_into(text, facts, into, import, &leaf_text, order).map(|edit| {
+                let into = facts.imports[into].span;
+                moved(text, facts, into, std::slice::from_ref(&edit), order)
+                    .unwrap_or_else(|| vec![edit])
+            })
+        }
         _ => None,
     };
     let drop = placement == Placement::Drop;
@@ -71,16 +112,19 @@ pub fn rewrite_leaf(
             vec![delete_item(text, item)]
         } else {
             let tree_start = use_at + 3 + skip_ws(&text[use_at + 3..semi]);
-            vec![Edit {
+            let edit = Edit {
                 span: crate::facts::Span::new(tree_start, semi),
                 content: target,
-            }]
+            };
+            moved(text, facts, item.span, std::slice::from_ref(&edit), order)
+                .unwrap_or_else(|| vec![edit])
         }
     } else {
         let element = element_start(text, start, name.span.start as usize);
         let (cut_start, cut_end) = leaf_cut(text, element, name.span.end as usize)
             .ok_or("cannot cut the leaf out of its use tree")?;
-        let mut edits = vec![unbrace(text, start, end, cut_start, cut_end)];
+        let cut = unbrace(text, start, end, cut_start, cut_end);
+        let mut edits = vec![cut.clone()];
         if !drop && merge.is_none() {
             let line_start = line_start(text, start);
             let indent: String = text[line_start..start]
@@ -101,14 +145,24 @@ pub fn rewrite_leaf(
             item_text.push_str("use ");
             item_text.push_str(&target);
             item_text.push(';');
-            edits.push(Edit {
-                span: crate::facts::Span::new(end, end),
-                content: item_text,
+            let sorted = order
+                .tree(&target)
+                .and_then(|tree| insertion(text, facts, item.span, &[cut], &tree, order));
+            edits.push(match sorted {
+                // At a line start: the item's lines, then the line break.
+                Some(at) => Edit {
+                    span: crate::facts::Span::new(at, at),
+                    content: format!("{}\n", &item_text[1..]),
+                },
+                None => Edit {
+                    span: crate::facts::Span::new(end, end),
+                    content: item_text,
+                },
             });
         }
         edits
     };
-    edits.extend(merge);
+    edits.extend(merge.into_iter().flatten());
     edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
     if edits
         .windows(2)
@@ -183,6 +237,7 @@ fn merge_into(
     into: usize,
     from: usize,
     leaf: &str,
+    order: Order,
 ) -> Option<Edit> {
     let target = facts.imports.get(into)?;
     let source = &facts.imports[from];
@@ -205,7 +260,16 @@ fn merge_into(
     {
         return None;
     }
-    let name = leaf.split(" as ").next().unwrap_or(leaf);
+    let element = order.tree(leaf)?;
+    let sorts_before = |existing: &crate::facts::ImportedName| {
+        let text = match &existing.alias {
+            Some(alias) => format!("{} as {alias}", existing.name),
+            None => existing.name.clone(),
+        };
+        order
+            .tree(&text)
+            .is_some_and(|existing| order.compare(&existing, &element).is_le())
+    };
     let first = &target.names[0];
     let before = text[start..first.span.start as usize]
         .iter()
@@ -218,7 +282,7 @@ fn merge_into(
             return None;
         }
         let existing = String::from_utf8_lossy(&text[first.span.range()]).into_owned();
-        let (a, b) = if rustfmt_order(&first.name, name) {
+        let (a, b) = if sorts_before(first) {
             (existing.as_str(), leaf)
         } else {
             (leaf, existing.as_str())
@@ -235,11 +299,7 @@ fn merge_into(
             .all(|b| *b == b' ' || *b == b'\t')
     };
     let indent = |at: usize| String::from_utf8_lossy(&text[line_start(text, at)..at]).into_owned();
-    if let Some(next) = target
-        .names
-        .iter()
-        .find(|existing| !rustfmt_order(&existing.name, name))
-    {
+    if let Some(next) = target.names.iter().find(|existing| !sorts_before(existing)) {
         let at = next.span.start as usize;
         let content = if alone(at) {
             format!("{leaf},\n{}", indent(at))
@@ -277,13 +337,212 @@ fn merge_into(
     })
 }
 
-/// Whether `a` goes before `b` in a group as rustfmt sorts it: `self` first, then by name.
-fn rustfmt_order(a: &str, b: &str) -> bool {
-    match (a == "self", b == "self") {
-        (true, _) => true,
-        (_, true) => false,
-        _ => a <= b,
+/// A `use` item in its group as rustfmt sorts them: the lines it stands on (the attribute
+/// lines above it, a comment after it on its line), and its tree.
+struct Member {
+    span: Span,
+    /// From the start of its first line to past its last line's `\n`; `None` when other
+    /// code shares its lines.
+    lines: Option<(usize, usize)>,
+    tree: Option<Tree>,
+    /// `#[macro_use]` or `#[rustfmt::skip]`: rustfmt leaves it and the group ends there.
+    fixed: bool,
+}
+
+/// The `use` item at `span` and the others of its group, in file order, with the item's
+/// index; `None` when the group cannot be read (an item that shares its lines with other
+/// code, or whose tree does not parse), so nothing is moved.
+fn group(text: &[u8], facts: &FileFacts, span: Span, order: Order) -> Option<(Vec<Member>, usize)> {
+    let mut spans: Vec<Span> = facts.imports.iter().map(|import| import.span).collect();
+    spans.sort_by_key(|span| (span.start, span.end));
+    spans.dedup();
+    let mut all: Vec<Member> = Vec::new();
+    for item in spans {
+        let (start, end) = (item.start as usize, item.end as usize);
+        if end > text.len() || start >= end || text[end - 1] != b';' {
+            continue;
+        }
+        let Some(use_at) = find_use_keyword(&text[start..end]) else {
+            continue; // `extern crate`
+        };
+        let attributes = attributes_before(text, start);
+        all.push(Member {
+            span: item,
+            lines: member_lines(text, start, end, attributes.len()),
+            tree: std::str::from_utf8(&text[start + use_at + 3..end - 1])
+                .ok()
+                .and_then(|tree| order.tree(tree)),
+            fixed: attributes.iter().any(|attribute| {
+                attribute.contains("macro_use") || attribute.contains("rustfmt::skip")
+            }),
+        });
     }
+    let at = all.iter().position(|member| member.span == span)?;
+    all[at].lines?;
+    let joined = |a: &Member, b: &Member| -> Option<bool> {
+        if a.fixed || b.fixed {
+            return Some(false);
+        }
+        // (A line between them, blank or a comment, parts the groups.)
+        Some(a.lines?.1 == b.lines?.0)
+    };
+    let (mut first, mut last) = (at, at);
+    while first > 0 && joined(&all[first - 1], &all[first])? {
+        first -= 1;
+    }
+    while last + 1 < all.len() && joined(&all[last], &all[last + 1])? {
+        last += 1;
+    }
+    let members: Vec<Member> = all.drain(first..=last).collect();
+    if members
+        .iter()
+        .any(|member| member.lines.is_none() || member.tree.is_none())
+    {
+        return None;
+    }
+    Some((members, at - first))
+}
+
+/// The lines `use` item `start..end` stands on, with its `attributes` lines above it (one of
+/// them may share its line); `None` when other code shares them.
+fn member_lines(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    attributes: usize,
+) -> Option<(usize, usize)> {
+    let mut first = line_start(text, start);
+    let before = String::from_utf8_lossy(&text[first..start]);
+    let same_line_attribute = before.trim_start().starts_with("#[");
+    if !before.trim().is_empty() && !same_line_attribute {
+        return None;
+    }
+    for _ in 0..attributes - usize::from(same_line_attribute && attributes > 0) {
+        first = line_start(text, first.checked_sub(1)?);
+    }
+    let mut after = end;
+    while after < text.len() && matches!(text[after], b' ' | b'\t' | b'\r') {
+        after += 1;
+    }
+    if text[after..].starts_with(b"//") {
+        after = memchr::memchr(b'\n', &text[after..]).map_or(text.len(), |n| after + n);
+    }
+    match text.get(after) {
+        Some(b'\n') => Some((first, after + 1)),
+        _ => None,
+    }
+}
+
+/// Where a new `use` item of tree `tree` goes in the group of the item at `span` (whose text
+/// `edits` change): at the line start of the first item that sorts after it, else past the
+/// group's last line.
+fn insertion(
+    text: &[u8],
+    facts: &FileFacts,
+    span: Span,
+    edits: &[Edit],
+    tree: &Tree,
+    order: Order,
+) -> Option<usize> {
+    let (mut members, at) = group(text, facts, span, order)?;
+    members[at].tree = Some(order.tree(&edited(text, members[at].span, edits)?)?);
+    place(&members, None, tree, order)
+}
+
+/// Where `tree` sorts among `members` (but `skip`): the line start of the first that sorts
+/// after it, else the end of the last one's lines.
+fn place(members: &[Member], skip: Option<usize>, tree: &Tree, order: Order) -> Option<usize> {
+    let others = || {
+        members
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| Some(*i) != skip)
+            .map(|(_, member)| member)
+    };
+    match others().find(|member| {
+        member
+            .tree
+            .as_ref()
+            .is_some_and(|other| order.compare(other, tree).is_gt())
+    }) {
+        Some(member) => Some(member.lines?.0),
+        None => Some(others().next_back()?.lines?.1),
+    }
+}
+
+/// When `edits` (inside the `use` item at `span`) leave its tree sorting elsewhere in its
+/// group than where it stands: the edits that move the item there instead, its lines
+/// (attributes, its line's comment) kept but for the edits. `None` when it stays.
+fn moved(
+    text: &[u8],
+    facts: &FileFacts,
+    span: Span,
+    edits: &[Edit],
+    order: Order,
+) -> Option<Vec<Edit>> {
+    let (members, at) = group(text, facts, span, order)?;
+    let tree = order.tree(&edited(text, span, edits)?)?;
+    let sorts_after = |i: usize| {
+        members[i]
+            .tree
+            .as_ref()
+            .is_some_and(|other| order.compare(other, &tree).is_gt())
+    };
+    let sorts_before = |i: usize| {
+        members[i]
+            .tree
+            .as_ref()
+            .is_some_and(|other| order.compare(other, &tree).is_lt())
+    };
+    let misplaced =
+        at > 0 && sorts_after(at - 1) || at + 1 < members.len() && sorts_before(at + 1);
+    if !misplaced {
+        return None;
+    }
+    let (lines_start, lines_end) = members[at].lines?;
+    let to = place(&members, Some(at), &tree, order)?;
+    let mut chunk = text[lines_start..lines_end].to_vec();
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.span.start));
+    for edit in sorted {
+        let (from, until) = (edit.span.start as usize, edit.span.end as usize);
+        if from < lines_start || until > lines_end {
+            return None;
+        }
+        chunk.splice(
+            from - lines_start..until - lines_start,
+            edit.content.bytes(),
+        );
+    }
+    Some(vec![
+        Edit {
+            span: Span::new(lines_start, lines_end),
+            content: String::new(),
+        },
+        Edit {
+            span: Span::new(to, to),
+            content: String::from_utf8(chunk).ok()?,
+        },
+    ])
+}
+
+/// The tree of the `use` item at `span` (between `use` and `;`) after `edits`, those inside
+/// the item; `None` when one reaches outside it.
+fn edited(text: &[u8], span: Span, edits: &[Edit]) -> Option<String> {
+    let (start, end) = (span.start as usize, span.end as usize);
+    let mut item = text[start..end].to_vec();
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.span.start));
+    for edit in sorted {
+        let (from, until) = (edit.span.start as usize, edit.span.end as usize);
+        if from < start || until > end {
+            return None;
+        }
+        item.splice(from - start..until - start, edit.content.bytes());
+    }
+    let use_at = find_use_keyword(&item)?;
+    let tree = item.get(use_at + 3..item.len().checked_sub(1)?)?;
+    String::from_utf8(tree.to_vec()).ok()
 }
 
 fn find_use_keyword(body: &[u8]) -> Option<usize> {
@@ -452,6 +711,7 @@ mod tests {
             path,
             local,
             placement,
+            Order::of_edition("2021"),
         )
         .unwrap();
         String::from_utf8(crate::python::edit::apply(source.as_bytes(), &edits)).unwrap()
@@ -480,17 +740,17 @@ mod tests {
         let source = "mod m {\n    #[cfg(unix)]\n    use crate::p::{A, Event, B};\n}\n";
         assert_eq!(
             fixed(source, 0, 1, "crate::e::Event", "Event"),
-            "mod m {\n    #[cfg(unix)]\n    use crate::p::{A, B};\n    #[cfg(unix)]\n    use crate::e::Event;\n}\n"
+            "mod m {\n    #[cfg(unix)]\n    use crate::e::Event;\n    #[cfg(unix)]\n    use crate::p::{A, B};\n}\n"
         );
         let source = "use crate::p::{\n    A,\n    Event,\n};\n";
         assert_eq!(
             fixed(source, 0, 1, "crate::e::Event", "Event"),
-            "use crate::p::A;\nuse crate::e::Event;\n"
+            "use crate::e::Event;\nuse crate::p::A;\n"
         );
         let source = "use crate::p::{A, q::Event};\n";
         assert_eq!(
             fixed(source, 1, 0, "crate::e::Event", "Event"),
-            "use crate::p::A;\nuse crate::e::Event;\n"
+            "use crate::e::Event;\nuse crate::p::A;\n"
         );
     }
 
@@ -506,6 +766,7 @@ mod tests {
             "crate::e::Event",
             "Event",
             Placement::Drop,
+            Order::of_edition("2021"),
         )
         .unwrap();
         let out = crate::python::edit::apply(source.as_bytes(), &edits);
@@ -530,21 +791,21 @@ mod tests {
         );
         assert_eq!(
             merge(
-                "use crate::e::{A, Key};\nuse crate::p::{B, Event};\n",
+                "use crate::e::{Alpha, Key};\nuse crate::p::{B, Event};\n",
                 1,
                 1,
                 0
             ),
-            "use crate::e::{A, Event, Key};\nuse crate::p::B;\n"
+            "use crate::e::{Alpha, Event, Key};\nuse crate::p::B;\n"
         );
         assert_eq!(
             merge(
-                "use crate::e::{\n    A,\n    B,\n};\nuse crate::p::Event;\n",
+                "use crate::e::{\n    Alpha,\n    Beta,\n};\nuse crate::p::Event;\n",
                 1,
                 0,
                 0
             ),
-            "use crate::e::{\n    A,\n    B,\n    Event,\n};\n"
+            "use crate::e::{\n    Alpha,\n    Beta,\n    Event,\n};\n"
         );
         assert_eq!(
             merge("use crate::e::{self, Z};\nuse crate::p::Event;\n", 1, 0, 0),
@@ -558,11 +819,11 @@ mod tests {
                 0,
                 0
             ),
-            "#[cfg(test)]\nuse crate::e::Key;\nuse crate::e::Event;\n"
+            "use crate::e::Event;\n#[cfg(test)]\nuse crate::e::Key;\n"
         );
         assert_eq!(
             merge("pub use crate::e::Key;\nuse crate::p::Event;\n", 1, 0, 0),
-            "pub use crate::e::Key;\nuse crate::e::Event;\n"
+            "use crate::e::Event;\npub use crate::e::Key;\n"
         );
     }
 
@@ -576,7 +837,7 @@ mod tests {
                 "crate::e::Event",
                 "Event"
             ),
-            "use crate::p::{self};\nuse crate::e::Event;\n"
+            "use crate::e::Event;\nuse crate::p::{self};\n"
         );
         let source = "use crate::p::{a::{X, Y}, Event};\n";
         let facts = crate::rust::collect(source.as_bytes());
@@ -587,7 +848,84 @@ mod tests {
             .unwrap();
         assert_eq!(
             fixed(source, event, 0, "crate::e::Event", "Event"),
-            "use crate::p::{a::{X, Y}};\nuse crate::e::Event;\n"
+            "use crate::e::Event;\nuse crate::p::{a::{X, Y}};\n"
+        );
+    }
+
+    #[test]
+    fn a_rewritten_item_moves_to_where_rustfmt_sorts_it() {
+        // Its attributes and its line's comment go with it.
+        assert_eq!(
+            fixed(
+                "use alpha::A;\n#[cfg(unix)]\nuse my_app::Event; // the event\nuse std::fmt;\n",
+                1,
+                0,
+                "ev::input::Event",
+                "Event"
+            ),
+            "use alpha::A;\n#[cfg(unix)]\nuse ev::input::Event; // the event\nuse std::fmt;\n"
+        );
+        assert_eq!(
+            fixed(
+                "use my_app::describe;\nuse ui::prelude::Event;\n\nfn main() {}\n",
+                1,
+                0,
+                "ev::input::Event",
+                "Event"
+            ),
+            "use ev::input::Event;\nuse my_app::describe;\n\nfn main() {}\n"
+        );
+        // A blank or comment line parts the groups: nothing to move past it.
+        assert_eq!(
+            fixed(
+                "use my_app::describe;\n// ui\nuse ui::prelude::Event;\n",
+                1,
+                0,
+                "ev::input::Event",
+                "Event"
+            ),
+            "use my_app::describe;\n// ui\nuse ev::input::Event;\n"
+        );
+        // Items sharing a line with other code: left in place.
+        assert_eq!(
+            fixed(
+                "use my_app::describe; use ui::prelude::Event;\n",
+                1,
+                0,
+                "ev::input::Event",
+                "Event"
+            ),
+            "use my_app::describe; use ev::input::Event;\n"
+        );
+    }
+
+    #[test]
+    fn a_new_item_goes_where_rustfmt_sorts_it() {
+        let source = "use crate::a::X;\nuse crate::p::{Event, Key}; // keys\nuse std::fmt;\n";
+        assert_eq!(
+            fixed(source, 1, 0, "crate::e::Event", "Event"),
+            "use crate::a::X;\nuse crate::e::Event;\nuse crate::p::Key; // keys\nuse std::fmt;\n"
+        );
+        assert_eq!(
+            fixed(source, 1, 0, "crate::z::Event", "Event"),
+            "use crate::a::X;\nuse crate::p::Key; // keys\nuse crate::z::Event;\nuse std::fmt;\n"
+        );
+    }
+
+    #[test]
+    fn a_merge_that_makes_a_list_moves_the_item() {
+        // `use m::A;` is a name, `use m::{A, T};` a list: it sorts after `use m::B;`.
+        let source = "use crate::m::Alpha;\nuse crate::m::Beta;\nuse crate::p::Event;\n";
+        assert_eq!(
+            placed(
+                source,
+                2,
+                0,
+                "crate::m::Event",
+                "Event",
+                Placement::Merge(0)
+            ),
+            "use crate::m::Beta;\nuse crate::m::{Alpha, Event};\n"
         );
     }
 }

@@ -72,6 +72,7 @@ fn fixing_the_workspace_keeps_it_compiling_and_converges() {
     copy_dir(&fixture(CASE), dir.path());
     let root = dir.path();
     assert_compiles_and_passes(root, "before");
+    let unclean = rustfmt_unclean(root);
 
     let first = run(root, &["fix", "--no-cache"]);
     assert!(
@@ -85,6 +86,7 @@ fn fixing_the_workspace_keeps_it_compiling_and_converges() {
         first.stderr
     );
     assert_compiles_and_passes(root, "after");
+    assert_rustfmt_clean_stays_clean(&unclean, root, "after the");
 
     // Every SSOT002 is gone; what is left has no fix.
     let json = run(root, &["check", "--format", "json", "--no-cache"]);
@@ -137,10 +139,13 @@ fn unsafe_fixes_keep_the_copies_workspace_compiling_and_converge() {
     copy_dir(&fixture(COPIES), dir.path());
     let root = dir.path();
     assert_compiles_and_passes(root, "before");
+    let unclean = rustfmt_unclean(root);
+    assert_eq!(unclean.len(), 1, "{unclean:?}"); // `net/src/lib.rs`: its `mod` items.
     // The safe fixes alone: the doc link and both `use` rewrites.
     let safe = run(root, &["fix", "--no-cache"]);
     assert!(safe.stderr.contains("Fixed 3 findings"), "{}", safe.stderr);
     assert_compiles_and_passes(root, "after the safe");
+    assert_rustfmt_clean_stays_clean(&unclean, root, "after the safe");
     let unsafe_ = run(root, &["fix", "--unsafe-fixes", "--no-cache"]);
     assert!(
         unsafe_.stderr.contains("Fixed 3 findings"),
@@ -148,6 +153,7 @@ fn unsafe_fixes_keep_the_copies_workspace_compiling_and_converge() {
         unsafe_.stderr
     );
     assert_compiles_and_passes(root, "after the unsafe");
+    assert_rustfmt_clean_stays_clean(&unclean, root, "after the unsafe");
     let json = run(root, &["check", "--format", "json", "--no-cache"]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
     let mut codes: Vec<&str> = value["findings"]
@@ -169,6 +175,44 @@ fn unsafe_fixes_keep_the_copies_workspace_compiling_and_converge() {
         second.stderr
     );
     assert_eq!(before, walk(root), "a second fix changed files");
+}
+
+/// The `.rs` files under `root` that `rustfmt --check` (edition 2021, the fixtures') would
+/// change: a fix must leave a rustfmt-clean file clean (its `use` items sorted as rustfmt
+/// sorts them).
+fn rustfmt_unclean(root: &Path) -> std::collections::BTreeSet<std::path::PathBuf> {
+    let files: Vec<std::path::PathBuf> = walk(root).into_iter().map(|(path, _)| path).collect();
+    let out = Command::new("rustfmt")
+        .args(["--check", "--edition", "2021"])
+        .args(&files)
+        .output()
+        .expect("rustfmt is part of the toolchain (rustup component add rustfmt)");
+    assert!(
+        out.status.code().is_some_and(|code| code <= 1),
+        "rustfmt failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("Diff in "))
+        .map(|rest| {
+            let path = rest.rsplitn(3, ':').nth(2).unwrap_or(rest);
+            std::path::PathBuf::from(path)
+        })
+        .collect()
+}
+
+fn assert_rustfmt_clean_stays_clean(
+    before: &std::collections::BTreeSet<std::path::PathBuf>,
+    root: &Path,
+    when: &str,
+) {
+    let after = rustfmt_unclean(root);
+    let broken: Vec<_> = after.difference(before).collect();
+    assert!(
+        broken.is_empty(),
+        "rustfmt --check fails {when} fix on files it passed before: {broken:?}"
+    );
 }
 
 /// Every `.rs` file under `root` with its bytes, sorted.
