@@ -494,8 +494,7 @@ fn moved(
             .as_ref()
             .is_some_and(|other| order.compare(other, &tree).is_lt())
     };
-    let misplaced =
-        at > 0 && sorts_after(at - 1) || at + 1 < members.len() && sorts_before(at + 1);
+    let misplaced = at > 0 && sorts_after(at - 1) || at + 1 < members.len() && sorts_before(at + 1);
     if !misplaced {
         return None;
     }

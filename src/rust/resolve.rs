@@ -218,9 +218,15 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         workspace,
         ..Index::default()
     };
-    for (&_, &file) in &rust_files {
-        index.owners.insert(file, owners(&files[file].facts));
-    }
+    index.owners = {
+        use rayon::prelude::*;
+        let all: Vec<usize> = rust_files.values().copied().collect();
+        all.into_par_iter()
+            .map(|file| (file, owners(&files[file].facts)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
+    };
     for krate in 0..index.workspace.crates.len() {
         let root = index.workspace.crates[krate].root.clone();
         let Some(&file) = rust_files.get(root.as_str()) else {
@@ -249,6 +255,24 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         index.crate_roots[krate] = root_module;
     }
     index.crate_roots.resize(index.workspace.crates.len(), None);
+    // Each module's names (its definitions and imports, then the child modules the walk
+    // bound), on all cores.
+    {
+        use rayon::prelude::*;
+        let owners = &index.owners;
+        index.modules.par_iter_mut().for_each(|module| {
+            let (mut names, globs) = module_names(
+                &files[module.file].facts,
+                &owners[&module.file],
+                module.decl,
+            );
+            for (name, bindings) in std::mem::take(&mut module.names) {
+                names.entry(name).or_default().extend(bindings);
+            }
+            module.names = names;
+            module.globs = globs;
+        });
+    }
     // `#[macro_export] macro_rules! m` anywhere in a crate is `krate::m`.
     for module in 0..index.modules.len() {
         let (file, decl, krate) = {
@@ -397,48 +421,6 @@ fn add_module(
     }
     index.claims.entry((seed.file, seed.decl)).or_insert(id);
     index.by_path.entry(seed.path.clone()).or_insert(id);
-    let owners = &index.owners[&seed.file];
-    let mut names: HashMap<String, Vec<Binding>> = HashMap::default();
-    let mut globs = Vec::new();
-    for (d, definition) in facts.definitions.iter().enumerate() {
-        if definition.context.scope == Scope::Module && owners.definitions[d] == seed.decl {
-            names
-                .entry(definition.name.clone())
-                .or_default()
-                .push(Binding::Definition(d as u32));
-        }
-    }
-    for (i, import) in facts.imports.iter().enumerate() {
-        if import.context.scope != Scope::Module || owners.imports[i] != seed.decl {
-            continue;
-        }
-        for (j, name) in import.names.iter().enumerate() {
-            if import.kind == ImportKind::Module {
-                let bound = name.alias.as_deref().unwrap_or(&name.name);
-                if bound != "_" {
-                    names
-                        .entry(bound.to_string())
-                        .or_default()
-                        .push(Binding::ExternCrate(i as u32));
-                }
-            } else if name.name == "*" {
-                globs.push((i as u32, j as u32));
-            } else {
-                let bound = match (&name.alias, name.name.as_str()) {
-                    (Some(alias), _) => alias.as_str(),
-                    // `use a::b::{self}` binds `b`.
-                    (None, "self") => import.module.rsplit("::").next().unwrap_or(&import.module),
-                    (None, name) => name,
-                };
-                if bound != "_" && !bound.is_empty() {
-                    names
-                        .entry(bound.to_string())
-                        .or_default()
-                        .push(Binding::Import(i as u32, j as u32));
-                }
-            }
-        }
-    }
     index.modules.push(RustModule {
         path: seed.path.clone(),
         file: seed.file,
@@ -446,8 +428,9 @@ fn add_module(
         krate: seed.krate,
         parent: seed.parent,
         children: BTreeMap::new(),
-        names,
-        globs,
+        // Filled by `build` once the tree is walked: here only the child modules.
+        names: HashMap::default(),
+        globs: Vec::new(),
         visibility: seed.visibility,
     });
     let file_path = files[seed.file].path.clone();
@@ -538,6 +521,57 @@ fn add_module(
         }
     }
     Some(id)
+}
+
+/// The names module `decl` of a file (`None`: the file's own module) binds by its own items:
+/// definitions, then imports; and its glob imports.
+fn module_names(
+    facts: &FileFacts,
+    owners: &Owners,
+    decl: Option<u32>,
+) -> (HashMap<String, Vec<Binding>>, Vec<(u32, u32)>) {
+    let mut names: HashMap<String, Vec<Binding>> = HashMap::default();
+    let mut globs = Vec::new();
+    for (d, definition) in facts.definitions.iter().enumerate() {
+        if definition.context.scope == Scope::Module && owners.definitions[d] == decl {
+            names
+                .entry(definition.name.clone())
+                .or_default()
+                .push(Binding::Definition(d as u32));
+        }
+    }
+    for (i, import) in facts.imports.iter().enumerate() {
+        if import.context.scope != Scope::Module || owners.imports[i] != decl {
+            continue;
+        }
+        for (j, name) in import.names.iter().enumerate() {
+            if import.kind == ImportKind::Module {
+                let bound = name.alias.as_deref().unwrap_or(&name.name);
+                if bound != "_" {
+                    names
+                        .entry(bound.to_string())
+                        .or_default()
+                        .push(Binding::ExternCrate(i as u32));
+                }
+            } else if name.name == "*" {
+                globs.push((i as u32, j as u32));
+            } else {
+                let bound = match (&name.alias, name.name.as_str()) {
+                    (Some(alias), _) => alias.as_str(),
+                    // `use a::b::{self}` binds `b`.
+                    (None, "self") => import.module.rsplit("::").next().unwrap_or(&import.module),
+                    (None, name) => name,
+                };
+                if bound != "_" && !bound.is_empty() {
+                    names
+                        .entry(bound.to_string())
+                        .or_default()
+                        .push(Binding::Import(i as u32, j as u32));
+                }
+            }
+        }
+    }
+    (names, globs)
 }
 
 fn parent_dir(path: &str) -> &str {
