@@ -412,3 +412,81 @@ fn globs_follow_rusts_visibility_and_a_pub_glob_is_public_api() {
     assert!(text.contains("so keep it"), "{text}");
     assert!(!text.contains("delete"), "{text}");
 }
+
+/// The version of package `name` in this crate's own `Cargo.lock`: its sources are in the
+/// local registry whenever this crate was built.
+fn locked_version(name: &str) -> String {
+    let lock =
+        std::fs::read_to_string(Path::new(CRATE_ROOT).join("Cargo.lock")).expect("Cargo.lock");
+    let at = lock
+        .find(&format!("name = \"{name}\"\n"))
+        .unwrap_or_else(|| panic!("{name} is not in Cargo.lock"));
+    let rest = &lock[at..];
+    let version = rest.split("version = \"").nth(1).expect("a version");
+    version[..version.find('"').expect("closing quote")].to_string()
+}
+
+/// Real crates (this crate's own dependencies regex-automata and regex-syntax, from the
+/// local registry, as one workspace): the graph and the findings are the same whatever the
+/// thread count (the walk, the collector and resolution in chunks on all cores).
+#[test]
+fn real_crates_resolve_the_same_on_one_thread_or_many() {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .expect("CARGO_HOME or HOME");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let root = dir.path();
+    let mut members = Vec::new();
+    for name in ["regex-automata", "regex-syntax"] {
+        let crate_dir = format!("{name}-{}", locked_version(name));
+        let source = std::fs::read_dir(home.join("registry/src"))
+            .expect("the local registry (this crate's dependencies are built from it)")
+            .filter_map(|index| Some(index.ok()?.path().join(&crate_dir)))
+            .find(|path| path.join("Cargo.toml").is_file())
+            .unwrap_or_else(|| panic!("{crate_dir} is not in the local registry"));
+        copy_dir(&source, &root.join(&crate_dir));
+        members.push(format!("\"{crate_dir}\""));
+    }
+    crate::support::write_files(
+        root,
+        &[
+            (
+                "Cargo.toml",
+                format!("[workspace]\nmembers = [{}]\n", members.join(", ")).as_bytes(),
+            ),
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = []\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"pattern-id\"\ncanonical = \"regex_automata::util::primitives::PatternID\"\n",
+            ),
+        ],
+    );
+    let graph = |threads: &str| run(root, &["graph", "--format", "json", "--threads", threads]);
+    let check = |threads: &str| {
+        run(
+            root,
+            &[
+                "check",
+                "--format",
+                "json",
+                "--no-cache",
+                "--threads",
+                threads,
+            ],
+        )
+    };
+    let (one, two) = (graph("1"), graph("2"));
+    one.assert_clean_exit(0);
+    let modules = crate::support::module_paths(&one.json()).len();
+    assert!(
+        modules > 2 * 64,
+        "{modules} modules (more than two resolve chunks)"
+    );
+    assert!(one.stdout == two.stdout, "graph: --threads 1 and 2 differ");
+    let (one, two) = (check("1"), check("2"));
+    one.assert_clean_exit(1);
+    let report: serde_json::Value = serde_json::from_slice(&one.stdout).expect("JSON");
+    let findings = report["findings"].as_array().map_or(0, Vec::len);
+    assert!(findings > 0, "{}", one.stdout_text());
+    assert!(one.stdout == two.stdout, "check: --threads 1 and 2 differ");
+}
