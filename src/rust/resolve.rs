@@ -523,14 +523,17 @@ fn add_module(
     Some(id)
 }
 
+/// What a module binds, by name (in binding order).
+type Names = HashMap<String, Vec<Binding>>;
+
 /// The names module `decl` of a file (`None`: the file's own module) binds by its own items:
 /// definitions, then imports; and its glob imports.
 fn module_names(
     facts: &FileFacts,
     owners: &Owners,
     decl: Option<u32>,
-) -> (HashMap<String, Vec<Binding>>, Vec<(u32, u32)>) {
-    let mut names: HashMap<String, Vec<Binding>> = HashMap::default();
+) -> (Names, Vec<(u32, u32)>) {
+    let mut names: Names = HashMap::default();
     let mut globs = Vec::new();
     for (d, definition) in facts.definitions.iter().enumerate() {
         if definition.context.scope == Scope::Module && owners.definitions[d] == decl {
