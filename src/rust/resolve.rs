@@ -528,11 +528,7 @@ type Names = HashMap<String, Vec<Binding>>;
 
 /// The names module `decl` of a file (`None`: the file's own module) binds by its own items:
 /// definitions, then imports; and its glob imports.
-fn module_names(
-    facts: &FileFacts,
-    owners: &Owners,
-    decl: Option<u32>,
-) -> (Names, Vec<(u32, u32)>) {
+fn module_names(facts: &FileFacts, owners: &Owners, decl: Option<u32>) -> (Names, Vec<(u32, u32)>) {
     let mut names: Names = HashMap::default();
     let mut globs = Vec::new();
     for (d, definition) in facts.definitions.iter().enumerate() {

@@ -804,6 +804,10 @@ impl<'a> Reader<'_, 'a> {
 
     /// [`Reader::macro_items`] with syn's `macro_groups` depth left.
     fn macro_items_at(&mut self, close: u8, depth: usize) -> Read<()> {
+        if self.interpolated(close)? {
+            // `quote_block! { struct S #generics { .. } }`: neither items nor statements.
+            return self.interpolated_groups(close, depth);
+        }
         let function = self.c.ctx.scope == Scope::Function;
         let first = self.peek()?;
         // Certainly not items (syn's `parse_items` fails at once): a literal, or a word no
@@ -850,6 +854,89 @@ impl<'a> Reader<'_, 'a> {
                     } else {
                         self.inner_attrs()?;
                         self.items(Some(b'}'))?;
+                    }
+                }
+                Kind::Open(b) => {
+                    self.skip(b, false, true)?;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the group from `pos` to its `close` holds a `#` before a word or a `(`: a
+    /// `quote!`-style interpolation (`#name`, `#(#items)*`), at its top level or in a group
+    /// inside that syn parses too (not a macro call's body, not an attribute's brackets). No
+    /// item and no statement holds one (a `#` starts an attribute, `#[` or `#![`), so syn
+    /// parses the group neither as items nor as statements. `pos` is left where it was.
+    fn interpolated(&mut self, close: u8) -> Read<bool> {
+        let start = self.pos;
+        let found = self.deeper(|this| this.interpolated_within(close));
+        self.pos = start;
+        found
+    }
+
+    fn interpolated_within(&mut self, close: u8) -> Read<bool> {
+        let (mut last, mut before) = (Kind::End, Kind::End);
+        loop {
+            let tok = self.next()?;
+            match tok.kind {
+                Kind::Close(b) if b == close => return Ok(false),
+                Kind::End | Kind::Close(_) => return Err(bail()),
+                Kind::Open(b) => {
+                    // `name!(..)`, `macro_rules! name {..}`, `#[..]`, `#![..]`: tokens only.
+                    let verbatim = last == Kind::Punct(b'!')
+                        || last == Kind::Punct(b'#')
+                        || (last == Kind::Ident && before == Kind::Punct(b'!'));
+                    if verbatim {
+                        self.skip(b, false, true)?;
+                    } else if self.deeper(|this| this.interpolated_within(closer(b)))? {
+                        return Ok(true);
+                    }
+                }
+                Kind::Punct(b'#') => {
+                    let after = self.peek()?;
+                    if matches!(after.kind, Kind::Ident | Kind::Open(b'(')) {
+                        return Ok(true);
+                    }
+                }
+                _ => {}
+            }
+            before = last;
+            last = tok.kind;
+        }
+    }
+
+    /// syn's `macro_groups` over a group it parses neither as items nor as statements
+    /// ([`Reader::interpolated`]): each `{ .. }` at its top level is parsed as items, else as
+    /// statements, else (with `depth` left) its own groups are. Only groups that fail both
+    /// for certain (interpolated too), or that can yield nothing, are read here; any other
+    /// gives up.
+    fn interpolated_groups(&mut self, close: u8, depth: usize) -> Read<()> {
+        loop {
+            let tok = self.next()?;
+            match tok.kind {
+                Kind::Close(b) if b == close => return Ok(()),
+                Kind::End | Kind::Close(_) => return Err(bail()),
+                Kind::Open(b'{') => {
+                    if !self.interpolated(b'}')? {
+                        // Whatever syn makes of a group that names no item keyword and holds
+                        // no attribute or doc comment, it finds nothing in it.
+                        let from = self.pos;
+                        let end = self.skip(b'{', false, true)?;
+                        let body = &self.text[from..end.start];
+                        let doc = [&b"///"[..], b"//!", b"/**", b"/*!"]
+                            .iter()
+                            .any(|opener| memchr::memmem::find(body, opener).is_some());
+                        if keyword_tokens(body) || memchr::memchr(b'#', body).is_some() || doc {
+                            return Err(bail());
+                        }
+                        continue;
+                    }
+                    if depth > 1 {
+                        self.deeper(|this| this.interpolated_groups(b'}', depth - 1))?;
+                    } else {
+                        self.skip(b'{', false, true)?;
                     }
                 }
                 Kind::Open(b) => {
