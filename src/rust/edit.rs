@@ -96,81 +96,129 @@ pub fn rewrite_leaf(
     } else {
         format!("{last} as {local}")
     };
-    let merge = match placement {
-        Placement::Merge(into) => {
-            merge_into(text, facts, into, import, &leaf_text, order).map(|edit| {
-                let into = facts.imports[into].span;
-                moved(text, facts, into, std::slice::from_ref(&edit), order)
-                    .unwrap_or_else(|| vec![edit])
-            })
+    // Edits in place, and the `use` items put in at a line start (with their trees, to
+    // order two that go in at one point).
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut inserts: Vec<Insert> = Vec::new();
+    let mut keep = |moves: Option<Moved>, edit: Edit, edits: &mut Vec<Edit>| match moves {
+        Some(moved) => {
+            edits.push(moved.delete);
+            inserts.push(moved.insert);
         }
+        None => edits.push(edit),
+    };
+    let merge = match placement {
+        Placement::Merge(into) => merge_into(text, facts, into, import, &leaf_text, order),
         _ => None,
     };
+    if let (Some(edit), Placement::Merge(into)) = (&merge, placement) {
+        let into = facts.imports[into].span;
+        let moves = moved(text, facts, into, std::slice::from_ref(edit), order);
+        keep(moves, edit.clone(), &mut edits);
+    }
     let drop = placement == Placement::Drop;
-    let mut edits = if leaves == 1 {
+    if leaves == 1 {
         if drop || merge.is_some() {
-            vec![delete_item(text, item)]
+            edits.push(delete_item(text, item));
         } else {
             let tree_start = use_at + 3 + skip_ws(&text[use_at + 3..semi]);
             let edit = Edit {
                 span: crate::facts::Span::new(tree_start, semi),
                 content: target,
             };
-            moved(text, facts, item.span, std::slice::from_ref(&edit), order)
-                .unwrap_or_else(|| vec![edit])
+            let moves = moved(text, facts, item.span, std::slice::from_ref(&edit), order);
+            keep(moves, edit, &mut edits);
         }
     } else {
         let element = element_start(text, start, name.span.start as usize);
         let (cut_start, cut_end) = leaf_cut(text, element, name.span.end as usize)
             .ok_or("cannot cut the leaf out of its use tree")?;
         let cut = unbrace(text, start, end, cut_start, cut_end);
-        let mut edits = vec![cut.clone()];
-        if !drop && merge.is_none() {
+        let new_item = (!drop && merge.is_none()).then(|| {
             let line_start = line_start(text, start);
             let indent: String = text[line_start..start]
                 .iter()
                 .take_while(|b| **b == b' ' || **b == b'\t')
                 .map(|&b| b as char)
                 .collect();
-            let attributes = attributes_before(text, start);
             let visibility = String::from_utf8_lossy(&text[start..use_at]).into_owned();
-            let mut item_text = String::from("\n");
-            for attribute in attributes {
-                item_text.push_str(&indent);
-                item_text.push_str(&attribute);
-                item_text.push('\n');
+            let mut lines = String::new();
+            for attribute in attributes_before(text, start) {
+                lines.push_str(&format!("{indent}{attribute}\n"));
             }
-            item_text.push_str(&indent);
-            item_text.push_str(&visibility);
-            item_text.push_str("use ");
-            item_text.push_str(&target);
-            item_text.push(';');
-            let sorted = order
-                .tree(&target)
-                .and_then(|tree| insertion(text, facts, item.span, &[cut], &tree, order));
-            edits.push(match sorted {
-                // At a line start: the item's lines, then the line break.
-                Some(at) => Edit {
-                    span: crate::facts::Span::new(at, at),
-                    content: format!("{}\n", &item_text[1..]),
-                },
-                None => Edit {
-                    span: crate::facts::Span::new(end, end),
-                    content: item_text,
-                },
-            });
+            lines.push_str(&format!("{indent}{visibility}use {target};"));
+            lines
+        });
+        // The item left may sort elsewhere too (`use a::{B, c::D}` less `B` is `a::c::D`);
+        // the new one then sorts among the others.
+        let tree = order.tree(&target);
+        let moves = moved(text, facts, item.span, std::slice::from_ref(&cut), order);
+        let at = |skip: bool| {
+            tree.as_ref()
+                .and_then(|tree| insertion(text, facts, item.span, &cut, tree, order, skip))
+        };
+        match (new_item, moves) {
+            (None, moves) => keep(moves, cut, &mut edits),
+            (Some(lines), moves) => match (at(moves.is_some()), tree) {
+                (Some(at), Some(tree)) => {
+                    keep(moves, cut, &mut edits);
+                    inserts.push(Insert {
+                        at,
+                        tree,
+                        lines: format!("{lines}\n"),
+                    });
+                }
+                // Not a group to sort: the new item goes after this one.
+                _ => {
+                    edits.push(cut);
+                    edits.push(Edit {
+                        span: crate::facts::Span::new(end, end),
+                        content: format!("\n{lines}"),
+                    });
+                }
+            },
         }
-        edits
-    };
-    edits.extend(merge.into_iter().flatten());
+    }
+    // Items put in at one point go in their order.
+    inserts.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| order.compare(&a.tree, &b.tree))
+    });
+    for insert in inserts {
+        match edits.last_mut() {
+            Some(last)
+                if last.span.start as usize == insert.at && last.span.end == last.span.start =>
+            {
+                last.content.push_str(&insert.lines);
+            }
+            _ => edits.push(Edit {
+                span: crate::facts::Span::new(insert.at, insert.at),
+                content: insert.lines,
+            }),
+        }
+    }
     edits.sort_by_key(|edit| (edit.span.start, edit.span.end));
     if edits
         .windows(2)
-        .any(|pair| pair[0].span.end > pair[1].span.start)
+        .any(|pair| pair[0].span.end > pair[1].span.start || pair[0].span == pair[1].span)
     {
         return Err("the edits of the `use` items overlap");
     }
     Ok(edits)
+}
+
+/// A `use` item put in at line start `at`.
+struct Insert {
+    at: usize,
+    tree: Tree,
+    /// Its lines, each ending in a line break.
+    lines: String,
+}
+
+/// An item moved to where its new tree sorts: its lines deleted, put in again elsewhere.
+struct Moved {
+    delete: Edit,
+    insert: Insert,
 }
 
 fn line_start(text: &[u8], at: usize) -> usize {
@@ -440,12 +488,17 @@ fn insertion(
     text: &[u8],
     facts: &FileFacts,
     span: Span,
-    edits: &[Edit],
+    edit: &Edit,
     tree: &Tree,
     order: Order,
+    moved_away: bool,
 ) -> Option<usize> {
     let (mut members, at) = group(text, facts, span, order)?;
-    members[at].tree = Some(order.tree(&edited(text, members[at].span, edits)?)?);
+    if moved_away {
+        return place(&members, Some(at), tree, order);
+    }
+    members[at].tree =
+        Some(order.tree(&edited(text, members[at].span, std::slice::from_ref(edit))?)?);
     place(&members, None, tree, order)
 }
 
@@ -479,7 +532,7 @@ fn moved(
     span: Span,
     edits: &[Edit],
     order: Order,
-) -> Option<Vec<Edit>> {
+) -> Option<Moved> {
     let (members, at) = group(text, facts, span, order)?;
     let tree = order.tree(&edited(text, span, edits)?)?;
     let sorts_after = |i: usize| {
@@ -513,16 +566,17 @@ fn moved(
             edit.content.bytes(),
         );
     }
-    Some(vec![
-        Edit {
+    Some(Moved {
+        delete: Edit {
             span: Span::new(lines_start, lines_end),
             content: String::new(),
         },
-        Edit {
-            span: Span::new(to, to),
-            content: String::from_utf8(chunk).ok()?,
+        insert: Insert {
+            at: to,
+            tree,
+            lines: String::from_utf8(chunk).ok()?,
         },
-    ])
+    })
 }
 
 /// The tree of the `use` item at `span` (between `use` and `;`) after `edits`, those inside
@@ -609,7 +663,14 @@ fn leaf_cut(text: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
         if alone && text.get(cut_end..cut_end + 2) == Some(b"\r\n") {
             return Some((line_start, cut_end + 2));
         }
-        return Some((start, cut_end));
+        // The last element of a line (`    A, B,⏎`): the blanks before it go too.
+        let mut from = start;
+        if matches!(text.get(cut_end), Some(b'\n' | b'\r')) {
+            while from > line_start && matches!(text[from - 1], b' ' | b'\t') {
+                from -= 1;
+            }
+        }
+        return Some((from, cut_end));
     }
     let mut before = start;
     while before > 0 && matches!(text[before - 1], b' ' | b'\t' | b'\r' | b'\n') {
@@ -925,6 +986,45 @@ mod tests {
                 Placement::Merge(0)
             ),
             "use crate::m::Beta;\nuse crate::m::{Alpha, Event};\n"
+        );
+    }
+
+    #[test]
+    fn the_item_left_by_a_cut_moves_when_it_sorts_elsewhere() {
+        // `use crate::builder::{Arg, Command};` less `Arg` is `crate::builder::Command`,
+        // which sorts before `crate::builder::Styles`; the new `use crate::Arg;` sorts last
+        // (before 2024, a CamelCase name after every snake_case one).
+        let source = "use crate::builder::Styles;\nuse crate::builder::{Arg, Command};\nuse crate::output::Usage;\n";
+        assert_eq!(
+            fixed(source, 1, 0, "crate::Arg", "Arg"),
+            "use crate::builder::Command;\nuse crate::builder::Styles;\nuse crate::output::Usage;\nuse crate::Arg;\n"
+        );
+        // Both go in at one point: in their order.
+        let source = "use serde_json::{from_str, Map, Value};\nuse std::fmt;\n";
+        let facts = crate::rust::collect(source.as_bytes());
+        let map = facts.imports[0]
+            .names
+            .iter()
+            .position(|name| name.name == "Map")
+            .unwrap();
+        assert_eq!(
+            fixed(source, 0, map, "serde_json::map::Map", "Map"),
+            "use serde_json::map::Map;\nuse serde_json::{from_str, Value};\nuse std::fmt;\n"
+        );
+    }
+
+    #[test]
+    fn cutting_the_last_element_of_a_line_leaves_no_blank_behind() {
+        let source = "use serde_json::{\n    from_reader, from_slice, from_str, from_value, json, to_string, to_string_pretty, to_value,\n    to_vec, Deserializer, Number, Value,\n};\n";
+        let facts = crate::rust::collect(source.as_bytes());
+        let value = facts.imports[0]
+            .names
+            .iter()
+            .position(|name| name.name == "Value")
+            .unwrap();
+        assert_eq!(
+            fixed(source, 0, value, "serde_json::value::Value", "Value"),
+            "use serde_json::value::Value;\nuse serde_json::{\n    from_reader, from_slice, from_str, from_value, json, to_string, to_string_pretty, to_value,\n    to_vec, Deserializer, Number,\n};\n"
         );
     }
 }
