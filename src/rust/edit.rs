@@ -113,8 +113,9 @@ pub fn rewrite_leaf(
     };
     if let (Some(edit), Placement::Merge(into)) = (&merge, placement) {
         let into = facts.imports[into].span;
-        let moves = moved(text, facts, into, std::slice::from_ref(edit), order);
-        keep(moves, edit.clone(), &mut edits);
+        let edit = relayout(text, into, edit).unwrap_or_else(|| edit.clone());
+        let moves = moved(text, facts, into, std::slice::from_ref(&edit), order);
+        keep(moves, edit, &mut edits);
     }
     let drop = placement == Placement::Drop;
     if leaves == 1 {
@@ -134,6 +135,7 @@ pub fn rewrite_leaf(
         let (cut_start, cut_end) = leaf_cut(text, element, name.span.end as usize)
             .ok_or("cannot cut the leaf out of its use tree")?;
         let cut = unbrace(text, start, end, cut_start, cut_end);
+        let cut = relayout(text, item.span, &cut).unwrap_or(cut);
         let new_item = (!drop && merge.is_none()).then(|| {
             let line_start = line_start(text, start);
             let indent: String = text[line_start..start]
@@ -219,6 +221,98 @@ struct Insert {
 struct Moved {
     delete: Edit,
     insert: Insert,
+}
+
+/// rustfmt's layout of a `use` item `head{elements};` whose tree ends in one list
+/// (`head` is `pub use crate::a::`, on one line, after `indent`): on one line when it fits
+/// in 98 columns, else the elements packed into lines of at most 99 columns one level in
+/// (the last element's comma may be the 100th), each line ending in a comma, the braces on
+/// lines of their own (its default
+/// `imports_layout = "Mixed"`, `max_width = 100`). `tests/it/rust_order.rs` checks it
+/// against rustfmt.
+pub fn use_layout(indent: &str, head: &str, elements: &[&str]) -> String {
+    let one = format!("{head}{{{}}};", elements.join(", "));
+    if indent.len() + one.len() <= 98 {
+        return one;
+    }
+    let inner = format!("{indent}    ");
+    let mut out = format!("{head}{{\n");
+    let mut line = String::new();
+    for (i, element) in elements.iter().enumerate() {
+        // (The last element's comma may stand in column 100.)
+        let comma = usize::from(i + 1 < elements.len());
+        if !line.is_empty() && inner.len() + line.len() + 1 + element.len() + comma > 99 {
+            out.push_str(&format!("{inner}{line}\n"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(element);
+        line.push(',');
+    }
+    out.push_str(&format!("{inner}{line}\n{indent}}};"));
+    out
+}
+
+/// A `use` item split for [`use_layout`]: its head up to the list's `{` and the list's
+/// elements; `None` unless the tree ends in one list of plain elements (no comment, no
+/// nested list) and the text is ASCII.
+fn list_item(item: &str) -> Option<(&str, Vec<&str>)> {
+    if !item.is_ascii() || item.contains("//") || item.contains("/*") {
+        return None;
+    }
+    let open = item.find('{')?;
+    let list = item[open + 1..].strip_suffix("};")?;
+    if list.contains(['{', '}']) || item[..open].contains('\n') {
+        return None;
+    }
+    let elements: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|element| !element.is_empty())
+        .collect();
+    let plain = |element: &&str| {
+        element
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .len()
+            == element.len()
+    };
+    (elements.len() >= 2 && elements.iter().all(plain)).then_some((&item[..open], elements))
+}
+
+/// When `edit` changes the list of the `use` item at `span` and the item was laid out as
+/// rustfmt lays it out: the edit that lays the changed item out the same way (a list cut
+/// short may fit on fewer lines, or on one; a list grown may need more). `None` otherwise.
+fn relayout(text: &[u8], span: Span, edit: &Edit) -> Option<Edit> {
+    let (start, end) = (span.start as usize, span.end as usize);
+    let (from, until) = (edit.span.start as usize, edit.span.end as usize);
+    if from < start || until > end {
+        return None;
+    }
+    let indent = std::str::from_utf8(&text[line_start(text, start)..start]).ok()?;
+    if !indent.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let old = std::str::from_utf8(&text[start..end]).ok()?;
+    // (A plain path on one line is as rustfmt writes it.)
+    let shaped = match list_item(old) {
+        Some((head, elements)) => use_layout(indent, head, &elements) == old,
+        None => !old.contains(['{', '\n']) && old.is_ascii(),
+    };
+    if !shaped {
+        return None;
+    }
+    let mut new = old.to_string();
+    new.replace_range(from - start..until - start, &edit.content);
+    let (head, elements) = list_item(&new)?;
+    let laid = use_layout(indent, head, &elements);
+    (laid != new).then_some(Edit {
+        span,
+        content: laid,
+    })
 }
 
 fn line_start(text: &[u8], at: usize) -> usize {
@@ -1025,6 +1119,63 @@ mod tests {
         assert_eq!(
             fixed(source, 0, value, "serde_json::value::Value", "Value"),
             "use serde_json::value::Value;\nuse serde_json::{\n    from_reader, from_slice, from_str, from_value, json, to_string, to_string_pretty, to_value,\n    to_vec, Deserializer, Number,\n};\n"
+        );
+    }
+
+    #[test]
+    fn a_list_laid_out_by_rustfmt_is_laid_out_again() {
+        // Cut short enough to fit on one line: one line.
+        let source = "use crate::a::{\n    alpha_alpha_alpha, beta_beta_beta_beta, gamma_gamma_gamma_gamma, EventEventEvent, Zeta,\n};\n";
+        let facts = crate::rust::collect(source.as_bytes());
+        let event = facts.imports[0]
+            .names
+            .iter()
+            .position(|name| name.name == "EventEventEvent")
+            .unwrap();
+        assert_eq!(
+            fixed(
+                source,
+                0,
+                event,
+                "crate::e::EventEventEvent",
+                "EventEventEvent"
+            ),
+            "use crate::a::{alpha_alpha_alpha, beta_beta_beta_beta, gamma_gamma_gamma_gamma, Zeta};\nuse crate::e::EventEventEvent;\n"
+        );
+        // Grown past the line: wrapped.
+        let source = "use crate::e::{alpha_alpha_alpha, beta_beta_beta_beta, gamma_gamma_gamma_gamma, Zeta};\nuse crate::p::EventEventEvent;\n";
+        assert_eq!(
+            placed(
+                source,
+                1,
+                0,
+                "crate::e::EventEventEvent",
+                "EventEventEvent",
+                Placement::Merge(0)
+            ),
+            "use crate::e::{\n    alpha_alpha_alpha, beta_beta_beta_beta, gamma_gamma_gamma_gamma, EventEventEvent, Zeta,\n};\n"
+        );
+        // Not laid out as rustfmt does: only the edit.
+        let source = "use crate::a::{\n    alpha,\n    Event,\n    Zeta,\n};\n";
+        assert_eq!(
+            fixed(source, 0, 1, "crate::e::Event", "Event"),
+            "use crate::a::{\n    alpha,\n    Zeta,\n};\nuse crate::e::Event;\n"
+        );
+    }
+
+    #[test]
+    fn a_path_merged_into_past_the_line_is_wrapped() {
+        let source = "use crate::e::alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_a;\nuse crate::p::EventEventEvent;\n";
+        assert_eq!(
+            placed(
+                source,
+                1,
+                0,
+                "crate::e::EventEventEvent",
+                "EventEventEvent",
+                Placement::Merge(0)
+            ),
+            "use crate::e::{\n    alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_a, EventEventEvent,\n};\n"
         );
     }
 }

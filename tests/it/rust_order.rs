@@ -168,3 +168,90 @@ fn the_classic_order_is_rustfmts() {
 fn the_2024_order_is_rustfmts() {
     agrees_with_rustfmt(Style::V2024, "2024", 0x5eed_2024);
 }
+
+/// `ssot_gardener::rust::edit::use_layout` against rustfmt: random `use` items with a list
+/// (heads, indents, element counts and lengths around the line limits) are formatted by
+/// rustfmt, and the layout of each item's elements must give rustfmt's text back.
+#[test]
+fn the_list_layout_is_rustfmts() {
+    list_layout_agrees("2021", 0x1a70_0075);
+    list_layout_agrees("2024", 0x1a70_2024);
+}
+
+fn list_layout_agrees(edition: &str, seed: u64) {
+    let mut rng = Rng(seed);
+    let heads = [
+        "use crate::",
+        "pub use crate::some::module::",
+        "pub(crate) use super::x::",
+        "use serde_json::",
+    ];
+    let mut source = String::new();
+    for item in 0..400 {
+        let depth = rng.below(3);
+        let head = heads[rng.below(heads.len())];
+        let most = if rng.below(2) == 0 { 6 } else { 30 };
+        let count = 2 + rng.below(most);
+        let mut elements: Vec<String> = Vec::new();
+        while elements.len() < count {
+            let longest = if rng.below(4) == 0 { 40 } else { 14 };
+            let len = 1 + rng.below(longest);
+            // (`e` first: never a keyword.)
+            let element: String = std::iter::once('e')
+                .chain((1..len).map(|_| (b'a' + rng.below(26) as u8) as char))
+                .collect();
+            if !elements.contains(&element) {
+                elements.push(element);
+            }
+        }
+        elements.sort();
+        for level in 0..depth {
+            source.push_str(&format!("{}mod m{item}_{level} {{\n", "    ".repeat(level)));
+        }
+        source.push_str(&format!(
+            "{}{head}{{{}}};\n",
+            "    ".repeat(depth),
+            elements.join(", ")
+        ));
+        for level in (0..depth).rev() {
+            source.push_str(&format!("{}}}\n", "    ".repeat(level)));
+        }
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let formatted = rustfmt(edition, &source, dir.path());
+    let lines: Vec<&str> = formatted.lines().collect();
+    let mut checked = 0;
+    let mut wrapped = 0;
+    let mut at = 0;
+    while at < lines.len() {
+        let line = lines[at];
+        let trimmed = line.trim_start();
+        if !(trimmed.starts_with("use ") || trimmed.starts_with("pub")) {
+            at += 1;
+            continue;
+        }
+        let indent = &line[..line.len() - trimmed.len()];
+        let mut end = at;
+        while !lines[end].ends_with("};") {
+            end += 1;
+        }
+        let item = lines[at..=end].join("\n");
+        let item = &item[indent.len()..];
+        let open = item.find('{').expect("a list");
+        let elements: Vec<&str> = item[open + 1..item.len() - 2]
+            .split(',')
+            .map(str::trim)
+            .filter(|element| !element.is_empty())
+            .collect();
+        let laid = ssot_gardener::rust::edit::use_layout(indent, &item[..open], &elements);
+        assert_eq!(
+            laid, item,
+            "rustfmt --edition {edition} lays this item out otherwise"
+        );
+        checked += 1;
+        wrapped += usize::from(end > at);
+        at = end + 1;
+    }
+    assert_eq!(checked, 400);
+    assert!(wrapped > 100 && wrapped < 350, "{wrapped} of 400 wrapped");
+}
