@@ -267,6 +267,12 @@ struct StringRefJson<'a> {
 }
 
 #[derive(Serialize)]
+struct CrateJson<'a> {
+    name: &'a str,
+    target: &'static str,
+}
+
+#[derive(Serialize)]
 struct ErrorJson<'a> {
     line: u32,
     column: u32,
@@ -285,6 +291,18 @@ impl Serialize for ModuleJson<'_> {
         out.serialize_field("module", &module.name)?;
         out.serialize_field("path", &file.path)?;
         out.serialize_field("package", &module.is_package)?;
+        if file.language == crate::walk::Language::Rust {
+            let crates: Vec<CrateJson> = self
+                .graph
+                .rust
+                .crates_of(module.file)
+                .into_iter()
+                .map(|(name, target)| CrateJson { name, target })
+                .collect();
+            out.serialize_field("crates", &crates)?;
+        } else {
+            out.skip_field("crates")?;
+        }
         out.serialize_field(
             "definitions",
             &Seq(|| {

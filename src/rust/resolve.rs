@@ -81,6 +81,9 @@ pub struct Index {
     claims: HashMap<(usize, Option<u32>), usize>,
     /// Per file: the inline module declaration each import and definition sits in.
     owners: HashMap<usize, Owners>,
+    /// Per file: the crates whose module tree compiles it (indexes into the workspace's
+    /// crates, in order; two for a file a lib and a bin both `mod`).
+    file_crates: HashMap<usize, Vec<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +93,19 @@ struct Owners {
 }
 
 impl Index {
+    /// The crates whose module tree compiles `file`, as `(name, target kind)`.
+    pub fn crates_of(&self, file: usize) -> Vec<(&str, &'static str)> {
+        self.file_crates.get(&file).map_or_else(Vec::new, |crates| {
+            crates
+                .iter()
+                .map(|&krate| {
+                    let krate = &self.workspace.crates[krate];
+                    (krate.name.as_str(), krate.kind.word())
+                })
+                .collect()
+        })
+    }
+
     /// The module an import of `file` belongs to, in the file's first claim.
     pub fn import_module(&self, file: usize, import: usize) -> Option<usize> {
         let owner = self
@@ -255,6 +271,17 @@ pub fn build(files: &[SourceFile], manifests: &[(String, Vec<u8>)]) -> Built {
         index.crate_roots[krate] = root_module;
     }
     index.crate_roots.resize(index.workspace.crates.len(), None);
+    for module in &index.modules {
+        if module.decl.is_none() {
+            let crates = index.file_crates.entry(module.file).or_default();
+            if !crates.contains(&module.krate) {
+                crates.push(module.krate);
+            }
+        }
+    }
+    for crates in index.file_crates.values_mut() {
+        crates.sort_unstable();
+    }
     // Each module's names (its definitions and imports, then the child modules the walk
     // bound), on all cores.
     {

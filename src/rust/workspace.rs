@@ -40,7 +40,7 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    fn word(self) -> &'static str {
+    pub fn word(self) -> &'static str {
         match self {
             TargetKind::Lib => "lib",
             TargetKind::Bin => "bin",
