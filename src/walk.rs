@@ -467,7 +467,11 @@ fn visit_file(
     let language =
         Language::of(path).filter(|&language| language != Language::Rust || in_rust_root());
     let Some(language) = language else {
-        if path.file_name().is_some_and(|name| name == "Cargo.toml") && in_rust_root() {
+        // Cargo manifests, and rustfmt's configuration (how a fix lays out `use` items).
+        let kept = path.file_name().is_some_and(|name| {
+            name == "Cargo.toml" || crate::rust::workspace::is_rustfmt_config(name)
+        });
+        if kept && in_rust_root() {
             match read_source(path) {
                 Ok(text) => lock(found).manifests.push((relative.clone(), text)),
                 Err(reason) => lock(found).skipped.push(Skipped {

@@ -91,7 +91,7 @@ pub(super) fn rust_rewrite(
             &path,
             local,
             placement,
-            crate::rust::edit::Order::of_edition(edition),
+            crate::rust::edit::Order::of(edition, index.workspace.rustfmt_of(&file.path)),
         )
         .map_err(str::to_string)
     });

@@ -9,21 +9,41 @@ use crate::facts::{FileFacts, Import, Span};
 use crate::rules::Edit;
 use crate::rust::order::{self, Style, Tree};
 
-/// How rustfmt sorts the `use` items of a file: its crate's style edition, and whether a
-/// leading `::` is part of a path (editions 2018 and later).
+/// How rustfmt sorts and lays out the `use` items of a file: its style edition, whether a
+/// leading `::` is part of a path (editions 2018 and later), whether it sorts them at all
+/// (`reorder_imports`), and whether [`use_layout`] is its layout (`max_width`, four spaces).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Order {
     pub style: Style,
     pub leading_root: bool,
+    pub sort: bool,
+    /// `Some(max_width)` when wrapped lists are laid out as [`use_layout`] does.
+    pub layout: Option<usize>,
 }
 
 impl Order {
-    /// The order of a crate of Rust edition `edition` (`cargo fmt` passes it to rustfmt).
+    /// The order of a crate of Rust edition `edition` (`cargo fmt` passes it to rustfmt),
+    /// with rustfmt's defaults.
     pub fn of_edition(edition: &str) -> Order {
         Order {
             style: Style::of_edition(edition),
             leading_root: edition != "2015",
+            sort: true,
+            layout: Some(100),
         }
+    }
+
+    /// The order of a file of a crate of `edition` under rustfmt configuration `config`.
+    pub fn of(edition: &str, config: Option<&crate::rust::workspace::Rustfmt>) -> Order {
+        let mut order = Order::of_edition(edition);
+        if let Some(config) = config {
+            if let Some(style) = &config.style_edition {
+                order.style = Style::of_edition(style);
+            }
+            order.sort = config.reorder_imports;
+            order.layout = config.spaces.then_some(config.max_width);
+        }
+        order
     }
 
     fn tree(&self, text: &str) -> Option<Tree> {
@@ -113,7 +133,7 @@ pub fn rewrite_leaf(
     };
     if let (Some(edit), Placement::Merge(into)) = (&merge, placement) {
         let into = facts.imports[into].span;
-        let edit = relayout(text, into, edit).unwrap_or_else(|| edit.clone());
+        let edit = relayout(text, into, edit, order).unwrap_or_else(|| edit.clone());
         let moves = moved(text, facts, into, std::slice::from_ref(&edit), order);
         keep(moves, edit, &mut edits);
     }
@@ -135,7 +155,7 @@ pub fn rewrite_leaf(
         let (cut_start, cut_end) = leaf_cut(text, element, name.span.end as usize)
             .ok_or("cannot cut the leaf out of its use tree")?;
         let cut = unbrace(text, start, end, cut_start, cut_end);
-        let cut = relayout(text, item.span, &cut).unwrap_or(cut);
+        let cut = relayout(text, item.span, &cut, order).unwrap_or(cut);
         let new_item = (!drop && merge.is_none()).then(|| {
             let line_start = line_start(text, start);
             let indent: String = text[line_start..start]
@@ -225,14 +245,14 @@ struct Moved {
 
 /// rustfmt's layout of a `use` item `head{elements};` whose tree ends in one list
 /// (`head` is `pub use crate::a::`, on one line, after `indent`): on one line when it fits
-/// in 98 columns, else the elements packed into lines of at most 99 columns one level in
-/// (the last element's comma may be the 100th), each line ending in a comma, the braces on
-/// lines of their own (its default
-/// `imports_layout = "Mixed"`, `max_width = 100`). `tests/it/rust_order.rs` checks it
+/// in `max_width - 2` columns, else the elements packed into lines of at most
+/// `max_width - 1` columns one level in (the last element's comma may stand in the last
+/// column), each line ending in a comma, the braces on lines of their own (its
+/// `imports_layout = "Mixed"`, stable rustfmt's only layout). `tests/it/rust_order.rs` checks it
 /// against rustfmt.
-pub fn use_layout(indent: &str, head: &str, elements: &[&str]) -> String {
+pub fn use_layout(indent: &str, head: &str, elements: &[&str], max_width: usize) -> String {
     let one = format!("{head}{{{}}};", elements.join(", "));
-    if indent.len() + one.len() <= 98 {
+    if indent.len() + one.len() + 2 <= max_width {
         return one;
     }
     let inner = format!("{indent}    ");
@@ -241,7 +261,8 @@ pub fn use_layout(indent: &str, head: &str, elements: &[&str]) -> String {
     for (i, element) in elements.iter().enumerate() {
         // (The last element's comma may stand in column 100.)
         let comma = usize::from(i + 1 < elements.len());
-        if !line.is_empty() && inner.len() + line.len() + 1 + element.len() + comma > 99 {
+        if !line.is_empty() && inner.len() + line.len() + 1 + element.len() + comma + 1 > max_width
+        {
             out.push_str(&format!("{inner}{line}\n"));
             line.clear();
         }
@@ -286,7 +307,8 @@ fn list_item(item: &str) -> Option<(&str, Vec<&str>)> {
 /// When `edit` changes the list of the `use` item at `span` and the item was laid out as
 /// rustfmt lays it out: the edit that lays the changed item out the same way (a list cut
 /// short may fit on fewer lines, or on one; a list grown may need more). `None` otherwise.
-fn relayout(text: &[u8], span: Span, edit: &Edit) -> Option<Edit> {
+fn relayout(text: &[u8], span: Span, edit: &Edit, order: Order) -> Option<Edit> {
+    let max_width = order.layout?;
     let (start, end) = (span.start as usize, span.end as usize);
     let (from, until) = (edit.span.start as usize, edit.span.end as usize);
     if from < start || until > end {
@@ -299,7 +321,7 @@ fn relayout(text: &[u8], span: Span, edit: &Edit) -> Option<Edit> {
     let old = std::str::from_utf8(&text[start..end]).ok()?;
     // (A plain path on one line is as rustfmt writes it.)
     let shaped = match list_item(old) {
-        Some((head, elements)) => use_layout(indent, head, &elements) == old,
+        Some((head, elements)) => use_layout(indent, head, &elements, max_width) == old,
         None => !old.contains(['{', '\n']) && old.is_ascii(),
     };
     if !shaped {
@@ -308,7 +330,7 @@ fn relayout(text: &[u8], span: Span, edit: &Edit) -> Option<Edit> {
     let mut new = old.to_string();
     new.replace_range(from - start..until - start, &edit.content);
     let (head, elements) = list_item(&new)?;
-    let laid = use_layout(indent, head, &elements);
+    let laid = use_layout(indent, head, &elements, max_width);
     (laid != new).then_some(Edit {
         span,
         content: laid,
@@ -495,6 +517,10 @@ struct Member {
 /// index; `None` when the group cannot be read (an item that shares its lines with other
 /// code, or whose tree does not parse), so nothing is moved.
 fn group(text: &[u8], facts: &FileFacts, span: Span, order: Order) -> Option<(Vec<Member>, usize)> {
+    if !order.sort {
+        // `reorder_imports = false`: rustfmt leaves the order alone, and so does a fix.
+        return None;
+    }
     let mut spans: Vec<Span> = facts.imports.iter().map(|import| import.span).collect();
     spans.sort_by_key(|span| (span.start, span.end));
     spans.dedup();
@@ -1176,6 +1202,31 @@ mod tests {
                 Placement::Merge(0)
             ),
             "use crate::e::{\n    alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_alpha_a, EventEventEvent,\n};\n"
+        );
+    }
+
+    #[test]
+    fn without_reorder_imports_nothing_moves() {
+        let source = "use my_app::describe;\nuse ui::prelude::{Event, Key};\n";
+        let facts = crate::rust::collect(source.as_bytes());
+        let order = Order {
+            sort: false,
+            ..Order::of_edition("2021")
+        };
+        let edits = rewrite_leaf(
+            source.as_bytes(),
+            &facts,
+            1,
+            0,
+            "ev::input::Event",
+            "Event",
+            Placement::New,
+            order,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(crate::python::edit::apply(source.as_bytes(), &edits)).unwrap(),
+            "use my_app::describe;\nuse ui::prelude::Key;\nuse ev::input::Event;\n"
         );
     }
 }

@@ -71,6 +71,78 @@ pub struct Workspace {
     pub crates: Vec<Crate>,
     /// Manifests that did not parse: `(path, message)`.
     pub errors: Vec<(String, String)>,
+    /// rustfmt's configuration files, by directory (sorted).
+    pub rustfmt: Vec<Rustfmt>,
+}
+
+/// What a `rustfmt.toml` (or `.rustfmt.toml`) says about `use` items, for the files under
+/// `dir`: only stable options count (stable rustfmt ignores the others).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rustfmt {
+    pub dir: String,
+    /// `max_width` (100).
+    pub max_width: usize,
+    /// `reorder_imports` (true).
+    pub reorder_imports: bool,
+    /// `style_edition`, else `edition` (else the crate's edition).
+    pub style_edition: Option<String>,
+    /// The layout of a wrapped list is four spaces in (`hard_tabs = false`,
+    /// `tab_spaces = 4`), and the file parsed.
+    pub spaces: bool,
+}
+
+/// The names rustfmt looks for in each directory, in its order.
+pub const RUSTFMT_CONFIGS: [&str; 2] = [".rustfmt.toml", "rustfmt.toml"];
+
+pub fn is_rustfmt_config(name: &std::ffi::OsStr) -> bool {
+    RUSTFMT_CONFIGS.iter().any(|config| name == *config)
+}
+
+impl Rustfmt {
+    fn parse(dir: String, bytes: &[u8]) -> Rustfmt {
+        let Ok(table) = String::from_utf8_lossy(bytes).parse::<toml::Table>() else {
+            // rustfmt refuses the file: nothing is laid out or moved by its rules.
+            return Rustfmt {
+                dir,
+                max_width: 100,
+                reorder_imports: false,
+                style_edition: None,
+                spaces: false,
+            };
+        };
+        let int = |key: &str| table.get(key).and_then(toml::Value::as_integer);
+        let string = |key: &str| {
+            table
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .map(str::to_string)
+        };
+        Rustfmt {
+            dir,
+            max_width: int("max_width")
+                .and_then(|width| usize::try_from(width).ok())
+                .filter(|width| (10..=10_000).contains(width))
+                .unwrap_or(100),
+            reorder_imports: table
+                .get("reorder_imports")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(true),
+            style_edition: string("style_edition").or_else(|| string("edition")),
+            spaces: table.get("hard_tabs").and_then(toml::Value::as_bool) != Some(true)
+                && int("tab_spaces").is_none_or(|spaces| spaces == 4),
+        }
+    }
+}
+
+impl Workspace {
+    /// The rustfmt configuration of the file at `path` (relative to the repository): the
+    /// closest directory above it that has one, as rustfmt looks.
+    pub fn rustfmt_of(&self, path: &str) -> Option<&Rustfmt> {
+        self.rustfmt
+            .iter()
+            .filter(|config| crate::graph::under(path, &config.dir) || config.dir.is_empty())
+            .max_by_key(|config| config.dir.len())
+    }
 }
 
 impl Workspace {
@@ -94,6 +166,23 @@ struct Manifest {
 /// workspace stands alone), with its crates. `files` are the walked Rust files.
 pub fn read(manifests: &[(String, Vec<u8>)], files: &BTreeSet<&str>) -> Workspace {
     let mut workspace = Workspace::default();
+    type Files<'m> = Vec<&'m (String, Vec<u8>)>;
+    let (configs, manifests): (Files, Files) = manifests.iter().partition(|(path, _)| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        RUSTFMT_CONFIGS.contains(&name)
+    });
+    for (path, bytes) in configs {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        // `.rustfmt.toml` first, as rustfmt.
+        if name == "rustfmt.toml" && workspace.rustfmt.iter().any(|config| config.dir == dir) {
+            continue;
+        }
+        workspace.rustfmt.retain(|config| config.dir != dir);
+        workspace
+            .rustfmt
+            .push(Rustfmt::parse(dir.to_string(), bytes));
+    }
+    workspace.rustfmt.sort_by(|a, b| a.dir.cmp(&b.dir));
     let mut parsed = Vec::new();
     // On all cores (a workspace's manifests are most of this function's time), in order.
     let tables: Vec<Result<toml::Table, toml::de::Error>> = {

@@ -98,10 +98,15 @@ fn parse(text: &str) -> order::Tree {
 }
 
 fn rustfmt(edition: &str, source: &str, dir: &Path) -> String {
-    let path = dir.join(format!("order_{edition}.rs"));
+    rustfmt_with(edition, 100, source, dir)
+}
+
+fn rustfmt_with(edition: &str, max_width: usize, source: &str, dir: &Path) -> String {
+    let path = dir.join(format!("order_{edition}_{max_width}.rs"));
     std::fs::write(&path, source).expect("write");
     let out = Command::new("rustfmt")
         .args(["--edition", edition, "--emit", "stdout", "--quiet"])
+        .args(["--config", &format!("max_width={max_width}")])
         .arg(&path)
         .output()
         .expect("rustfmt is part of the toolchain (rustup component add rustfmt)");
@@ -174,11 +179,13 @@ fn the_2024_order_is_rustfmts() {
 /// rustfmt, and the layout of each item's elements must give rustfmt's text back.
 #[test]
 fn the_list_layout_is_rustfmts() {
-    list_layout_agrees("2021", 0x1a70_0075);
-    list_layout_agrees("2024", 0x1a70_2024);
+    list_layout_agrees("2021", 100, 0x1a70_0075);
+    list_layout_agrees("2024", 100, 0x1a70_2024);
+    // regex, memchr, aho-corasick and others set `max_width = 79`.
+    list_layout_agrees("2021", 79, 0x1a70_0079);
 }
 
-fn list_layout_agrees(edition: &str, seed: u64) {
+fn list_layout_agrees(edition: &str, width: usize, seed: u64) {
     let mut rng = Rng(seed);
     let heads = [
         "use crate::",
@@ -218,7 +225,7 @@ fn list_layout_agrees(edition: &str, seed: u64) {
         }
     }
     let dir = tempfile::tempdir().expect("temporary directory");
-    let formatted = rustfmt(edition, &source, dir.path());
+    let formatted = rustfmt_with(edition, width, &source, dir.path());
     let lines: Vec<&str> = formatted.lines().collect();
     let mut checked = 0;
     let mut wrapped = 0;
@@ -243,7 +250,7 @@ fn list_layout_agrees(edition: &str, seed: u64) {
             .map(str::trim)
             .filter(|element| !element.is_empty())
             .collect();
-        let laid = ssot_gardener::rust::edit::use_layout(indent, &item[..open], &elements);
+        let laid = ssot_gardener::rust::edit::use_layout(indent, &item[..open], &elements, width);
         assert_eq!(
             laid, item,
             "rustfmt --edition {edition} lays this item out otherwise"

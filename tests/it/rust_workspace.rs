@@ -490,3 +490,63 @@ fn real_crates_resolve_the_same_on_one_thread_or_many() {
     assert!(findings > 0, "{}", one.stdout_text());
     assert!(one.stdout == two.stdout, "check: --threads 1 and 2 differ");
 }
+
+/// A `rustfmt.toml` is read: with `max_width = 79` (regex's, memchr's) the list a merge
+/// grows past the line is wrapped as rustfmt wraps it, and `rustfmt --check` (which finds
+/// the same file) passes after the fix as before; without it the list stays on one line.
+#[test]
+fn a_merge_follows_the_rustfmt_toml() {
+    for config in [Some("max_width = 79\n"), None] {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let root = dir.path();
+        let mut files: Vec<(&str, &[u8])> = vec![
+            ("Cargo.toml", b"[workspace]\nmembers = [\"app\"]\n"),
+            (
+                "app/Cargo.toml",
+                b"[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            ),
+            ("app/src/lib.rs", b"mod compat;\npub mod input;\npub mod user;\n"),
+            (
+                "app/src/input.rs",
+                b"pub struct AlphaAlphaAlpha;\npub struct BetaBetaBetaBeta;\npub struct Event;\npub struct GammaGammaGamma;\n",
+            ),
+            ("app/src/compat.rs", b"pub(crate) use crate::input::Event;\n"),
+            (
+                "app/src/user.rs",
+                b"use crate::compat::Event;\nuse crate::input::{AlphaAlphaAlpha, BetaBetaBetaBeta, GammaGammaGamma};\n\npub fn all() -> (AlphaAlphaAlpha, BetaBetaBetaBeta, Event, GammaGammaGamma) {\n    (AlphaAlphaAlpha, BetaBetaBetaBeta, Event, GammaGammaGamma)\n}\n",
+            ),
+            (
+                "ssot.toml",
+                b"[project]\npython-roots = []\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"event\"\ncanonical = \"app::input::Event\"\n",
+            ),
+        ];
+        if let Some(config) = config {
+            files.push(("rustfmt.toml", config.as_bytes()));
+        }
+        crate::support::write_files(root, &files);
+        let user = root.join("app/src/user.rs");
+        let rustfmt_check = || {
+            Command::new("rustfmt")
+                .args(["--check", "--edition", "2021"])
+                .arg(&user)
+                .output()
+                .expect("rustfmt")
+                .status
+                .success()
+        };
+        assert!(rustfmt_check(), "the fixture is rustfmt-clean");
+        let fix = run(root, &["fix", "--no-cache"]);
+        assert!(fix.stderr.contains("Fixed 1 finding"), "{}", fix.stderr);
+        let fixed = std::fs::read_to_string(&user).expect("read");
+        let expected = if config.is_some() {
+            "use crate::input::{\n    AlphaAlphaAlpha, BetaBetaBetaBeta, Event, GammaGammaGamma,\n};\n"
+        } else {
+            "use crate::input::{AlphaAlphaAlpha, BetaBetaBetaBeta, Event, GammaGammaGamma};\n"
+        };
+        assert!(fixed.starts_with(expected), "{config:?}:\n{fixed}");
+        assert!(
+            rustfmt_check(),
+            "{config:?}: rustfmt --check after the fix:\n{fixed}"
+        );
+    }
+}
