@@ -296,20 +296,13 @@ fn tokens(text: &str) -> Option<Vec<Token>> {
                 out.push(Token::PathSep);
                 at += 2;
             }
-            b'{' => {
-                out.push(Token::Open);
-                at += 1;
-            }
-            b'}' => {
-                out.push(Token::Close);
-                at += 1;
-            }
-            b',' => {
-                out.push(Token::Comma);
-                at += 1;
-            }
-            b'*' => {
-                out.push(Token::Star);
+            b'{' | b'}' | b',' | b'*' => {
+                out.push(match b {
+                    b'{' => Token::Open,
+                    b'}' => Token::Close,
+                    b',' => Token::Comma,
+                    _ => Token::Star,
+                });
                 at += 1;
             }
             _ => {

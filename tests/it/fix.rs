@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::graph::check_snapshot;
-use crate::support::{CRATE_ROOT, fixture, run};
+use crate::support::{CRATE_ROOT, Rng, fixture, run};
 
 /// Copies a fixture directory into a fresh temporary directory.
 fn copy_fixture(relative: &str) -> tempfile::TempDir {
@@ -501,26 +501,6 @@ fn unsafe_fixes_on_the_demo() {
     .assert_clean_exit(0);
     assert_all_parse(dir.path());
     assert_demo_tests_pass(dir.path());
-}
-
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
 }
 
 /// One generated import statement (without indentation or line ending).

@@ -9,27 +9,21 @@ use std::process::Command;
 
 use ssot_gardener::rust::order::{self, Style};
 
+use crate::support::Rng;
+
 const NAMES: &[&str] = &[
     "a", "b", "ab", "a_b", "a_", "_a", "__a", "a1", "a2", "a10", "a01", "a001", "x86_64",
     "x86_128", "X86_64", "A", "B", "Ab", "AB", "A_B", "ABC", "Abc", "aBc", "Z", "z", "Z9",
     "r#async", "r#z", "io", "Io", "IO", "io2", "core",
 ];
 
-/// A small deterministic generator (no dependency: the test must not vary between runs).
-struct Rng(u64);
+/// Names and aliases drawn from [`NAMES`].
+trait Names {
+    fn name(&mut self) -> &'static str;
+    fn aliased(&mut self) -> String;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
+impl Names for Rng {
     fn name(&mut self) -> &'static str {
         NAMES[self.below(NAMES.len())]
     }

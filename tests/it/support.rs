@@ -367,3 +367,24 @@ pub fn artifact(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
     dir.join(name)
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce (no dependency: a test
+/// must not vary between runs).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
