@@ -245,24 +245,31 @@ struct Moved {
 
 /// rustfmt's layout of a `use` item `head{elements};` whose tree ends in one list
 /// (`head` is `pub use crate::a::`, on one line, after `indent`): on one line when it fits
-/// in `max_width - 2` columns, else the elements packed into lines of at most
-/// `max_width - 1` columns one level in (the last element's comma may stand in the last
-/// column), each line ending in a comma, the braces on lines of their own (its
-/// `imports_layout = "Mixed"`, stable rustfmt's only layout). `tests/it/rust_order.rs` checks it
+/// in `max_width - 2` columns; else between braces on lines of their own, the elements one
+/// level in, each line ending in a comma: all on one line when it fits in `max_width`
+/// columns, else packed into lines of at most `max_width - 1` (its `imports_layout =
+/// "Mixed"`, stable rustfmt's only layout). `tests/it/rust_order.rs` checks it
 /// against rustfmt.
 pub fn use_layout(indent: &str, head: &str, elements: &[&str], max_width: usize) -> String {
+    // A list holding a list (`a::{b::{C, D}, e}`) is never on one line, and there an
+    // element with a path (`e::F`, `b::{C, D}`) stands on a line of its own.
+    let nested = elements.iter().any(|element| element.contains('{'));
     let one = format!("{head}{{{}}};", elements.join(", "));
-    if indent.len() + one.len() + 2 <= max_width {
+    if !nested && indent.len() + one.len() + 2 <= max_width {
         return one;
     }
     let inner = format!("{indent}    ");
+    let all = elements.join(", ");
+    if !nested && inner.len() + all.len() < max_width {
+        // All on one line of their own, its comma in the last column at most.
+        return format!("{head}{{\n{inner}{all},\n{indent}}};");
+    }
     let mut out = format!("{head}{{\n");
     let mut line = String::new();
     for (i, element) in elements.iter().enumerate() {
-        // (The last element's comma may stand in column 100.)
-        let comma = usize::from(i + 1 < elements.len());
-        if !line.is_empty() && inner.len() + line.len() + 1 + element.len() + comma + 1 > max_width
-        {
+        let full = inner.len() + line.len() + 1 + element.len() + 1 + 1 > max_width;
+        let apart = nested && i > 0 && (elements[i - 1].contains("::") || element.contains("::"));
+        if !line.is_empty() && (full || apart) {
             out.push_str(&format!("{inner}{line}\n"));
             line.clear();
         }
@@ -277,22 +284,36 @@ pub fn use_layout(indent: &str, head: &str, elements: &[&str], max_width: usize)
 }
 
 /// A `use` item split for [`use_layout`]: its head up to the list's `{` and the list's
-/// elements; `None` unless the tree ends in one list of plain elements (no comment, no
-/// nested list) and the text is ASCII.
+/// elements; `None` unless the tree ends in one list whose elements are plain (no comment;
+/// a list inside one on one line) and the text is ASCII.
 fn list_item(item: &str) -> Option<(&str, Vec<&str>)> {
     if !item.is_ascii() || item.contains("//") || item.contains("/*") {
         return None;
     }
     let open = item.find('{')?;
     let list = item[open + 1..].strip_suffix("};")?;
-    if list.contains(['{', '}']) || item[..open].contains('\n') {
+    if item[..open].contains('\n') {
         return None;
     }
-    let elements: Vec<&str> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|element| !element.is_empty())
-        .collect();
+    // The elements: split at the commas outside the inner lists.
+    let mut elements = Vec::new();
+    let (mut depth, mut from) = (0usize, 0);
+    for (at, b) in list.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth = depth.checked_sub(1)?,
+            b',' if depth == 0 => {
+                elements.push(list[from..at].trim());
+                from = at + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return None;
+    }
+    elements.push(list[from..].trim());
+    elements.retain(|element| !element.is_empty());
     let plain = |element: &&str| {
         element
             .split_whitespace()
@@ -331,6 +352,11 @@ fn relayout(text: &[u8], span: Span, edit: &Edit, order: Order) -> Option<Edit> 
     new.replace_range(from - start..until - start, &edit.content);
     let (head, elements) = list_item(&new)?;
     let laid = use_layout(indent, head, &elements, max_width);
+    // An inner list too long for its line is one rustfmt would wrap in turn: not this layout.
+    let nested = elements.iter().any(|element| element.contains('{'));
+    if nested && laid.lines().skip(1).any(|line| line.len() > max_width) {
+        return None;
+    }
     (laid != new).then_some(Edit {
         span,
         content: laid,
@@ -1227,6 +1253,26 @@ mod tests {
         assert_eq!(
             String::from_utf8(crate::python::edit::apply(source.as_bytes(), &edits)).unwrap(),
             "use my_app::describe;\nuse ui::prelude::Key;\nuse ev::input::Event;\n"
+        );
+    }
+
+    #[test]
+    fn a_list_with_a_list_inside_is_laid_out_too() {
+        // rustfmt: never on one line, an element with a path on a line of its own.
+        let source = "use crate::a::{\n    alpha,\n    b::{C, D},\n    beta, Event,\n};\n";
+        let facts = crate::rust::collect(source.as_bytes());
+        let (import, leaf) = facts
+            .imports
+            .iter()
+            .enumerate()
+            .find_map(|(i, import)| {
+                let leaf = import.names.iter().position(|name| name.name == "Event")?;
+                Some((i, leaf))
+            })
+            .unwrap();
+        assert_eq!(
+            fixed(source, import, leaf, "crate::e::Event", "Event"),
+            "use crate::a::{\n    alpha,\n    b::{C, D},\n    beta,\n};\nuse crate::e::Event;\n"
         );
     }
 }

@@ -198,9 +198,15 @@ fn list_layout_agrees(edition: &str, width: usize, seed: u64) {
             let longest = if rng.below(4) == 0 { 40 } else { 14 };
             let len = 1 + rng.below(longest);
             // (`e` first: never a keyword.)
-            let element: String = std::iter::once('e')
+            let mut element: String = std::iter::once('e')
                 .chain((1..len).map(|_| (b'a' + rng.below(26) as u8) as char))
                 .collect();
+            // Now and then a path, or a short list inside the list.
+            match rng.below(12) {
+                0 => element.push_str("::Inner"),
+                1 => element.push_str("::{Aa, Bb}"),
+                _ => {}
+            }
             if !elements.contains(&element) {
                 elements.push(element);
             }
@@ -239,11 +245,21 @@ fn list_layout_agrees(edition: &str, width: usize, seed: u64) {
         let item = lines[at..=end].join("\n");
         let item = &item[indent.len()..];
         let open = item.find('{').expect("a list");
-        let elements: Vec<&str> = item[open + 1..item.len() - 2]
-            .split(',')
-            .map(str::trim)
-            .filter(|element| !element.is_empty())
-            .collect();
+        let mut elements: Vec<&str> = Vec::new();
+        let (mut depth, mut from) = (0, open + 1);
+        for (at, b) in item.bytes().enumerate().take(item.len() - 2).skip(open + 1) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => depth -= 1,
+                b',' if depth == 0 => {
+                    elements.push(item[from..at].trim());
+                    from = at + 1;
+                }
+                _ => {}
+            }
+        }
+        elements.push(item[from..item.len() - 2].trim());
+        elements.retain(|element| !element.is_empty());
         let laid = ssot_gardener::rust::edit::use_layout(indent, &item[..open], &elements, width);
         assert_eq!(
             laid, item,
@@ -254,5 +270,5 @@ fn list_layout_agrees(edition: &str, width: usize, seed: u64) {
         at = end + 1;
     }
     assert_eq!(checked, 400);
-    assert!(wrapped > 100 && wrapped < 350, "{wrapped} of 400 wrapped");
+    assert!(wrapped > 100 && wrapped < 380, "{wrapped} of 400 wrapped");
 }
