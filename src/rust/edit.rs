@@ -331,10 +331,6 @@ fn list_item(item: &str) -> Option<(&str, Vec<&str>)> {
 fn relayout(text: &[u8], span: Span, edit: &Edit, order: Order) -> Option<Edit> {
     let max_width = order.layout?;
     let (start, end) = (span.start as usize, span.end as usize);
-    let (from, until) = (edit.span.start as usize, edit.span.end as usize);
-    if from < start || until > end {
-        return None;
-    }
     let indent = std::str::from_utf8(&text[line_start(text, start)..start]).ok()?;
     if !indent.bytes().all(|b| b == b' ') {
         return None;
@@ -348,8 +344,12 @@ fn relayout(text: &[u8], span: Span, edit: &Edit, order: Order) -> Option<Edit> 
     if !shaped {
         return None;
     }
-    let mut new = old.to_string();
-    new.replace_range(from - start..until - start, &edit.content);
+    let new = String::from_utf8(apply_within(
+        old.as_bytes(),
+        start,
+        std::slice::from_ref(edit),
+    )?)
+    .ok()?;
     let (head, elements) = list_item(&new)?;
     let laid = use_layout(indent, head, &elements, max_width);
     // An inner list too long for its line is one rustfmt would wrap in turn: not this layout.
@@ -699,19 +699,7 @@ fn moved(
     }
     let (lines_start, lines_end) = members[at].lines?;
     let to = place(&members, Some(at), &tree, order)?;
-    let mut chunk = text[lines_start..lines_end].to_vec();
-    let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.span.start));
-    for edit in sorted {
-        let (from, until) = (edit.span.start as usize, edit.span.end as usize);
-        if from < lines_start || until > lines_end {
-            return None;
-        }
-        chunk.splice(
-            from - lines_start..until - lines_start,
-            edit.content.bytes(),
-        );
-    }
+    let chunk = apply_within(&text[lines_start..lines_end], lines_start, edits)?;
     Some(Moved {
         delete: Edit {
             span: Span::new(lines_start, lines_end),
@@ -729,19 +717,27 @@ fn moved(
 /// the item; `None` when one reaches outside it.
 fn edited(text: &[u8], span: Span, edits: &[Edit]) -> Option<String> {
     let (start, end) = (span.start as usize, span.end as usize);
-    let mut item = text[start..end].to_vec();
-    let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.span.start));
-    for edit in sorted {
-        let (from, until) = (edit.span.start as usize, edit.span.end as usize);
-        if from < start || until > end {
-            return None;
-        }
-        item.splice(from - start..until - start, edit.content.bytes());
-    }
+    let item = apply_within(&text[start..end], start, edits)?;
     let use_at = find_use_keyword(&item)?;
     let tree = item.get(use_at + 3..item.len().checked_sub(1)?)?;
     String::from_utf8(tree.to_vec()).ok()
+}
+
+/// `bytes`, the text from offset `base` on, with `edits` applied; `None` when one reaches
+/// outside them.
+fn apply_within(bytes: &[u8], base: usize, edits: &[Edit]) -> Option<Vec<u8>> {
+    let mut out = bytes.to_vec();
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|edit| std::cmp::Reverse(edit.span.start));
+    for edit in sorted {
+        let from = (edit.span.start as usize).checked_sub(base)?;
+        let until = (edit.span.end as usize).checked_sub(base)?;
+        if until > bytes.len() || from > until {
+            return None;
+        }
+        out.splice(from..until, edit.content.bytes());
+    }
+    Some(out)
 }
 
 fn find_use_keyword(body: &[u8]) -> Option<usize> {

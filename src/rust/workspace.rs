@@ -593,4 +593,36 @@ mod tests {
         assert_eq!(ws.errors.len(), 1);
         assert!(ws.crates.is_empty());
     }
+
+    #[test]
+    fn the_closest_rustfmt_config_applies() {
+        // (Sorted as the walk sorts them: `.rustfmt.toml` before `rustfmt.toml`.)
+        let ws = workspace(
+            &[
+                ("a/.rustfmt.toml", "max_width = 79\n"),
+                ("a/Cargo.toml", "[package]\nname = \"a\"\n"),
+                (
+                    "a/b/rustfmt.toml",
+                    "reorder_imports = false\nhard_tabs = true\n",
+                ),
+                ("a/rustfmt.toml", "max_width = 120\n"),
+                ("bad/rustfmt.toml", "max_width = \n"),
+                ("rustfmt.toml", "style_edition = \"2024\"\n"),
+            ],
+            &["a/src/lib.rs"],
+        );
+        assert_eq!(ws.rustfmt.len(), 4, "{:?}", ws.rustfmt);
+        assert_eq!(ws.crates.len(), 1);
+        let a = ws.rustfmt_of("a/src/lib.rs").unwrap();
+        assert_eq!((a.dir.as_str(), a.max_width), ("a", 79));
+        let b = ws.rustfmt_of("a/b/x.rs").unwrap();
+        assert!(!b.reorder_imports && !b.spaces);
+        let root = ws.rustfmt_of("c/src/lib.rs").unwrap();
+        assert_eq!(root.style_edition.as_deref(), Some("2024"));
+        // A file rustfmt refuses: nothing sorted or laid out under it.
+        let bad = ws.rustfmt_of("bad/x.rs").unwrap();
+        assert!(!bad.reorder_imports && !bad.spaces);
+        // `ab/` is not under `a/`.
+        assert_eq!(ws.rustfmt_of("ab/x.rs").unwrap().dir, "");
+    }
 }

@@ -500,12 +500,17 @@ fn real_crates_resolve_the_same_on_one_thread_or_many() {
     assert!(one.stdout == two.stdout, "check: --threads 1 and 2 differ");
 }
 
-/// A `rustfmt.toml` is read: with `max_width = 79` (regex's, memchr's) the list a merge
+/// A `rustfmt.toml` (or `.rustfmt.toml`) is read: with `max_width = 79` (regex's, memchr's) the list a merge
 /// grows past the line is wrapped as rustfmt wraps it, and `rustfmt --check` (which finds
 /// the same file) passes after the fix as before; without it the list stays on one line.
 #[test]
 fn a_merge_follows_the_rustfmt_toml() {
-    for config in [Some("max_width = 79\n"), None] {
+    let configs = [
+        Some(("rustfmt.toml", "max_width = 79\n")),
+        Some((".rustfmt.toml", "max_width = 79\n")),
+        None,
+    ];
+    for config in configs {
         let dir = tempfile::tempdir().expect("temporary directory");
         let root = dir.path();
         let mut files: Vec<(&str, &[u8])> = vec![
@@ -529,8 +534,8 @@ fn a_merge_follows_the_rustfmt_toml() {
                 b"[project]\npython-roots = []\nrust-roots = [\".\"]\n\n[[concept]]\nname = \"event\"\ncanonical = \"app::input::Event\"\n",
             ),
         ];
-        if let Some(config) = config {
-            files.push(("rustfmt.toml", config.as_bytes()));
+        if let Some((name, text)) = config {
+            files.push((name, text.as_bytes()));
         }
         crate::support::write_files(root, &files);
         let user = root.join("app/src/user.rs");
